@@ -1,0 +1,168 @@
+import { ACTION_RESULTS, isActionName } from './actions.js';
+import type { FlowSet, LoadedFlow } from './flow-loader.js';
+import type { Choice, FlowNode } from './flow-schema.js';
+import { LOCALES, type MessageCatalog } from './i18n.js';
+import { ENGINE_NODES } from './runtime.js';
+import { VALIDATION_PROBLEMS } from './validators.js';
+
+export interface LintProblem {
+  file: string;
+  where: string;
+  message: string;
+}
+
+/** Every place a node points to another node or flow. */
+interface Reference {
+  where: string;
+  flow: string;
+  node?: string;
+}
+
+function choiceReferences(flow: LoadedFlow, node: FlowNode, choices: readonly Choice[] | undefined): Reference[] {
+  return (choices ?? []).flatMap((choice) => {
+    const where = `nodes(${node.id}).choices(${choice.id})`;
+    const references: Reference[] = [];
+    if (choice.flow) references.push({ where, flow: choice.flow, node: choice.node });
+    if (choice.next) references.push({ where, flow: flow.definition.id, node: choice.next });
+    if (choice.return_to) references.push({ where: `${where}.return_to`, flow: flow.definition.id, node: choice.return_to });
+    return references;
+  });
+}
+
+/** Outgoing references of one node. */
+function referencesOf(flow: LoadedFlow, node: FlowNode): Reference[] {
+  const self = flow.definition.id;
+  const at = `nodes(${node.id})`;
+  switch (node.type) {
+    case 'message': {
+      const references = choiceReferences(flow, node, node.choices);
+      if (node.next) references.push({ where: `${at}.next`, flow: self, node: node.next });
+      if (node.flow) references.push({ where: `${at}.flow`, flow: node.flow, node: node.node });
+      return references;
+    }
+    case 'ask':
+      return [...choiceReferences(flow, node, node.choices), { where: `${at}.next`, flow: self, node: node.next }];
+    case 'branch':
+      return [
+        ...node.when.map((branch, i) => ({ where: `${at}.when[${i}].next`, flow: self, node: branch.next })),
+        { where: `${at}.else`, flow: self, node: node.else },
+      ];
+    case 'set':
+      return [{ where: `${at}.next`, flow: self, node: node.next }];
+    case 'action':
+      return Object.entries(node.results).map(([result, next]) => ({ where: `${at}.results.${result}`, flow: self, node: next }));
+    case 'goto':
+      return [{ where: at, flow: node.flow, node: node.node }];
+    case 'end':
+      return [];
+  }
+}
+
+function messageKeysOf(node: FlowNode): string[] {
+  const keys: string[] = [];
+  if (node.intents) keys.push(node.intents.label);
+  if (node.type === 'message' || node.type === 'ask') {
+    keys.push(...(Array.isArray(node.text) ? node.text : [node.text]));
+    keys.push(...(node.choices ?? []).map((choice) => choice.label));
+  }
+  if (node.type === 'ask') {
+    keys.push(...VALIDATION_PROBLEMS[node.validate.kind].map((problem) => `validation.${node.validate.kind}.${problem}`));
+  }
+  return keys;
+}
+
+/**
+ * Lints a set of flows against the locale catalog: unknown node and flow references, unreachable
+ * nodes, missing or malformed locale keys in any locale, unknown actions and unmapped results,
+ * and the nodes the engine itself needs. Duplicate ids are already refused by the loader.
+ */
+export function lintFlows(flows: FlowSet, catalog: MessageCatalog): LintProblem[] {
+  const problems: LintProblem[] = [];
+  const report = (flow: LoadedFlow, where: string, message: string) => problems.push({ file: flow.file, where, message });
+  const entered = new Map<string, Set<string>>(); // flow → nodes entered from outside (goto, choices, intents)
+  const enter = (flow: string, node: string) => entered.set(flow, (entered.get(flow) ?? new Set()).add(node));
+
+  for (const [flowId, required] of Object.entries(ENGINE_NODES)) {
+    const flow = flows.get(flowId);
+    if (!flow) {
+      problems.push({ file: `${flowId}.yaml`, where: 'id', message: `the engine needs a flow "${flowId}"` });
+      continue;
+    }
+    for (const node of required) {
+      if (!flow.nodes.has(node)) report(flow, 'nodes', `the engine needs a node "${node}"`);
+      enter(flowId, node);
+    }
+  }
+
+  for (const flow of flows.values()) {
+    const { definition } = flow;
+    if (!flow.nodes.has(definition.start)) report(flow, 'start', `unknown node "${definition.start}"`);
+    enter(definition.id, definition.start);
+    if (definition.intents) {
+      for (const key of [definition.intents.label]) checkKey(flow, 'intents.label', key);
+    }
+    for (const node of definition.nodes) {
+      if (node.intents) enter(definition.id, node.id);
+      for (const reference of referencesOf(flow, node)) {
+        const target = flows.get(reference.flow);
+        if (!target) {
+          report(flow, reference.where, `unknown flow "${reference.flow}"`);
+          continue;
+        }
+        if (reference.node && !target.nodes.has(reference.node)) {
+          report(flow, reference.where, `unknown node "${reference.node}" in flow "${reference.flow}"`);
+        }
+        if (reference.flow !== definition.id) enter(reference.flow, reference.node ?? target.definition.start);
+      }
+      for (const key of new Set(messageKeysOf(node))) checkKey(flow, `nodes(${node.id})`, key);
+      if (node.type === 'action') checkAction(flow, node);
+      if (node.type === 'ask' && node.validate.kind === 'choice' && !node.choices?.length) {
+        report(flow, `nodes(${node.id})`, 'a "choice" question needs choices');
+      }
+    }
+  }
+
+  for (const flow of flows.values()) {
+    const reachable = new Set<string>();
+    const queue = [...(entered.get(flow.definition.id) ?? [])];
+    while (queue.length > 0) {
+      const id = queue.pop() as string;
+      if (reachable.has(id)) continue;
+      reachable.add(id);
+      const node = flow.nodes.get(id);
+      if (!node) continue;
+      for (const reference of referencesOf(flow, node)) {
+        if (reference.flow === flow.definition.id && reference.node) queue.push(reference.node);
+      }
+    }
+    for (const node of flow.definition.nodes) {
+      if (!reachable.has(node.id)) report(flow, `nodes(${node.id})`, 'unreachable node');
+    }
+  }
+  return problems;
+
+  function checkKey(flow: LoadedFlow, where: string, key: string) {
+    for (const locale of LOCALES) {
+      if (!catalog.has(locale, key)) report(flow, where, `missing locale key "${key}" in ${locale}.json`);
+      else {
+        const error = catalog.syntaxError(locale, key);
+        if (error) report(flow, where, `locale key "${key}" in ${locale}.json is not valid ICU: ${error}`);
+      }
+    }
+  }
+
+  function checkAction(flow: LoadedFlow, node: Extract<FlowNode, { type: 'action' }>) {
+    const where = `nodes(${node.id}).action`;
+    if (!isActionName(node.action)) {
+      report(flow, where, `unknown action "${node.action}" (known: ${Object.keys(ACTION_RESULTS).join(', ')})`);
+      return;
+    }
+    const results: readonly string[] = ACTION_RESULTS[node.action];
+    for (const result of results) {
+      if (!(result in node.results)) report(flow, `nodes(${node.id}).results`, `no node for result "${result}"`);
+    }
+    for (const result of Object.keys(node.results)) {
+      if (!results.includes(result)) report(flow, `nodes(${node.id}).results.${result}`, `action "${node.action}" never reports "${result}"`);
+    }
+  }
+}

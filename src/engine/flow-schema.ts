@@ -1,0 +1,147 @@
+import { z } from 'zod';
+
+/**
+ * The schema of a flow file (flows/*.yaml). Flows are content written by people who are not
+ * programmers, so everything is checked here and the engine never trusts a file it has not parsed.
+ */
+
+const identifier = z.string().regex(/^[a-z][a-z0-9_]*$/, 'expected a lower-case id such as "support_type"');
+const messageKey = z.string().regex(/^[a-z0-9_]+(\.[a-z0-9_]+)+$/, 'expected a locale key such as "intake.name.ask"');
+const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+
+/** A way out of a node: to another node of the same flow, or to another flow (optionally a node in it). */
+const target = {
+  next: identifier.optional(),
+  flow: identifier.optional(),
+  node: identifier.optional(),
+};
+
+/** Phrases (any language, any dialect) that a free-text message is matched against. */
+export const intentSchema = z.strictObject({
+  /** How the topic is offered when the bot is unsure ("did you mean …?"). */
+  label: messageKey,
+  examples: z.array(z.string().min(1)).min(1),
+  keywords: z.array(z.string().min(1)).default([]),
+});
+
+export const choiceSchema = z
+  .strictObject({
+    id: identifier,
+    label: messageKey,
+    /** Other words that select this choice (the label and its number always do). */
+    synonyms: z.array(z.string().min(1)).default([]),
+    /** Value saved by an `ask` node with a `choice` validator. */
+    value: scalar.optional(),
+    /** After the next answer, come back to this node (used by "edit a field" menus). */
+    return_to: identifier.optional(),
+    ...target,
+  })
+  .refine((choice) => !(choice.next && choice.flow), { message: 'a choice has either "next" or "flow", not both' });
+
+export const validatorSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('text'),
+    min: z.number().int().min(0).default(1),
+    max: z.number().int().min(1).default(500),
+    /** Require at least this many letters (a name cannot be only digits or emoji). */
+    letters: z.number().int().min(0).default(0),
+  }),
+  z.strictObject({
+    kind: z.literal('number'),
+    min: z.number().default(0),
+    max: z.number().default(Number.MAX_SAFE_INTEGER),
+    integer: z.boolean().default(true),
+  }),
+  z.strictObject({ kind: z.literal('saudi_mobile') }),
+  z.strictObject({ kind: z.literal('national_id') }),
+  z.strictObject({ kind: z.literal('choice') }),
+  z.strictObject({ kind: z.literal('yes_no') }),
+  z.strictObject({ kind: z.literal('rating') }),
+  z.strictObject({ kind: z.literal('reference') }),
+]);
+
+const conditionSchema = z.strictObject({
+  var: z.string().min(1),
+  equals: scalar.optional(),
+  not_equals: scalar.optional(),
+  in: z.array(scalar).optional(),
+  lt: z.number().optional(),
+  lte: z.number().optional(),
+  gt: z.number().optional(),
+  gte: z.number().optional(),
+  exists: z.boolean().optional(),
+});
+
+const base = {
+  id: identifier,
+  /** Node-level intents: free text matching them jumps straight to this node. */
+  intents: intentSchema.optional(),
+};
+
+/** Texts: one key or several keys sent as separate messages. */
+const texts = z.union([messageKey, z.array(messageKey).min(1)]);
+
+export const nodeSchema = z.discriminatedUnion('type', [
+  z.strictObject({
+    ...base,
+    type: z.literal('message'),
+    text: texts,
+    choices: z.array(choiceSchema).optional(),
+    /** Offer the topics the matcher found closest as choices (the fallback node). */
+    suggest: z.boolean().default(false),
+    ...target,
+  }),
+  z.strictObject({
+    ...base,
+    type: z.literal('ask'),
+    text: texts,
+    validate: validatorSchema,
+    /** Variable the valid answer is stored in. */
+    save: identifier,
+    choices: z.array(choiceSchema).optional(),
+    /** May be skipped with words such as «تخطي» (the variable is then null). */
+    optional: z.boolean().default(false),
+    next: identifier,
+  }),
+  z.strictObject({
+    ...base,
+    type: z.literal('branch'),
+    when: z.array(z.strictObject({ if: conditionSchema, next: identifier })).min(1),
+    else: identifier,
+  }),
+  z.strictObject({
+    ...base,
+    type: z.literal('set'),
+    vars: z.record(identifier, scalar),
+    next: identifier,
+  }),
+  z.strictObject({
+    ...base,
+    type: z.literal('action'),
+    action: z.string().min(1),
+    /** Next node for each result the action can report ("created", "none", "found", …). */
+    results: z.record(z.string().min(1), identifier),
+  }),
+  z.strictObject({ ...base, type: z.literal('goto'), flow: identifier, node: identifier.optional() }),
+  z.strictObject({ ...base, type: z.literal('end') }),
+]);
+
+export const flowSchema = z.strictObject({
+  id: identifier,
+  /** Optional human label for the flow, shown in tooling. */
+  name: z.string().optional(),
+  start: identifier,
+  /** Free text matching these starts the flow from its `start` node. */
+  intents: intentSchema.optional(),
+  /** Bare greetings (main_menu only): a greeting alone shows the menu. */
+  greetings: z.array(z.string().min(1)).optional(),
+  nodes: z.array(nodeSchema).min(1),
+});
+
+export type FlowDefinition = z.output<typeof flowSchema>;
+export type FlowNode = z.output<typeof nodeSchema>;
+export type Choice = z.output<typeof choiceSchema>;
+export type Validator = z.output<typeof validatorSchema>;
+export type Condition = z.output<typeof conditionSchema>;
+export type IntentDefinition = z.output<typeof intentSchema>;
+export type NodeOf<T extends FlowNode['type']> = Extract<FlowNode, { type: T }>;

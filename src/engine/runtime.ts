@@ -1,0 +1,425 @@
+import type { ActionHandler, ActionName, ConversationMode } from './actions.js';
+import type { SelectableOption } from './choice-matching.js';
+import { matchOption } from './choice-matching.js';
+import { detectCommand, isSkip } from './commands.js';
+import { evaluateCondition } from './conditions.js';
+import type { FlowSet, LoadedFlow } from './flow-loader.js';
+import type { Choice, FlowNode, NodeOf } from './flow-schema.js';
+import type { Locale, MessageCatalog } from './i18n.js';
+import type { IntentMatcher, IntentTarget } from './matcher.js';
+import { type AnswerValue, validateAnswer } from './validators.js';
+
+/** Flow ids and node ids the engine itself relies on (the linter checks they exist). */
+export const MAIN_MENU = 'main_menu';
+export const HANDOFF = 'handoff';
+export const ENGINE_NODES = {
+  [MAIN_MENU]: ['welcome', 'menu', 'fallback', 'cancelled', 'flow_changed'],
+  [HANDOFF]: ['still_waiting', 'cancelled'],
+} as const;
+
+/**
+ * Everything the engine remembers about a conversation between two messages: plain JSON,
+ * tagged with the version of the flow it was written against.
+ */
+export interface ConversationState {
+  /** Flow and node waiting for the beneficiary's reply; null when idle at the top level. */
+  flowId: string | null;
+  nodeId: string | null;
+  flowVersion: string | null;
+  vars: Record<string, AnswerValue>;
+  /** Questions answered in the current flow, newest last, for «رجوع». */
+  history: string[];
+  /** After the next answer, continue here instead of the question's `next` (editing a field). */
+  returnTo: string | null;
+  /** Unrecognised messages in a row. */
+  fallbacks: number;
+  /** Topics offered by the last fallback, in the order shown. */
+  suggestions: IntentTarget[];
+  /** When the last «a member of staff will reply» acknowledgement was sent (ISO time). */
+  lastAckAt: string | null;
+}
+
+export function initialState(): ConversationState {
+  return {
+    flowId: null,
+    nodeId: null,
+    flowVersion: null,
+    vars: {},
+    history: [],
+    returnTo: null,
+    fallbacks: 0,
+    suggestions: [],
+    lastAckAt: null,
+  };
+}
+
+/** One message to the beneficiary, channel-neutral: text plus optional choices. */
+export interface BotReply {
+  text: string;
+  choices: string[];
+  flowId: string;
+  nodeId: string;
+}
+
+export interface TurnInput {
+  text: string;
+  now: Date;
+  state: ConversationState;
+  mode: ConversationMode;
+  locale: Locale;
+  actions: ActionHandler;
+}
+
+export interface TurnResult {
+  state: ConversationState;
+  mode: ConversationMode;
+  locale: Locale;
+  replies: BotReply[];
+}
+
+/** A flow that cannot be run as written (a loop, an action result with no node). Not retried. */
+export class FlowRuntimeError extends Error {
+  override readonly name = 'FlowRuntimeError';
+}
+
+export interface EngineOptions {
+  flows: FlowSet;
+  catalog: MessageCatalog;
+  matcher: IntentMatcher;
+  /** Minimum time between two acknowledgements while waiting for staff. */
+  handoffAckIntervalMs: number;
+}
+
+const MAX_STEPS_PER_TURN = 200;
+
+/**
+ * The conversation engine: flow + state + input → new state + replies. It touches no database
+ * or channel; domain work goes through the `actions` port, which the inbox runs in the turn's
+ * transaction.
+ */
+export class ConversationEngine {
+  constructor(private readonly options: EngineOptions) {}
+
+  get flows(): FlowSet {
+    return this.options.flows;
+  }
+
+  async handle(input: TurnInput): Promise<TurnResult> {
+    const turn = new Turn(this.options, input);
+    await turn.run();
+    return turn.result();
+  }
+}
+
+/** One inbound message being handled; collects replies and mutates a copy of the state. */
+class Turn {
+  private readonly state: ConversationState;
+  private mode: ConversationMode;
+  private locale: Locale;
+  private readonly replies: BotReply[] = [];
+  private steps = 0;
+
+  constructor(
+    private readonly options: EngineOptions,
+    private readonly input: TurnInput,
+  ) {
+    this.state = structuredClone(input.state);
+    this.mode = input.mode === 'closed' ? 'bot' : input.mode;
+    this.locale = input.locale;
+  }
+
+  result(): TurnResult {
+    return { state: this.state, mode: this.mode, locale: this.locale, replies: this.replies };
+  }
+
+  async run(): Promise<void> {
+    const { text } = this.input;
+    const command = detectCommand(text);
+    if (this.mode === 'waiting' || this.mode === 'staff') return this.whileWithStaff(command);
+
+    if (!this.currentNode() && this.state.flowId !== null && this.state.nodeId !== null) {
+      // The flow file changed under this conversation: apologise and start again from the menu.
+      return this.enter(MAIN_MENU, 'flow_changed');
+    }
+
+    switch (command) {
+      case 'menu':
+        return this.enter(MAIN_MENU, 'menu');
+      case 'cancel':
+        return this.enter(MAIN_MENU, 'cancelled');
+      case 'human':
+        return this.enter(HANDOFF);
+      case 'back':
+        return this.back();
+      case 'locale_ar':
+      case 'locale_en':
+        this.locale = command === 'locale_ar' ? 'ar' : 'en';
+        return this.repeatCurrent();
+      default:
+        break;
+    }
+
+    const node = this.currentNode();
+    if (node?.type === 'ask') return this.answer(node, text);
+    return this.chooseOrUnderstand(node, text);
+  }
+
+  // ── staff modes ────────────────────────────────────────────────────────────
+
+  /** Waiting for or talking with staff: the bot is silent, but for cancel and a rare acknowledgement. */
+  private async whileWithStaff(command: ReturnType<typeof detectCommand>): Promise<void> {
+    if (command === 'cancel' && this.mode === 'waiting') {
+      await this.callAction('cancel_escalation');
+      this.mode = 'bot';
+      return this.enter(HANDOFF, 'cancelled');
+    }
+    if (this.mode !== 'waiting') return;
+    const last = this.state.lastAckAt ? Date.parse(this.state.lastAckAt) : 0;
+    if (this.input.now.getTime() - last < this.options.handoffAckIntervalMs) return;
+    this.state.lastAckAt = this.input.now.toISOString();
+    await this.runFrom(this.flow(HANDOFF), 'still_waiting');
+  }
+
+  // ── input at a node ───────────────────────────────────────────────────────
+
+  private async answer(node: NodeOf<'ask'>, text: string): Promise<void> {
+    const flow = this.flow(this.state.flowId as string);
+    if (node.optional && isSkip(text)) return this.accept(flow, node, null);
+
+    if (node.choices?.length) {
+      const index = matchOption(text, this.options_(node.choices));
+      const choice = index === undefined ? undefined : node.choices[index];
+      if (choice) {
+        if (choice.next || choice.flow) return this.follow(flow, choice);
+        return this.accept(flow, node, choice.value ?? choice.id);
+      }
+    }
+
+    const result = validateAnswer(text, node.validate, this.options_(node.choices ?? []));
+    if (!result.ok) {
+      this.say(`validation.${node.validate.kind}.${result.problem}`, flow, node.id, []);
+      return this.runFrom(flow, node.id);
+    }
+    return this.accept(flow, node, result.value);
+  }
+
+  private async accept(flow: LoadedFlow, node: NodeOf<'ask'>, value: AnswerValue): Promise<void> {
+    this.state.vars[node.save] = value;
+    if (node.validate.kind === 'national_id' && typeof value === 'string') {
+      this.state.vars[`${node.save}_masked`] = `${'•'.repeat(6)}${value.slice(-4)}`;
+    }
+    this.state.history = [...this.state.history.filter((id) => id !== node.id), node.id];
+    const next = this.state.returnTo ?? node.next;
+    this.state.returnTo = null;
+    return this.runFrom(flow, next);
+  }
+
+  /** At a menu (or idle): a choice by number or words, else free text through the matcher. */
+  private async chooseOrUnderstand(node: FlowNode | undefined, text: string): Promise<void> {
+    const flow = this.state.flowId ? this.flow(this.state.flowId) : undefined;
+    if (node?.type === 'message' && flow) {
+      // Suggested topics come first, as they are shown, then the node's own choices.
+      const suggestions = node.suggest ? this.state.suggestions : [];
+      const choices = node.choices ?? [];
+      const index = matchOption(text, [...this.suggestionOptions(node), ...this.options_(choices)]);
+      if (index !== undefined) {
+        const suggestion = suggestions[index];
+        if (suggestion) return this.enterTarget(suggestion);
+        return this.follow(flow, choices[index - suggestions.length] as Choice);
+      }
+    }
+
+    const understood = this.options.matcher.match(text);
+    if (understood.kind === 'greeting') return this.enter(MAIN_MENU, 'welcome');
+    if (understood.kind === 'intent') return this.enterTarget(understood.match.target);
+    this.state.fallbacks += 1;
+    this.state.suggestions = this.withStaffOffer(understood.suggestions);
+    return this.enter(MAIN_MENU, 'fallback', { keepFallbacks: true });
+  }
+
+  /** After two misunderstandings in a row, a member of staff is always among the offers. */
+  private withStaffOffer(suggestions: IntentTarget[]): IntentTarget[] {
+    const handoff = this.flow(HANDOFF).definition;
+    if (this.state.fallbacks < 2 || !handoff.intents) return suggestions;
+    const others = suggestions.filter((target) => target.flowId !== HANDOFF).slice(0, 2);
+    return [...others, { flowId: HANDOFF, nodeId: handoff.start, label: handoff.intents.label }];
+  }
+
+  private suggestionOptions(node: NodeOf<'message'>): SelectableOption[] {
+    if (!node.suggest) return [];
+    return this.state.suggestions.map((target) => this.option(target.label, []));
+  }
+
+  private async back(): Promise<void> {
+    const previous = this.state.history.at(-1);
+    const flow = this.state.flowId ? this.flow(this.state.flowId) : undefined;
+    if (!previous || !flow?.nodes.has(previous)) return this.enter(MAIN_MENU, 'menu');
+    this.state.history = this.state.history.slice(0, -1);
+    const node = flow.nodes.get(previous);
+    if (node?.type === 'ask') delete this.state.vars[node.save];
+    this.state.returnTo = null;
+    return this.runFrom(flow, previous);
+  }
+
+  private async repeatCurrent(): Promise<void> {
+    const flow = this.state.flowId ? this.flow(this.state.flowId) : undefined;
+    if (!flow || !this.state.nodeId) return this.enter(MAIN_MENU, 'menu');
+    return this.runFrom(flow, this.state.nodeId);
+  }
+
+  // ── moving between flows and nodes ─────────────────────────────────────────
+
+  private async enterTarget(target: IntentTarget): Promise<void> {
+    return this.enter(target.flowId, target.nodeId);
+  }
+
+  /** Starts a flow (at its start or a given node) with a clean slate of variables. */
+  private async enter(flowId: string, nodeId?: string, options: { keepFallbacks?: boolean } = {}): Promise<void> {
+    const flow = this.flow(flowId);
+    if (!options.keepFallbacks) {
+      this.state.fallbacks = 0;
+      this.state.suggestions = [];
+    }
+    if (this.state.flowId !== flowId || flowId === MAIN_MENU) {
+      this.state.vars = {};
+      this.state.history = [];
+    }
+    this.state.returnTo = null;
+    this.state.flowId = flowId;
+    this.state.flowVersion = flow.version;
+    return this.runFrom(flow, nodeId ?? flow.definition.start);
+  }
+
+  private async follow(flow: LoadedFlow, choice: Choice): Promise<void> {
+    this.state.fallbacks = 0;
+    if (choice.flow) return this.enter(choice.flow, choice.node);
+    if (choice.return_to) this.state.returnTo = choice.return_to;
+    if (choice.next) return this.runFrom(flow, choice.next);
+    return this.enter(MAIN_MENU, 'menu');
+  }
+
+  /** Runs nodes from `nodeId` until one waits for the beneficiary or the flow ends. */
+  private async runFrom(flow: LoadedFlow, nodeId: string): Promise<void> {
+    let current: { flow: LoadedFlow; nodeId: string } | undefined = { flow, nodeId };
+    while (current) {
+      if (++this.steps > MAX_STEPS_PER_TURN) {
+        throw new FlowRuntimeError(`flow "${current.flow.definition.id}" did not wait for input within ${MAX_STEPS_PER_TURN} steps`);
+      }
+      const node = current.flow.nodes.get(current.nodeId);
+      if (!node) {
+        if (current.flow.definition.id === MAIN_MENU && current.nodeId === 'flow_changed') {
+          throw new FlowRuntimeError('main_menu has no "flow_changed" node');
+        }
+        return this.enter(MAIN_MENU, 'flow_changed');
+      }
+      this.state.flowId = current.flow.definition.id;
+      this.state.flowVersion = current.flow.version;
+      current = await this.step(current.flow, node);
+    }
+  }
+
+  /** Executes one node; returns where to continue, or undefined when the turn waits. */
+  private async step(flow: LoadedFlow, node: FlowNode): Promise<{ flow: LoadedFlow; nodeId: string } | undefined> {
+    switch (node.type) {
+      case 'message': {
+        const dynamic = node.suggest ? this.suggestionLabels() : [];
+        const choices = [...dynamic, ...(node.choices ?? []).map((choice) => this.t(choice.label))];
+        this.sayAll(node.text, flow, node.id, choices);
+        if (choices.length > 0) return this.wait(node.id);
+        if (node.flow) {
+          await this.enter(node.flow, node.node);
+          return undefined;
+        }
+        if (node.next) return { flow, nodeId: node.next };
+        return this.wait(null);
+      }
+      case 'ask':
+        this.sayAll(node.text, flow, node.id, (node.choices ?? []).map((choice) => this.t(choice.label)));
+        return this.wait(node.id);
+      case 'branch': {
+        const branch = node.when.find((candidate) => evaluateCondition(candidate.if, this.state.vars));
+        return { flow, nodeId: branch?.next ?? node.else };
+      }
+      case 'set':
+        Object.assign(this.state.vars, node.vars);
+        return { flow, nodeId: node.next };
+      case 'action': {
+        const outcome = await this.callAction(node.action as ActionName);
+        const next = node.results[outcome.result];
+        if (!next) throw new FlowRuntimeError(`flow "${flow.definition.id}" node "${node.id}": no node for result "${outcome.result}"`);
+        return { flow, nodeId: next };
+      }
+      case 'goto':
+        await this.enter(node.flow, node.node);
+        return undefined;
+      case 'end':
+        return this.wait(null);
+    }
+  }
+
+  private wait(nodeId: string | null): undefined {
+    this.state.nodeId = nodeId;
+    if (nodeId === null) this.state.flowId = null;
+    return undefined;
+  }
+
+  private async callAction(name: ActionName | 'cancel_escalation') {
+    const outcome = await this.input.actions({ name, vars: this.state.vars, locale: this.locale, now: this.input.now });
+    Object.assign(this.state.vars, outcome.vars ?? {});
+    if (outcome.mode) {
+      this.mode = outcome.mode;
+      // Entering the queue for staff counts as the first acknowledgement.
+      if (outcome.mode === 'waiting') this.state.lastAckAt = this.input.now.toISOString();
+    }
+    return outcome;
+  }
+
+  // ── rendering ─────────────────────────────────────────────────────────────
+
+  private currentNode(): FlowNode | undefined {
+    if (!this.state.flowId || !this.state.nodeId) return undefined;
+    return this.options.flows.get(this.state.flowId)?.nodes.get(this.state.nodeId);
+  }
+
+  private flow(flowId: string): LoadedFlow {
+    const flow = this.options.flows.get(flowId);
+    if (!flow) throw new FlowRuntimeError(`unknown flow "${flowId}"`);
+    return flow;
+  }
+
+  private suggestionLabels(): string[] {
+    return this.state.suggestions.map((target) => this.t(target.label));
+  }
+
+  private option(label: string, synonyms: string[]): SelectableOption {
+    const { catalog } = this.options;
+    return { labels: [catalog.format('ar', label), catalog.format('en', label)], synonyms };
+  }
+
+  private options_(choices: readonly Choice[]): SelectableOption[] {
+    return choices.map((choice) => this.option(choice.label, choice.synonyms));
+  }
+
+  private params() {
+    return {
+      ...this.state.vars,
+      fallback_count: this.state.fallbacks,
+      offer_staff: this.state.fallbacks >= 2 ? 'yes' : 'no',
+    };
+  }
+
+  private t(key: string): string {
+    return this.options.catalog.format(this.locale, key, this.params());
+  }
+
+  private sayAll(keys: string | string[], flow: LoadedFlow, nodeId: string, choices: string[]): void {
+    const list = Array.isArray(keys) ? keys : [keys];
+    list.forEach((key, index) => {
+      this.say(key, flow, nodeId, index === list.length - 1 ? choices : []);
+    });
+  }
+
+  private say(key: string, flow: LoadedFlow, nodeId: string, choices: string[]): void {
+    this.replies.push({ text: this.t(key), choices, flowId: flow.definition.id, nodeId });
+  }
+}
