@@ -40,6 +40,8 @@ export const configSchema = z.object({
   HANDOFF_ACK_INTERVAL: duration('10m'),
   LOOKUP_MAX_FAILURES: z.coerce.number().int().min(1).max(100).default(3),
   LOOKUP_BLOCK: duration('1m'),
+  /** The association's phone, address, links: shown under the policy's contact channels. */
+  CONTACT_DETAILS: z.preprocess(emptyAsUndefined, z.string().max(1000).optional()),
 });
 
 export type Config = z.output<typeof configSchema>;

@@ -33,3 +33,13 @@ const DIGIT_RUN = /[0-9\u0660-\u0669\u06F0-\u06F9][0-9\u0660-\u0669\u06F0-\u06F9
 export function redactDigits(text: string): string {
   return text.replace(DIGIT_RUN, '[redacted]');
 }
+
+/**
+ * An error as it may be logged: its kind and a digit-masked message, never the driver's
+ * `detail`/`parameters` fields, which can quote the values of a failed row.
+ */
+export function safeError(error: unknown): { type: string; message: string; stack?: string } {
+  if (!(error instanceof Error)) return { type: typeof error, message: redactDigits(String(error)) };
+  const stack = error.stack?.split('\n').slice(1, 6).join('\n');
+  return { type: error.name, message: redactDigits(error.message), ...(stack ? { stack } : {}) };
+}

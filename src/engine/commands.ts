@@ -4,13 +4,14 @@ import { termsOf } from './matcher.js';
 /** Commands that work in every state of every flow. */
 export type GlobalCommand = 'menu' | 'cancel' | 'back' | 'human' | 'locale_ar' | 'locale_en';
 
-// All in normalised form (no hamza, ة→ه, ى→ي, ئ→ي).
-const MENU = new Set(['القايمه', 'القايمه الرييسيه', 'قايمه', 'الرييسيه', 'menu', 'main menu', '0', 'menu please', 'القايمه لو سمحت', 'ابي القايمه', 'اريد القايمه', 'عرض القايمه']);
-const CANCEL = new Set(['الغاء', 'الغي', 'الغيه', 'الغاء الطلب', 'cancel', 'stop', 'cancel please', 'ابي الغي', 'اريد الالغاء', 'بطلت', 'خلاص الغي', 'الغاء العمليه']);
-const BACK = new Set(['رجوع', 'ارجع', 'الرجوع', 'السابق', 'back', 'go back', 'previous', 'رجعني']);
-const LOCALE_EN = new Set(['english', 'in english', 'انجليزي', 'بالانجليزي']);
-const LOCALE_AR = new Set(['عربي', 'العربيه', 'بالعربي', 'arabic']);
-const SKIP = new Set(['تخطي', 'تجاوز', 'skip', 'لا', 'لا شكرا', 'لا يوجد', 'ما عندي', 'no', 'no thanks', 'no comment', 'بدون', 'لا تعليق']);
+// Written naturally and normalised once here, exactly as incoming text will be.
+const normalizedSet = (words: string[]) => new Set(words.map(normalizeForMatching));
+const MENU = normalizedSet(['القائمة', 'القائمة الرئيسية', 'قائمة', 'الرئيسية', 'القايمة', 'menu', 'main menu', '0', 'menu please', 'القايمه لو سمحت', 'ابي القايمه', 'اريد القايمه', 'عرض القايمه']);
+const CANCEL = normalizedSet(['إلغاء', 'الغاء', 'ألغي', 'الغي', 'الغيه', 'إلغاء الطلب', 'الغاء العملية', 'cancel', 'stop', 'cancel please', 'ابي الغي', 'اريد الالغاء', 'بطلت', 'خلاص الغي', 'الغاء العمليه']);
+const BACK = normalizedSet(['رجوع', 'ارجع', 'الرجوع', 'السابق', 'back', 'go back', 'previous', 'رجعني']);
+const LOCALE_EN = normalizedSet(['english', 'in english', 'انجليزي', 'بالانجليزي']);
+const LOCALE_AR = normalizedSet(['عربي', 'العربيه', 'بالعربي', 'arabic']);
+const SKIP = normalizedSet(['تخطي', 'تجاوز', 'skip', 'لا', 'لا شكرا', 'لا يوجد', 'ما عندي', 'no', 'no thanks', 'no comment', 'بدون', 'لا تعليق']);
 
 const SLASH = /^\/(start|menu|help|cancel)(@\w+)?$/;
 

@@ -1,3 +1,5 @@
+import { normalizeForMatching } from '../text/arabic.js';
+
 /**
  * Dialect words (Gulf, Levantine, Egyptian, MSA) folded onto one canonical word each, after
  * normalisation, so that «وش»، «شو»، «ايش» and «ماذا» count as the same question word in the matcher.
@@ -28,10 +30,11 @@ const GROUPS: Record<string, string[]> = {
   نعم: ['ايوه', 'اي', 'ايوا', 'yes'],
 };
 
+// Normalised once here, so entries may be written with or without hamzas and ة.
 export const DIALECT_LEXICON: ReadonlyMap<string, string> = new Map(
   Object.entries(GROUPS).flatMap(([canonical, variants]) => [
-    [canonical, canonical] as const,
-    ...variants.map((variant) => [variant, canonical] as const),
+    [normalizeForMatching(canonical), normalizeForMatching(canonical)] as const,
+    ...variants.map((variant) => [normalizeForMatching(variant), normalizeForMatching(canonical)] as const),
   ]),
 );
 
@@ -39,10 +42,12 @@ export const DIALECT_LEXICON: ReadonlyMap<string, string> = new Map(
  * Words that carry no topic on their own (politeness, pronouns, prepositions). Question words
  * and "want" are not here: they tell "when" from "how" and are weighed by rarity instead.
  */
-export const STOPWORDS: ReadonlySet<string> = new Set([
+export const STOPWORDS: ReadonlySet<string> = new Set(
+  [
   'في', 'من', 'علي', 'عن', 'الي', 'اللي', 'الذي', 'التي', 'هل', 'انا', 'انت', 'انتم', 'احنا', 'نحن', 'يا', 'و', 'او',
   'ثم', 'بس', 'لو', 'سمحت', 'سمحتوا', 'ممكن', 'الله', 'يعطيك', 'العافيه', 'عافيه', 'شكرا', 'مع', 'هذا', 'هذه', 'هاد',
   'هذي', 'ذا', 'عندي', 'عندكم', 'لي', 'لكم', 'كان', 'يكون', 'تكون', 'مره', 'مرة', 'اخوي', 'اخي', 'اختي', 'يعني',
   'please', 'pls', 'plz', 'the', 'a', 'an', 'to', 'is', 'are', 'i', 'my', 'me', 'you', 'your', 'of', 'for', 'in',
   'on', 'do', 'can', 'it', 'and', 'with', 'about', 'lo', 'ابغاكم', 'طال', 'عمرك', 'فضلك', 'فضلكم', 'لوسمحت',
-]);
+  ].map(normalizeForMatching),
+);

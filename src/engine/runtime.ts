@@ -5,8 +5,9 @@ import { detectCommand, isSkip } from './commands.js';
 import { evaluateCondition } from './conditions.js';
 import type { FlowSet, LoadedFlow } from './flow-loader.js';
 import type { Choice, FlowNode, NodeOf } from './flow-schema.js';
-import type { Locale, MessageCatalog } from './i18n.js';
+import type { Locale, MessageCatalog, MessageParams } from './i18n.js';
 import type { IntentMatcher, IntentTarget } from './matcher.js';
+import { toAsciiDigits } from '../text/digits.js';
 import { type AnswerValue, validateAnswer } from './validators.js';
 
 /** Flow ids and node ids the engine itself relies on (the linter checks they exist). */
@@ -88,6 +89,8 @@ export interface EngineOptions {
   matcher: IntentMatcher;
   /** Minimum time between two acknowledgements while waiting for staff. */
   handoffAckIntervalMs: number;
+  /** Parameters every message may use (the association's contact details, from configuration). */
+  globals?: MessageParams;
 }
 
 const MAX_STEPS_PER_TURN = 200;
@@ -134,7 +137,7 @@ class Turn {
 
   async run(): Promise<void> {
     const { text } = this.input;
-    const command = detectCommand(text);
+    const command = this.answersZero(text) ? undefined : detectCommand(text);
     if (this.mode === 'waiting' || this.mode === 'staff') return this.whileWithStaff(command);
 
     if (!this.currentNode() && this.state.flowId !== null && this.state.nodeId !== null) {
@@ -162,6 +165,16 @@ class Turn {
     const node = this.currentNode();
     if (node?.type === 'ask') return this.answer(node, text);
     return this.chooseOrUnderstand(node, text);
+  }
+
+  /**
+   * «0» is the global shortcut to the menu, except where 0 is itself a valid answer (a monthly
+   * income of zero): losing a half-filled form to an honest answer would be worse.
+   */
+  private answersZero(text: string): boolean {
+    const node = this.currentNode();
+    if (node?.type !== 'ask' || node.validate.kind !== 'number' || node.validate.min > 0) return false;
+    return toAsciiDigits(text).trim() === '0';
   }
 
   // ── staff modes ────────────────────────────────────────────────────────────
@@ -197,7 +210,8 @@ class Turn {
 
     const result = validateAnswer(text, node.validate, this.options_(node.choices ?? []));
     if (!result.ok) {
-      this.say(`validation.${node.validate.kind}.${result.problem}`, flow, node.id, []);
+      const { kind, ...limits } = node.validate;
+      this.say(`validation.${kind}.${result.problem}`, flow, node.id, [], limits);
       return this.runFrom(flow, node.id);
     }
     return this.accept(flow, node, result.value);
@@ -400,16 +414,17 @@ class Turn {
     return choices.map((choice) => this.option(choice.label, choice.synonyms));
   }
 
-  private params() {
+  private params(): MessageParams {
     return {
+      ...this.options.globals,
       ...this.state.vars,
       fallback_count: this.state.fallbacks,
       offer_staff: this.state.fallbacks >= 2 ? 'yes' : 'no',
     };
   }
 
-  private t(key: string): string {
-    return this.options.catalog.format(this.locale, key, this.params());
+  private t(key: string, extra: MessageParams = {}): string {
+    return this.options.catalog.format(this.locale, key, { ...this.params(), ...extra });
   }
 
   private sayAll(keys: string | string[], flow: LoadedFlow, nodeId: string, choices: string[]): void {
@@ -419,7 +434,7 @@ class Turn {
     });
   }
 
-  private say(key: string, flow: LoadedFlow, nodeId: string, choices: string[]): void {
-    this.replies.push({ text: this.t(key), choices, flowId: flow.definition.id, nodeId });
+  private say(key: string, flow: LoadedFlow, nodeId: string, choices: string[], extra: MessageParams = {}): void {
+    this.replies.push({ text: this.t(key, extra), choices, flowId: flow.definition.id, nodeId });
   }
 }

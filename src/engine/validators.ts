@@ -45,7 +45,8 @@ const NUMBER_WORDS: Record<string, number> = {
 };
 const NOTHING_PHRASES = /^(ما عندي|ماعندي|ما في|مافي|ما فيه|مافيه|لا يوجد|لايوجد|ولا شي|لا شي|بدون|مفيش|ما لي|none|nothing|no income)/;
 const THOUSANDS = /(الف|الاف|ألف|آلاف|k|thousand)$/;
-const UNITS = /\b(ريال|ريالات|ر س|رس|sar|sr|riyals?|شهريا|في الشهر|بالشهر|افراد|فرد|اشخاص|شخص|نفر|انفار|persons?|people)\b/g;
+// JavaScript's \b only knows ASCII letters, so word edges are spelled out for Arabic.
+const UNITS = /(?<=^|\s)(ريال|ريالات|ر س|رس|sar|sr|riyals?|شهريا|في الشهر|بالشهر|افراد|فرد|اشخاص|شخص|نفر|انفار|persons?|people)(?=\s|$)/g;
 
 /** Reads a number as people write it: "٣٥٠٠", "3,500 ريال", "3.5 الف", "خمسة", "ما عندي دخل" (→ 0). */
 export function parseLooseNumber(answer: string): number | undefined {

@@ -1,0 +1,193 @@
+import type { Kysely } from 'kysely';
+import type { InboundMessage, OutboundMessage } from '../channels/types.js';
+import { parseConversationState } from '../engine/conversation-state.js';
+import { type Locale, LOCALES, type MessageCatalog } from '../engine/i18n.js';
+import { type BotReply, type ConversationEngine, initialState } from '../engine/runtime.js';
+import { type Logger, safeError } from '../logger.js';
+import { resolveIdentity, setContactLocale } from '../storage/repositories/contacts.js';
+import { createConversation, lockIdentity, lockOpenConversation, saveConversationTurn } from '../storage/repositories/conversations.js';
+import type { ThrottlePolicy } from '../storage/repositories/lookup-throttle.js';
+import { findInbound, insertInbound, insertOutbound, repliesTo } from '../storage/repositories/messages.js';
+import type { ChannelName, Conversation, Database, DeliveryStatus, Message } from '../storage/schema.js';
+import { createTurnActions } from './turn-actions.js';
+
+export interface InboxOptions {
+  db: Kysely<Database>;
+  engine: ConversationEngine;
+  catalog: MessageCatalog;
+  logger: Logger;
+  throttle: ThrottlePolicy;
+  defaultLocale: Locale;
+  /**
+   * Channels whose replies are delivered in the response to the inbound request (web chat,
+   * simulator): stored as sent. Others are stored pending for the outbound dispatcher.
+   */
+  inlineDelivery: ReadonlySet<ChannelName>;
+}
+
+export interface InboxResult {
+  /** The channel had already delivered this message; nothing was processed again. */
+  duplicate: boolean;
+  conversationId: string;
+  inboundId: string;
+  /** The bot's replies (on a duplicate: the replies stored the first time). */
+  replies: OutboundMessage[];
+}
+
+const isLocale = (value: string): value is Locale => (LOCALES as readonly string[]).includes(value);
+
+/**
+ * The inbox: every inbound message, from any channel, is stored and handled here in ONE
+ * transaction that holds the conversation's lock, so two messages from one person never race
+ * (across processes too), a redelivered message is recognised, and a reply is stored together
+ * with the state change that produced it.
+ */
+export class Inbox {
+  constructor(private readonly options: InboxOptions) {}
+
+  async receive(message: InboundMessage): Promise<InboxResult> {
+    try {
+      return await this.options.db.transaction().execute((trx) => this.handle(trx, message, false));
+    } catch (error) {
+      // A flow or engine failure must not lose the message: store it with an apology and send
+      // the conversation back to the menu, so the beneficiary is not stuck in a failing node.
+      this.options.logger.error(
+        { err: safeError(error), channel: message.channel },
+        'inbound message could not be handled by the engine; stored with an apology',
+      );
+      return this.options.db.transaction().execute((trx) => this.handle(trx, message, true));
+    }
+  }
+
+  private async handle(trx: Kysely<Database>, message: InboundMessage, recovering: boolean): Promise<InboxResult> {
+    const now = message.receivedAt ?? new Date();
+    await lockIdentity(trx, message.channel, message.externalUserId);
+
+    const { contact, identity } = await resolveIdentity(trx, {
+      channel: message.channel,
+      externalId: message.externalUserId,
+      displayName: message.displayName,
+      verifiedPhone: message.verifiedPhone,
+    });
+    const contactLocale = isLocale(contact.locale) ? contact.locale : this.options.defaultLocale;
+    const conversation =
+      (await lockOpenConversation(trx, identity.id)) ??
+      (await createConversation(trx, {
+        contactId: contact.id,
+        identityId: identity.id,
+        channel: message.channel,
+        locale: contactLocale,
+        state: initialState(),
+      }));
+
+    const inbound = await insertInbound(trx, {
+      conversationId: conversation.id,
+      channel: message.channel,
+      externalId: message.externalMessageId,
+      text: message.text,
+      mediaKind: message.mediaKind ?? null,
+      receivedAt: now,
+    });
+    if (!inbound) return this.replayDuplicate(trx, message, conversation.id);
+
+    const locale = isLocale(conversation.locale) ? conversation.locale : contactLocale;
+    const state = parseConversationState(conversation.state);
+    const turn = recovering
+      ? this.recoveryTurn(locale)
+      : await this.options.engine.handle({
+          text: message.text,
+          now,
+          state,
+          mode: conversation.mode,
+          locale,
+          actions: createTurnActions({
+            db: trx,
+            contactId: contact.id,
+            conversationId: conversation.id,
+            catalog: this.options.catalog,
+            throttle: this.options.throttle,
+            position: { flowId: state.flowId, nodeId: state.nodeId },
+          }),
+        });
+
+    await saveConversationTurn(trx, conversation.id, {
+      mode: turn.mode,
+      flowId: turn.state.flowId,
+      nodeId: turn.state.nodeId,
+      state: turn.state,
+      locale: turn.locale,
+      at: now,
+    });
+    if (turn.locale !== contact.locale) await setContactLocale(trx, contact.id, turn.locale);
+
+    const stored = await this.storeReplies(trx, conversation, message.channel, inbound.id, turn.replies);
+    return {
+      duplicate: false,
+      conversationId: conversation.id,
+      inboundId: inbound.id,
+      replies: stored.map((row) => this.toOutbound(row, message.externalUserId)),
+    };
+  }
+
+  /** The turn used when the engine failed: an apology, and a clean slate at the main menu. */
+  private recoveryTurn(locale: Locale) {
+    const reply: BotReply = {
+      text: this.options.catalog.format(locale, 'system.error'),
+      choices: [this.options.catalog.format(locale, 'menu.choice.main_menu')],
+      flowId: 'main_menu',
+      nodeId: 'error',
+    };
+    return { mode: 'bot' as const, locale, state: initialState(), replies: [reply] };
+  }
+
+  private async storeReplies(
+    trx: Kysely<Database>,
+    conversation: Conversation,
+    channel: ChannelName,
+    inboundId: string,
+    replies: BotReply[],
+  ): Promise<Message[]> {
+    const deliveryStatus: DeliveryStatus = this.options.inlineDelivery.has(channel) ? 'sent' : 'pending';
+    return insertOutbound(
+      trx,
+      replies.map((reply, position) => ({
+        conversationId: conversation.id,
+        channel,
+        sender: 'bot',
+        text: reply.text,
+        choices: reply.choices,
+        flowId: reply.flowId,
+        nodeId: reply.nodeId,
+        replyToId: inboundId,
+        position,
+        deliveryStatus,
+      })),
+    );
+  }
+
+  private async replayDuplicate(trx: Kysely<Database>, message: InboundMessage, conversationId: string): Promise<InboxResult> {
+    const original = await findInbound(trx, message.channel, message.externalMessageId);
+    if (!original) throw new Error('duplicate inbound message vanished');
+    const replies = await repliesTo(trx, original.id);
+    this.options.logger.info({ channel: message.channel, inboundId: original.id }, 'duplicate inbound message ignored');
+    return {
+      duplicate: true,
+      conversationId: original.conversation_id ?? conversationId,
+      inboundId: original.id,
+      replies: replies.map((row) => this.toOutbound(row, message.externalUserId)),
+    };
+  }
+
+  private toOutbound(row: Message, externalUserId: string): OutboundMessage {
+    return {
+      id: row.id,
+      conversationId: row.conversation_id,
+      channel: row.channel,
+      externalUserId,
+      text: row.text,
+      choices: row.choices,
+      flowId: row.flow_id,
+      nodeId: row.node_id,
+    };
+  }
+}

@@ -1,0 +1,119 @@
+import type { Kysely } from 'kysely';
+import { isSupportType, type RequestStatus } from '../domain/request-status.js';
+import type { ActionHandler, ActionOutcome, ActionRequest } from '../engine/actions.js';
+import type { Locale, MessageCatalog } from '../engine/i18n.js';
+import { closeOpenEscalation, openEscalation } from '../storage/repositories/escalations.js';
+import { clearLookupFailures, isLookupBlocked, recordLookupFailure, type ThrottlePolicy } from '../storage/repositories/lookup-throttle.js';
+import { recordRating } from '../storage/repositories/ratings.js';
+import { createSupportRequest, findRequestOfContact, requestsOfContact } from '../storage/repositories/requests.js';
+import type { Database, SupportRequest } from '../storage/schema.js';
+
+export interface TurnContext {
+  db: Kysely<Database>;
+  contactId: string;
+  conversationId: string;
+  catalog: MessageCatalog;
+  throttle: ThrottlePolicy;
+  /** Where the conversation was before this turn (recorded on an escalation for staff). */
+  position: { flowId: string | null; nodeId: string | null };
+}
+
+/** Dates as a Saudi reader expects them: Gregorian, Riyadh time. */
+function formatDate(date: Date, locale: Locale): string {
+  return new Intl.DateTimeFormat(locale === 'ar' ? 'ar-SA' : 'en-GB', {
+    calendar: 'gregory',
+    dateStyle: 'long',
+    timeZone: 'Asia/Riyadh',
+  }).format(date);
+}
+
+function describeRequest(request: SupportRequest, catalog: MessageCatalog, locale: Locale) {
+  return {
+    reference: request.reference,
+    status_label: catalog.format(locale, `request.status.${request.status satisfies RequestStatus}`),
+    support_type_label: catalog.format(locale, `intake.support_type.${request.support_type}`),
+    submitted_on: formatDate(request.created_at, locale),
+    updated_on: formatDate(request.updated_at, locale),
+  };
+}
+
+function text(value: unknown): string {
+  if (typeof value !== 'string') throw new Error('expected a collected text answer');
+  return value;
+}
+
+function number(value: unknown): number {
+  if (typeof value !== 'number') throw new Error('expected a collected number answer');
+  return value;
+}
+
+/**
+ * The engine's actions, run inside the inbound message's transaction: a request is created
+ * exactly when the turn that confirmed it commits, and never twice.
+ */
+export function createTurnActions(context: TurnContext): ActionHandler {
+  const { db, contactId, conversationId, catalog } = context;
+
+  const handlers: Record<ActionRequest['name'], (request: ActionRequest) => Promise<ActionOutcome>> = {
+    async create_request({ vars }) {
+      const supportType = vars.support_type;
+      if (!isSupportType(supportType)) throw new Error('support_type was not collected');
+      const request = await createSupportRequest(db, {
+        contactId,
+        conversationId,
+        fullName: text(vars.full_name),
+        nationalId: text(vars.national_id),
+        mobileE164: text(vars.mobile),
+        city: text(vars.city),
+        supportType,
+        familySize: number(vars.family_size),
+        monthlyIncome: number(vars.monthly_income),
+        description: text(vars.description),
+      });
+      return { result: 'created', vars: { reference: request.reference } };
+    },
+
+    async lookup_requests({ locale }): Promise<ActionOutcome> {
+      const requests = await requestsOfContact(db, contactId);
+      if (requests.length === 0) return { result: 'none', vars: { count: 0 } };
+      const lines = requests.map((request) => catalog.format(locale, 'request.list_item', describeRequest(request, catalog, locale)));
+      return { result: 'some', vars: { count: requests.length, requests: lines.join('\n') } };
+    },
+
+    async find_request({ vars, locale, now }) {
+      if (await isLookupBlocked(db, contactId, now)) return { result: 'throttled' };
+      const reference = typeof vars.reference === 'string' ? vars.reference : '';
+      const request = await findRequestOfContact(db, contactId, reference);
+      if (!request) {
+        await recordLookupFailure(db, contactId, now, context.throttle);
+        return { result: 'not_found' };
+      }
+      await clearLookupFailures(db, contactId);
+      return { result: 'found', vars: describeRequest(request, catalog, locale) };
+    },
+
+    async record_rating({ vars }) {
+      const [latest] = await requestsOfContact(db, contactId, 1);
+      const rating = await recordRating(db, {
+        contactId,
+        conversationId,
+        requestId: latest?.id ?? null,
+        score: number(vars.score),
+        comment: typeof vars.comment === 'string' ? vars.comment : null,
+      });
+      return { result: 'recorded', vars: { flagged: rating.flagged ? 'yes' : 'no' } };
+    },
+
+    async escalate() {
+      await openEscalation(db, { conversationId, contactId, fromFlow: context.position.flowId, fromNode: context.position.nodeId });
+      return { result: 'escalated', mode: 'waiting' };
+    },
+
+    async cancel_escalation({ now }) {
+      await closeOpenEscalation(db, conversationId, 'cancelled', now);
+      return { result: 'cancelled', mode: 'bot' };
+    },
+  };
+
+  return (request) => handlers[request.name](request);
+}

@@ -1,0 +1,26 @@
+import { type Kysely, type Migration, type MigrationResult, Migrator } from 'kysely';
+import * as initial from './migrations/001-initial.js';
+
+/**
+ * Every migration, in order. A static list (not a folder scan) so that the built `dist/` and
+ * `tsx` runs see exactly the same set, and a bundler cannot drop one.
+ */
+const MIGRATIONS: Record<string, Migration> = {
+  '001-initial': initial,
+};
+
+export class MigrationError extends Error {
+  override readonly name = 'MigrationError';
+}
+
+/** Brings the schema up to date; returns what ran, or throws naming the migration that failed. */
+export async function migrateToLatest(db: Kysely<unknown>): Promise<MigrationResult[]> {
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => MIGRATIONS } });
+  const { error, results = [] } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results.find((result) => result.status === 'Error');
+    const cause = error instanceof Error ? error.message : String(error);
+    throw new MigrationError(`migration ${failed?.migrationName ?? '(setup)'} failed: ${cause}`, { cause: error });
+  }
+  return results;
+}

@@ -1,0 +1,66 @@
+import type { Kysely } from 'kysely';
+import type { ChannelIdentity, ChannelName, Contact, Database } from '../schema.js';
+
+export interface IdentityInput {
+  channel: ChannelName;
+  externalId: string;
+  displayName?: string | null | undefined;
+  /** E.164 phone number the channel vouches for (a WhatsApp sender, a shared Telegram contact). */
+  verifiedPhone?: string | null | undefined;
+}
+
+/**
+ * Finds or creates the channel identity and its contact. A new identity whose verified phone
+ * belongs to an existing contact is linked to that contact, so one person on WhatsApp and on
+ * Telegram sees the same requests.
+ */
+export async function resolveIdentity(
+  db: Kysely<Database>,
+  input: IdentityInput,
+): Promise<{ identity: ChannelIdentity; contact: Contact; created: boolean }> {
+  const existing = await db
+    .updateTable('channel_identities')
+    .set({ last_seen_at: new Date(), ...(input.displayName ? { display_name: input.displayName } : {}) })
+    .where('channel', '=', input.channel)
+    .where('external_id', '=', input.externalId)
+    .returningAll()
+    .executeTakeFirst();
+  if (existing) {
+    const contact = await db.selectFrom('contacts').selectAll().where('id', '=', existing.contact_id).executeTakeFirstOrThrow();
+    return { identity: existing, contact, created: false };
+  }
+
+  const phone = input.verifiedPhone ?? null;
+  const linked = phone
+    ? await db
+        .selectFrom('contacts')
+        .selectAll()
+        .where('phone_e164', '=', phone)
+        .where('phone_verified', '=', true)
+        .orderBy('created_at')
+        .executeTakeFirst()
+    : undefined;
+  const contact =
+    linked ??
+    (await db
+      .insertInto('contacts')
+      .values({ display_name: input.displayName ?? null, phone_e164: phone, phone_verified: phone !== null })
+      .returningAll()
+      .executeTakeFirstOrThrow());
+  const identity = await db
+    .insertInto('channel_identities')
+    .values({
+      contact_id: contact.id,
+      channel: input.channel,
+      external_id: input.externalId,
+      display_name: input.displayName ?? null,
+      phone_e164: phone,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return { identity, contact, created: true };
+}
+
+export async function setContactLocale(db: Kysely<Database>, contactId: string, locale: string): Promise<void> {
+  await db.updateTable('contacts').set({ locale, updated_at: new Date() }).where('id', '=', contactId).execute();
+}

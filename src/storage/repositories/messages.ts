@@ -1,0 +1,104 @@
+import type { Kysely } from 'kysely';
+import type { ChannelName, Database, DeliveryStatus, Message, MessageSender } from '../schema.js';
+
+export interface InboundRecord {
+  conversationId: string;
+  channel: ChannelName;
+  externalId: string;
+  text: string;
+  mediaKind: string | null;
+  receivedAt: Date;
+}
+
+/**
+ * Stores an inbound message exactly as sent. Returns undefined when the channel already
+ * delivered a message with this id (a redelivery), which the caller must not process again.
+ */
+export async function insertInbound(db: Kysely<Database>, record: InboundRecord): Promise<Message | undefined> {
+  return db
+    .insertInto('messages')
+    .values({
+      conversation_id: record.conversationId,
+      direction: 'in',
+      sender: 'contact',
+      channel: record.channel,
+      external_id: record.externalId,
+      text: record.text,
+      choices: '[]',
+      media_kind: record.mediaKind,
+    })
+    .onConflict((conflict) =>
+      conflict.columns(['channel', 'external_id']).where('direction', '=', 'in').doNothing(),
+    )
+    .returningAll()
+    .executeTakeFirst();
+}
+
+export async function findInbound(db: Kysely<Database>, channel: ChannelName, externalId: string): Promise<Message | undefined> {
+  return db
+    .selectFrom('messages')
+    .selectAll()
+    .where('direction', '=', 'in')
+    .where('channel', '=', channel)
+    .where('external_id', '=', externalId)
+    .executeTakeFirst();
+}
+
+export interface OutboundRecord {
+  conversationId: string;
+  channel: ChannelName;
+  sender: Exclude<MessageSender, 'contact'>;
+  text: string;
+  choices: string[];
+  flowId: string | null;
+  nodeId: string | null;
+  replyToId: string | null;
+  position: number;
+  deliveryStatus: DeliveryStatus;
+}
+
+export async function insertOutbound(db: Kysely<Database>, records: OutboundRecord[]): Promise<Message[]> {
+  if (records.length === 0) return [];
+  const rows: Message[] = [];
+  // One at a time: clock_timestamp() then orders them as written.
+  for (const record of records) {
+    rows.push(
+      await db
+        .insertInto('messages')
+        .values({
+          conversation_id: record.conversationId,
+          direction: 'out',
+          sender: record.sender,
+          channel: record.channel,
+          text: record.text,
+          choices: JSON.stringify(record.choices),
+          flow_id: record.flowId,
+          node_id: record.nodeId,
+          reply_to_id: record.replyToId,
+          position: record.position,
+          delivery_status: record.deliveryStatus,
+          sent_at: record.deliveryStatus === 'sent' ? new Date() : null,
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow(),
+    );
+  }
+  return rows;
+}
+
+/** The replies produced by one inbound message, in the order they were sent. */
+export async function repliesTo(db: Kysely<Database>, inboundId: string): Promise<Message[]> {
+  return db.selectFrom('messages').selectAll().where('reply_to_id', '=', inboundId).orderBy('position').execute();
+}
+
+/** The latest messages of a conversation, oldest first. */
+export async function conversationHistory(db: Kysely<Database>, conversationId: string, limit = 200): Promise<Message[]> {
+  const newest = await db
+    .selectFrom('messages')
+    .selectAll()
+    .where('conversation_id', '=', conversationId)
+    .orderBy('created_at', 'desc')
+    .limit(limit)
+    .execute();
+  return newest.reverse();
+}

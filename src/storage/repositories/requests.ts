@@ -1,0 +1,104 @@
+import type { Kysely } from 'kysely';
+import { generateReference } from '../../domain/reference.js';
+import type { RequestStatus, SupportType } from '../../domain/request-status.js';
+import type { Database, SupportRequest } from '../schema.js';
+
+export interface NewSupportRequest {
+  contactId: string;
+  conversationId: string | null;
+  fullName: string;
+  nationalId: string;
+  mobileE164: string;
+  city: string;
+  supportType: SupportType;
+  familySize: number;
+  monthlyIncome: number;
+  description: string;
+}
+
+const MAX_REFERENCE_ATTEMPTS = 20;
+
+/**
+ * Creates a request under a fresh random reference, with its first status-history entry.
+ * A reference collision (rare: 9·10⁶ possibilities) is retried with `on conflict do nothing`,
+ * which, unlike catching a unique violation, leaves the surrounding transaction usable.
+ */
+export async function createSupportRequest(db: Kysely<Database>, request: NewSupportRequest): Promise<SupportRequest> {
+  for (let attempt = 0; attempt < MAX_REFERENCE_ATTEMPTS; attempt++) {
+    const created = await db
+      .insertInto('support_requests')
+      .values({
+        reference: generateReference(),
+        contact_id: request.contactId,
+        conversation_id: request.conversationId,
+        full_name: request.fullName,
+        national_id: request.nationalId,
+        mobile_e164: request.mobileE164,
+        city: request.city,
+        support_type: request.supportType,
+        family_size: request.familySize,
+        monthly_income: request.monthlyIncome,
+        description: request.description,
+        status: 'submitted',
+      })
+      .onConflict((conflict) => conflict.column('reference').doNothing())
+      .returningAll()
+      .executeTakeFirst();
+    if (created) {
+      await db
+        .insertInto('request_status_history')
+        .values({ request_id: created.id, status: 'submitted', changed_by: 'beneficiary', note: null })
+        .execute();
+      return created;
+    }
+  }
+  throw new Error('could not allocate a unique request reference');
+}
+
+/** A contact's own requests, newest first. */
+export async function requestsOfContact(db: Kysely<Database>, contactId: string, limit = 10): Promise<SupportRequest[]> {
+  return db
+    .selectFrom('support_requests')
+    .selectAll()
+    .where('contact_id', '=', contactId)
+    .orderBy('created_at', 'desc')
+    .limit(limit)
+    .execute();
+}
+
+/** A request by reference, only if it belongs to the contact: others' requests are invisible. */
+export async function findRequestOfContact(
+  db: Kysely<Database>,
+  contactId: string,
+  reference: string,
+): Promise<SupportRequest | undefined> {
+  return db
+    .selectFrom('support_requests')
+    .selectAll()
+    .where('contact_id', '=', contactId)
+    .where('reference', '=', reference)
+    .executeTakeFirst();
+}
+
+/** Moves a request to a new status and records who did it and why. */
+export async function changeRequestStatus(
+  db: Kysely<Database>,
+  requestId: string,
+  change: { status: RequestStatus; changedBy: string; note?: string | null; at?: Date },
+): Promise<void> {
+  const at = change.at ?? new Date();
+  await db.updateTable('support_requests').set({ status: change.status, updated_at: at }).where('id', '=', requestId).execute();
+  await db
+    .insertInto('request_status_history')
+    .values({ request_id: requestId, status: change.status, changed_by: change.changedBy, note: change.note ?? null })
+    .execute();
+}
+
+export async function requestStatusHistory(db: Kysely<Database>, requestId: string) {
+  return db
+    .selectFrom('request_status_history')
+    .select(['status', 'note', 'changed_by', 'changed_at'])
+    .where('request_id', '=', requestId)
+    .orderBy('changed_at')
+    .execute();
+}

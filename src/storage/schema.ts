@@ -1,0 +1,168 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { ConversationMode } from '../engine/actions.js';
+import type { RequestStatus, SupportType } from '../domain/request-status.js';
+
+/** Channels a beneficiary can reach us on. */
+export type ChannelName = 'web' | 'telegram' | 'whatsapp';
+
+type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
+type UpdatedAt = ColumnType<Date, Date | string | undefined, Date | string>;
+/** jsonb: written as a JSON string (both drivers accept it), read back as parsed JSON. */
+type Json<T> = ColumnType<T, string, string>;
+
+/** A beneficiary: one person, reachable on one or more channels. */
+export interface ContactsTable {
+  id: Generated<string>;
+  display_name: string | null;
+  /** E.164; set when the person shared it through a channel that proves it (WhatsApp, Telegram contact). */
+  phone_e164: string | null;
+  phone_verified: Generated<boolean>;
+  locale: Generated<string>;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+/** One account of a contact on one channel (a Telegram user id, a WhatsApp number, a web visitor). */
+export interface ChannelIdentitiesTable {
+  id: Generated<string>;
+  contact_id: string;
+  channel: ChannelName;
+  external_id: string;
+  display_name: string | null;
+  phone_e164: string | null;
+  /** When sending to this identity last failed for good (blocked the bot, number gone). */
+  unreachable_at: Date | null;
+  created_at: CreatedAt;
+  last_seen_at: UpdatedAt;
+}
+
+export interface ConversationsTable {
+  id: Generated<string>;
+  contact_id: string;
+  identity_id: string;
+  channel: ChannelName;
+  mode: ConversationMode;
+  flow_id: string | null;
+  node_id: string | null;
+  /** The engine's state (ConversationState), tagged with the flow version it was written against. */
+  state: Json<unknown>;
+  locale: string;
+  assigned_to: string | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+  last_message_at: UpdatedAt;
+  closed_at: Date | null;
+}
+
+export type MessageDirection = 'in' | 'out';
+export type MessageSender = 'contact' | 'bot' | 'staff';
+export type DeliveryStatus = 'pending' | 'sent' | 'failed';
+
+export interface MessagesTable {
+  id: Generated<string>;
+  conversation_id: string;
+  direction: MessageDirection;
+  sender: MessageSender;
+  channel: ChannelName;
+  /** The channel's own id for an inbound message: unique per channel, so a redelivery is recognised. */
+  external_id: string | null;
+  /** Exactly as sent: normalisation happens in the matcher, never in storage. */
+  text: string;
+  choices: Json<string[]>;
+  media_kind: string | null;
+  flow_id: string | null;
+  node_id: string | null;
+  /** For bot replies: the inbound message that produced them (replayed on a redelivery). */
+  reply_to_id: string | null;
+  /** Order of replies to one inbound message. */
+  position: Generated<number>;
+  delivery_status: DeliveryStatus | null;
+  delivery_attempts: Generated<number>;
+  delivery_error: string | null;
+  sent_at: Date | null;
+  created_at: CreatedAt;
+}
+
+export interface SupportRequestsTable {
+  id: Generated<string>;
+  reference: string;
+  contact_id: string;
+  conversation_id: string | null;
+  full_name: string;
+  national_id: string;
+  mobile_e164: string;
+  city: string;
+  support_type: SupportType;
+  family_size: number;
+  monthly_income: ColumnType<string, number | string, number | string>;
+  description: string;
+  status: RequestStatus;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface RequestStatusHistoryTable {
+  id: Generated<string>;
+  request_id: string;
+  status: RequestStatus;
+  note: string | null;
+  /** 'system', 'beneficiary' or a staff member's id. */
+  changed_by: string;
+  changed_at: CreatedAt;
+}
+
+export interface RatingsTable {
+  id: Generated<string>;
+  contact_id: string;
+  conversation_id: string | null;
+  request_id: string | null;
+  score: number;
+  comment: string | null;
+  flagged: boolean;
+  created_at: CreatedAt;
+}
+
+export type EscalationStatus = 'open' | 'cancelled' | 'resolved';
+
+export interface EscalationsTable {
+  id: Generated<string>;
+  conversation_id: string;
+  contact_id: string;
+  status: EscalationStatus;
+  /** Flow and node the beneficiary was at, for the staff member's context. */
+  from_flow: string | null;
+  from_node: string | null;
+  assigned_to: string | null;
+  created_at: CreatedAt;
+  closed_at: Date | null;
+}
+
+/** Failed reference look-ups per contact, to slow down guessing. */
+export interface LookupThrottleTable {
+  contact_id: string;
+  failures: number;
+  window_started_at: Date;
+  blocked_until: Date | null;
+}
+
+export interface Database {
+  contacts: ContactsTable;
+  channel_identities: ChannelIdentitiesTable;
+  conversations: ConversationsTable;
+  messages: MessagesTable;
+  support_requests: SupportRequestsTable;
+  request_status_history: RequestStatusHistoryTable;
+  ratings: RatingsTable;
+  escalations: EscalationsTable;
+  lookup_throttle: LookupThrottleTable;
+}
+
+export type Contact = Selectable<ContactsTable>;
+export type ChannelIdentity = Selectable<ChannelIdentitiesTable>;
+export type Conversation = Selectable<ConversationsTable>;
+export type Message = Selectable<MessagesTable>;
+export type NewMessage = Insertable<MessagesTable>;
+export type SupportRequest = Selectable<SupportRequestsTable>;
+export type Rating = Selectable<RatingsTable>;
+export type Escalation = Selectable<EscalationsTable>;
+export type ConversationUpdate = Updateable<ConversationsTable>;
