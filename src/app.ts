@@ -25,6 +25,8 @@ export interface CreateBotOptions {
   /** PostgreSQL schema to work in (tests). */
   schema?: string;
   inlineDelivery?: ReadonlySet<ChannelName>;
+  /** An already open database (tests); the bot then leaves closing it to the caller. */
+  database?: DatabaseHandle;
 }
 
 /** Builds the engine and its storage from configuration: flows, locales, database, inbox. */
@@ -41,11 +43,13 @@ export async function createBot(options: CreateBotOptions): Promise<Bot> {
       contact_details: config.CONTACT_DETAILS ?? '',
     },
   });
-  const database = await openDatabase({
-    databaseUrl: config.DATABASE_URL,
-    dataDir: options.dataDir ?? config.DATA_DIR,
-    ...(options.schema ? { schema: options.schema } : {}),
-  });
+  const database =
+    options.database ??
+    (await openDatabase({
+      databaseUrl: config.DATABASE_URL,
+      dataDir: options.dataDir ?? config.DATA_DIR,
+      ...(options.schema ? { schema: options.schema } : {}),
+    }));
   const inbox = new Inbox({
     db: database.db,
     engine,
@@ -55,5 +59,6 @@ export async function createBot(options: CreateBotOptions): Promise<Bot> {
     defaultLocale: config.DEFAULT_LOCALE,
     inlineDelivery: options.inlineDelivery ?? new Set<ChannelName>(['web']),
   });
-  return { config, database, engine, catalog, inbox, close: () => database.close() };
+  const close = options.database ? async () => undefined : () => database.close();
+  return { config, database, engine, catalog, inbox, close };
 }

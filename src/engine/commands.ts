@@ -13,6 +13,9 @@ const LOCALE_EN = normalizedSet(['english', 'in english', 'انجليزي', 'ب�
 const LOCALE_AR = normalizedSet(['عربي', 'العربيه', 'بالعربي', 'arabic']);
 const SKIP = normalizedSet(['تخطي', 'تجاوز', 'skip', 'لا', 'لا شكرا', 'لا يوجد', 'ما عندي', 'no', 'no thanks', 'no comment', 'بدون', 'لا تعليق']);
 
+// Canonical terms (see termsOf) of verbs that ask to be put through.
+const HANDOFF_VERBS = new Set(['اريد', 'كلم', 'تحويل', 'حولني', 'حولوني', 'وصلني', 'ابغي', 'بدي', 'محتاج']);
+
 const SLASH = /^\/(start|menu|help|cancel)(@\w+)?$/;
 
 /**
@@ -37,7 +40,8 @@ function asksForHuman(normalized: string): boolean {
   const terms = termsOf(normalized);
   if (terms.length === 0 || terms.length > 7) return false;
   if (/خدمه العملا|customer (service|care|support)|real person|شخص حقيقي/.test(normalized)) return true;
-  if (terms.includes('موظف')) return true;
+  // «موظف» alone or with a request verb; not a question that merely mentions staff («هل التقييم يضر الموظف؟»).
+  if (terms.includes('موظف') && (terms.length <= 2 || terms.some((term) => HANDOFF_VERBS.has(term)))) return true;
   // «أبي أكلم حد» / «بدي احكي مع حدا»: talk + someone.
   return terms.includes('كلم') && (terms.includes('احد') || terms.includes('شخص'));
 }

@@ -1,0 +1,54 @@
+import fastifyStatic from '@fastify/static';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import { sql } from 'kysely';
+import { ZodError } from 'zod';
+import type { Bot } from '../app.js';
+import { PROJECT_ROOT } from '../config.js';
+import { type Logger, safeError } from '../logger.js';
+import { addSecurityHeaders } from './security-headers.js';
+import { MAX_MESSAGE_LENGTH, webChatRoutes } from './web-chat-routes.js';
+
+export interface ServerOptions {
+  bot: Bot;
+  logger: Logger;
+}
+
+/** The HTTP server: the web chat page and its API, and /healthz. Channel webhooks join later. */
+export async function buildServer({ bot, logger }: ServerOptions): Promise<FastifyInstance> {
+  const app: FastifyInstance = Fastify({
+    loggerInstance: logger.child({ component: 'http' }) as FastifyBaseLogger,
+    // Room for the longest message plus JSON escaping of every character.
+    bodyLimit: MAX_MESSAGE_LENGTH * 8,
+    // Request URLs carry the visitor id (the key to a web conversation): not logged.
+    logController: new LogController({ disableRequestLogging: true }),
+  });
+  addSecurityHeaders(app);
+
+  app.setErrorHandler((error, request, reply) => {
+    if (error instanceof ZodError) {
+      const issue = error.issues[0];
+      return reply.status(400).send({ error: 'invalid_request', message: `${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}` });
+    }
+    const status = (error as { statusCode?: number }).statusCode;
+    if (status && status >= 400 && status < 500) {
+      return reply.status(status).send({ error: 'invalid_request', message: (error as Error).message });
+    }
+    request.log.error({ err: safeError(error), url: request.routeOptions.url }, 'request failed');
+    return reply.status(500).send({ error: 'internal_error' });
+  });
+
+  await app.register(fastifyStatic, { root: `${PROJECT_ROOT}src/http/public`, index: 'index.html' });
+  await app.register(webChatRoutes, { inbox: bot.inbox, db: bot.database.db });
+
+  app.get('/healthz', async (_request, reply) => {
+    try {
+      await sql`select 1`.execute(bot.database.db);
+      return { status: 'ok', database: bot.database.kind };
+    } catch (error) {
+      logger.error({ err: safeError(error) }, 'health check: database unreachable');
+      return reply.status(503).send({ status: 'unavailable' });
+    }
+  });
+
+  return app;
+}
