@@ -39,6 +39,8 @@ export function detectCommand(text: string): GlobalCommand | undefined {
 function asksForHuman(normalized: string): boolean {
   const terms = termsOf(normalized);
   if (terms.length === 0 || terms.length > 7) return false;
+  // «أبغى أحط تقييم للموظف» is about rating, not a request to be put through.
+  if (terms.includes('تقييم')) return false;
   if (/خدمه العملا|customer (service|care|support)|real person|شخص حقيقي/.test(normalized)) return true;
   // «موظف» alone or with a request verb; not a question that merely mentions staff («هل التقييم يضر الموظف؟»).
   if (terms.includes('موظف') && (terms.length <= 2 || terms.some((term) => HANDOFF_VERBS.has(term)))) return true;

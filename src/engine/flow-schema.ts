@@ -135,6 +135,11 @@ export const flowSchema = z.strictObject({
   intents: intentSchema.optional(),
   /** Bare greetings (main_menu only): a greeting alone shows the menu. */
   greetings: z.array(z.string().min(1)).optional(),
+  /**
+   * Words that belong to other services (passports, banks, deliveries …). A message using one
+   * is not matched to any topic even if it shares other words with one («كم مدة صلاحية الجواز»).
+   */
+  out_of_scope: z.array(z.string().min(1)).default([]),
   nodes: z.array(nodeSchema).min(1),
 });
 

@@ -1,4 +1,4 @@
-import { lightStem, normalizeForMatching, tokenize } from '../text/arabic.js';
+import { lightStem, normalizeForMatching, tokenize, withoutPrefix } from '../text/arabic.js';
 import { DIALECT_LEXICON, STOPWORDS } from './dialect-lexicon.js';
 import type { FlowSet } from './flow-loader.js';
 
@@ -31,13 +31,16 @@ const ACCEPT_SCORE = 0.5;
 /** Scores worth offering as "did you mean …" choices in the fallback. */
 const SUGGEST_SCORE = 0.15;
 const FUZZY_CREDIT = 0.7;
+const MAX_MATCHED_LENGTH = 500;
 
 /** Canonical terms of a text: normalised, dialect words folded, stop words dropped, lightly stemmed. */
 export function termsOf(text: string): string[] {
   const terms: string[] = [];
   for (const token of tokenize(normalizeForMatching(text))) {
-    const canonical = DIALECT_LEXICON.get(token) ?? DIALECT_LEXICON.get(lightStem(token));
-    const term = canonical ?? lightStem(token);
+    const stem = lightStem(token);
+    // The lexicon knows whole words; try the word, then without its clitic prefix, then the stem.
+    const canonical = DIALECT_LEXICON.get(token) ?? DIALECT_LEXICON.get(withoutPrefix(token)) ?? DIALECT_LEXICON.get(stem);
+    const term = canonical ?? stem;
     if (!STOPWORDS.has(token) && !STOPWORDS.has(term)) terms.push(term);
   }
   return terms;
@@ -78,6 +81,7 @@ export class IntentMatcher {
   private readonly keywords = new Map<IntentTarget, Set<string>>();
   private readonly greetings: Set<string>;
   private readonly greetingPrefixes: string[];
+  private readonly outOfScope = new Set<string>();
   private readonly maxIdf: number;
 
   constructor(flows: FlowSet) {
@@ -86,6 +90,7 @@ export class IntentMatcher {
     for (const flow of flows.values()) {
       const { definition } = flow;
       greetings.push(...(definition.greetings ?? []));
+      for (const phrase of definition.out_of_scope) this.outOfScope.add(tokenize(normalizeForMatching(phrase)).map(withoutPrefix).join(' '));
       const declared = [
         ...(definition.intents ? [{ nodeId: definition.start, intents: definition.intents }] : []),
         ...definition.nodes.flatMap((node) => (node.intents ? [{ nodeId: node.id, intents: node.intents }] : [])),
@@ -141,6 +146,18 @@ export class IntentMatcher {
     return normalized.length > 0 && (this.greetings.has(normalized) || this.stripGreeting(normalized).rest === '');
   }
 
+  /**
+   * True when the text uses a word or phrase of another service (`out_of_scope`). Compared as
+   * written (normalised, clitics such as «ال»/«ب» removed), never through the dialect lexicon,
+   * so «الاتصالات» as a company does not silence «التواصل» as a topic.
+   */
+  private mentionsOtherService(normalized: string): boolean {
+    const words = tokenize(normalized);
+    const text = ` ${words.map(withoutPrefix).join(' ')} `;
+    for (const phrase of this.outOfScope) if (text.includes(` ${phrase} `)) return true;
+    return false;
+  }
+
   /** Ranks every topic for a text (best first). */
   rank(text: string): IntentMatch[] {
     const terms = [...new Set(termsOf(text))];
@@ -174,12 +191,14 @@ export class IntentMatcher {
 
   /** Understands a free-text message at menu level: a bare greeting, a topic, or not understood. */
   match(text: string): MatchResult {
-    const normalized = normalizeForMatching(text);
+    // A topic is asked in a sentence or two; beyond that, only the opening is worth matching.
+    const normalized = normalizeForMatching(text.slice(0, MAX_MATCHED_LENGTH));
     const { rest, greeted } = this.stripGreeting(normalized);
     if (greeted && rest === '') return { kind: 'greeting' };
     const ranked = this.rank(rest);
     const top = ranked[0];
-    if (top && top.score >= ACCEPT_SCORE) return { kind: 'intent', match: top, greeted };
+    const foreign = this.mentionsOtherService(rest);
+    if (top && top.score >= ACCEPT_SCORE && !foreign) return { kind: 'intent', match: top, greeted };
     const suggestions = ranked.filter((match) => match.score >= SUGGEST_SCORE).slice(0, 3).map((m) => m.target);
     return { kind: 'unknown', suggestions, greeted };
   }

@@ -72,7 +72,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     handle = { db, kind: 'pglite', location, close: () => db.destroy() };
   }
   try {
-    if (options.migrate !== false) await migrateToLatest(handle.db as Kysely<unknown>);
+    if (options.migrate !== false) await migrateToLatest(handle.db as Kysely<unknown>, options.schema);
   } catch (error) {
     await handle.close().catch(() => undefined);
     throw error;

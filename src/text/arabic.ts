@@ -49,8 +49,15 @@ export function tokenize(normalized: string): string[] {
   return normalized.split(' ').filter((token) => token.length > 0);
 }
 
-const PREFIXES = ['وبال', 'وال', 'بال', 'كال', 'فال', 'لل', 'ال', 'وب', 'ول', 'وك', 'ف', 'و', 'ب', 'ل'];
+const PREFIXES = ['وبال', 'وال', 'بال', 'كال', 'فال', 'هال', 'لل', 'ال', 'وب', 'ول', 'وك', 'ف', 'و', 'ب', 'ل'];
 const SUFFIXES = ['كم', 'كن', 'هم', 'هن', 'ها', 'نا', 'ات', 'ون', 'ين', 'ان', 'يه', 'ه', 'ي', 'ك'];
+
+/** The word without one leading clitic (و، ب، ل، ال …), keeping at least three letters. */
+export function withoutPrefix(token: string): string {
+  if (!/^[\u0621-\u064A]+$/.test(token)) return token;
+  const prefix = PREFIXES.find((candidate) => token.startsWith(candidate) && token.length - candidate.length >= 3);
+  return prefix ? token.slice(prefix.length) : token;
+}
 
 /**
  * A light stemmer (in the spirit of Larkey's light10): strips one common prefix and one common

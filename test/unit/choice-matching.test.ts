@@ -28,6 +28,16 @@ describe('matchOption by number', () => {
     expect(matchOption(reply, MENU)).toBeUndefined();
   });
 
+  it('reads two-digit numbers when there are that many options', () => {
+    const many: SelectableOption[] = Array.from({ length: 12 }, (_, i) => ({
+      labels: [`خيار ${i + 1}`],
+      synonyms: [],
+    }));
+    expect(matchOption('12', many)).toBe(11);
+    expect(matchOption('رقم ١٠', many)).toBe(9);
+    expect(matchOption('13', many)).toBeUndefined();
+  });
+
   it('never matches when there are no options', () => {
     expect(matchOption('1', [])).toBeUndefined();
   });

@@ -186,9 +186,12 @@ describe('parseYesNo', () => {
     expect(parseYesNo(input)).toBe(false);
   });
 
-  it.each(['ربما', 'maybe', 'ما ادري', '', '  ', 'نعم نعم نعم نعم نعم نعم نعم'])('%j → undecided', (input) => {
-    expect(parseYesNo(input)).toBeUndefined();
-  });
+  it.each(['ربما', 'maybe', 'ما ادري', '', '  ', 'نعم نعم نعم نعم نعم نعم نعم'])(
+    '%j → undecided',
+    (input) => {
+      expect(parseYesNo(input)).toBeUndefined();
+    },
+  );
 });
 
 describe('parseRating', () => {
