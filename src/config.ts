@@ -56,7 +56,9 @@ export class ConfigError extends Error {
  * e.g. `Invalid configuration: PORT must be ... (got "abc")`.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const result = configSchema.safeParse(env);
+  // An empty variable (`PORT=` in a .env file) means "not set": the default applies.
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
+  const result = configSchema.safeParse(present);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   const variable = String(issue?.path[0] ?? 'environment');

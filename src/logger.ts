@@ -23,8 +23,8 @@ const REDACT_PATHS = REDACTED_FIELDS.flatMap((field) => [field, `*.${field}`, `*
 export type { Logger };
 
 /** Creates the app logger; logs always go to stderr so the simulator's stdout stays pure JSON lines. */
-export function createLogger(level: string): Logger {
-  return pino({ level, redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, pino.destination(2));
+export function createLogger(level: string, destination: pino.DestinationStream = pino.destination(2)): Logger {
+  return pino({ level, redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, destination);
 }
 
 const DIGIT_RUN = /[0-9\u0660-\u0669\u06F0-\u06F9][0-9\u0660-\u0669\u06F0-\u06F9\s-]{5,}[0-9\u0660-\u0669\u06F0-\u06F9]/g;

@@ -48,28 +48,29 @@ const THOUSANDS = /(الف|الاف|ألف|آلاف|k|thousand)$/;
 // JavaScript's \b only knows ASCII letters, so word edges are spelled out for Arabic.
 const UNITS = /(?<=^|\s)(ريال|ريالات|ر س|رس|sar|sr|riyals?|شهريا|في الشهر|بالشهر|افراد|فرد|اشخاص|شخص|نفر|انفار|persons?|people)(?=\s|$)/g;
 
-/** Reads a number as people write it: "٣٥٠٠", "3,500 ريال", "3.5 الف", "خمسة", "ما عندي دخل" (→ 0). */
+/** Reads a number as people write it: "٣٥٠٠", "3,500 ريال", "3.5 الف", "-5", "خمسة", "ما عندي دخل" (→ 0). */
 export function parseLooseNumber(answer: string): number | undefined {
-  const text = normalizeForMatching(toAsciiDigits(answer).replace(/(\d),(?=\d{3}\b)/g, '$1'));
-  if (NOTHING_PHRASES.test(text)) return 0;
-  const cleaned = text.replace(UNITS, ' ').replace(/\s+/g, ' ').trim();
-  const word = NUMBER_WORDS[cleaned];
-  if (word !== undefined) return word;
-  const match = /^(\d+(?:\.\d+)?)\s*(الف|الاف|k|thousand)?$/.exec(cleaned.replace(/(\d) (\d{3})\b/g, '$1$2'));
-  if (!match) {
-    // "3 . 5" after punctuation stripping: normalisation turns "." into a space.
-    const spaced = /^(\d+) (\d+)\s*(الف|الاف|k|thousand)?$/.exec(cleaned);
-    if (spaced && THOUSANDS.test(cleaned)) return Number(`${spaced[1]}.${spaced[2]}`) * 1000;
+  // Digits first, before normalisation turns "." and "-" into spaces.
+  // Thousands separators: "3,500", "٣٬٥٠٠" and "3 500".
+  const ascii = toAsciiDigits(stripInvisible(answer))
+    .replace(/(\d)[, ](?=\d{3}(?!\d))/g, '$1')
+    .trim();
+  const numeric = /^(-?)\s*(\d+(?:\.\d+)?)(.*)$/s.exec(ascii);
+  if (numeric) {
+    const value = Number(numeric[2]) * (numeric[1] === '-' ? -1 : 1);
+    const rest = normalizeForMatching(numeric[3] ?? '').replace(UNITS, ' ').replace(/\s+/g, ' ').trim();
+    if (rest === '') return value;
+    if (THOUSANDS.test(rest) && rest.split(' ').length === 1) return value * 1000;
     return undefined;
   }
-  const base = Number(match[1]);
-  return match[2] ? base * 1000 : base;
+  const text = normalizeForMatching(ascii);
+  if (NOTHING_PHRASES.test(text)) return 0;
+  const cleaned = text.replace(UNITS, ' ').replace(/\s+/g, ' ').trim();
+  return NUMBER_WORDS[cleaned];
 }
 
 function validateNumber(answer: string, rule: Extract<Validator, { kind: 'number' }>): ValidationResult {
-  // Decimal points survive here because digits are converted before punctuation is stripped.
-  const direct = toAsciiDigits(stripInvisible(answer)).trim().replace(/(\d),(?=\d{3}\b)/g, '$1');
-  const value = /^-?\d+(\.\d+)?$/.test(direct) ? Number(direct) : parseLooseNumber(answer);
+  const value = parseLooseNumber(answer);
   if (value === undefined || Number.isNaN(value)) return fail('not_number');
   if (rule.integer && !Number.isInteger(value)) return fail('not_integer');
   if (value < rule.min) return fail('too_small');
@@ -79,7 +80,8 @@ function validateNumber(answer: string, rule: Extract<Validator, { kind: 'number
 
 const YES = new Set(['نعم', 'ايوه', 'ايوا', 'ايوة', 'اي', 'اكيد', 'صح', 'صحيح', 'تمام', 'موافق', 'اوافق', 'اقر', 'طيب', 'ماشي', 'اوكي', 'يب', 'yes', 'y', 'ok', 'okay', 'sure', 'yep', 'yeah', 'agree', 'confirm', '👍', '✅']);
 const NO = new Set(['لا', 'لاء', 'لأ', 'كلا', 'no', 'n', 'nope', 'غلط', 'خطا', '👎', '❌']);
-const NEGATORS = new Set(['لا', 'ما', 'مو', 'مش', 'غير', 'not', "don't", 'dont']);
+// Normalisation splits "don't" into "don t": "don" stands for it.
+const NEGATORS = new Set(['لا', 'ما', 'مو', 'مش', 'غير', 'not', 'don', 'dont', 'never']);
 
 /** Yes/no in MSA, dialects and English; a negated "agree" («لا أوافق», «مو موافق») is a no. */
 export function parseYesNo(answer: string): boolean | undefined {
@@ -90,16 +92,21 @@ export function parseYesNo(answer: string): boolean | undefined {
   if (tokens.length === 0 || tokens.length > 6) return undefined;
   const [first] = tokens as [string];
   if (NO.has(first)) return false;
-  if (NEGATORS.has(first) && tokens.slice(1).some((token) => YES.has(token))) return false;
+  // A yes-word negated just before it («مو موافق», "I don't agree") is a no.
+  const negated = tokens.some(
+    (token, index) => YES.has(token) && tokens.slice(Math.max(0, index - 2), index).some((before) => NEGATORS.has(before)),
+  );
+  if (negated) return false;
   if (tokens.some((token) => YES.has(token))) return true;
   return undefined;
 }
 
+// Checked in order, on normalised text (ء dropped, ة→ه): negated praise («مو زين») before praise.
 const RATING_WORDS: Array<[RegExp, number]> = [
-  [/(سي+ جدا|سيء جدا|سيي جدا|زفت|فاشل|very bad|terrible|awful|horrible)/, 1],
+  [/(سي+ه? جدا|زفت|فاشل|very bad|terrible|awful|horrible)/, 1],
+  [/(مو زين|مش كويس|مو حلو|مش حلو|مو جيد|غير جيد|not good|ضعيف|(^| )سي+ه?( |$)|poor|bad)/, 2],
   [/(ممتاز|رايع|رهيب|مره حلو|excellent|perfect|amazing|outstanding)/, 5],
   [/(جيد جدا|very good|كويس|زين|حلو|great|good job)/, 4],
-  [/(ضعيف|سيء|سيي|مو زين|مش كويس|poor|bad)/, 2],
   [/(جيد|مقبول|عادي|متوسط|اوكي|ok|okay|fine|good|average)/, 3],
 ];
 const RATING_EMOJI: Array<[RegExp, number]> = [
@@ -115,6 +122,7 @@ export function parseRating(answer: string): { score: number } | { problem: 'no_
   const stars = answer.match(/[⭐★🌟]/gu)?.length ?? 0;
   if (stars > 0) return stars <= 5 ? { score: stars } : { problem: 'out_of_range' };
   const normalized = normalizeForMatching(answer);
+  if (/^\s*-\s*\d/.test(toAsciiDigits(answer))) return { problem: 'out_of_range' };
   const digits = /^(\d{1,3})(?:\s*(?:من|\/|out of)\s*(?:5|10))?$/.exec(toAsciiDigits(answer).trim().replace(/\s+/g, ' '));
   const digitToken = digits?.[1] ?? (/^\d{1,3}$/.test(normalized) ? normalized : undefined);
   if (digitToken !== undefined) {

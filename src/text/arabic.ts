@@ -7,8 +7,10 @@ import { toAsciiDigits } from './digits.js';
 
 // Harakat, Quranic marks, superscript alef and tatweel carry no meaning for matching.
 const DIACRITICS_AND_TATWEEL = /[\u0610-\u061A\u064B-\u065F\u0670\u06D6-\u06ED\u0640]/g;
-// Directional marks, zero-width joiners and the Arabic letter mark: invisible, often pasted in.
-const INVISIBLE_CONTROLS = /[\u200B-\u200F\u202A-\u202E\u2060-\u2069\u061C\uFEFF]/g;
+// Directional marks, zero-width spaces and the Arabic letter mark: invisible, often pasted in.
+// (ZWNJ/ZWJ, U+200C/U+200D, are kept in answers: they shape Persian words and emoji sequences.)
+const INVISIBLE_CONTROLS = /[\u200B\u200E\u200F\u202A-\u202E\u2060-\u2069\u061C\uFEFF]/g;
+const JOINERS = /[\u200C\u200D]/g;
 const PUNCTUATION = /[\p{P}\p{S}]/gu;
 const ELONGATION = /(\p{L})\1{2,}/gu;
 
@@ -32,11 +34,11 @@ function unifyLetters(text: string): string {
 
 /**
  * Canonical form for matching: NFKC (folds presentation forms), lower case, no diacritics or
- * tatweel, unified letters, ASCII digits, punctuation as spaces, elongation ("ممممكن") collapsed,
+ * tatweel, unified letters, ASCII digits, punctuation as spaces, elongation ("طلبيييي" → "طلبي") collapsed,
  * single spaces.
  */
 export function normalizeForMatching(text: string): string {
-  const folded = stripInvisible(text.normalize('NFKC')).toLowerCase().replace(DIACRITICS_AND_TATWEEL, '');
+  const folded = stripInvisible(text.normalize('NFKC')).replace(JOINERS, '').toLowerCase().replace(DIACRITICS_AND_TATWEEL, '');
   return unifyLetters(toAsciiDigits(folded))
     .replace(PUNCTUATION, ' ')
     .replace(ELONGATION, '$1')
@@ -61,7 +63,7 @@ export function withoutPrefix(token: string): string {
 
 /**
  * A light stemmer (in the spirit of Larkey's light10): strips one common prefix and one common
- * suffix while keeping at least three letters, so "طلبي", "الطلب", "وطلباتكم" meet at "طلب".
+ * suffix while keeping at least three letters, so "طلبي", "الطلب", "وطلبكم" meet at "طلب".
  */
 export function lightStem(token: string): string {
   if (!/^[\u0621-\u064A]+$/.test(token)) return token;
