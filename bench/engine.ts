@@ -1,0 +1,428 @@
+/**
+ * Engine throughput benchmark: `npm run --silent bench:engine`.
+ *
+ * Drives simulated beneficiaries through the whole inbox (persist the inbound message, lock the
+ * conversation, run the engine, store state and replies, in one transaction) on PGlite (in memory)
+ * and on PostgreSQL (a fresh random schema, dropped at the end), then runs `pgbench -N` on the same
+ * server for scale. Prints one table on stdout.
+ *
+ * Environment:
+ *   BENCH_MESSAGES         timed inbound messages per backend (default 3000)
+ *   BENCH_USERS            simulated beneficiaries (default 50)
+ *   BENCH_CONCURRENCY      users with a message in flight at once (default 8)
+ *   BENCH_WARMUP           untimed messages before timing, per backend (default 200)
+ *   BENCH_DATABASE_URL     PostgreSQL server (default postgres://postgres@127.0.0.1:5432/test)
+ *   BENCH_PGBENCH_SECONDS  pgbench -T duration (default 15)
+ *   BENCH_PGBENCH_SCALE    pgbench -i -s scale (default 10)
+ *   BENCH_BACKENDS         comma list of pglite,postgres,pgbench (default all)
+ */
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { accessSync, constants, readdirSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { KyselyPlugin } from 'kysely';
+import pg from 'pg';
+import { type Bot, createBot } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
+import { createLogger } from '../src/logger.js';
+import { type DatabaseHandle, openDatabase } from '../src/storage/database.js';
+
+function intEnv(name: string, fallback: number, min = 1): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min)
+    throw new Error(`${name} must be an integer ≥ ${min} (got ${raw})`);
+  return value;
+}
+
+const MESSAGES = intEnv('BENCH_MESSAGES', 3000);
+const USERS = intEnv('BENCH_USERS', 50);
+const CONCURRENCY = intEnv('BENCH_CONCURRENCY', 8);
+const WARMUP = intEnv('BENCH_WARMUP', 200, 0);
+const PGBENCH_SECONDS = intEnv('BENCH_PGBENCH_SECONDS', 15);
+const PGBENCH_SCALE = intEnv('BENCH_PGBENCH_SCALE', 10);
+const DATABASE_URL = process.env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
+const BACKENDS = new Set(
+  (process.env.BENCH_BACKENDS ?? 'pglite,postgres,pgbench').split(',').map((s) => s.trim()),
+);
+
+/** Target for PostgreSQL: at least this share of pgbench -N tps, and p99 under this many ms. */
+const TARGET_TPS_SHARE = 0.5;
+const TARGET_P99_MS = 50;
+
+/**
+ * One beneficiary's conversation: greeting, menu «٢» (support request), the eight intake
+ * answers, confirmation, a FAQ question, a status look-up, and back to the menu so the script
+ * can be cycled (every cycle submits one more request).
+ */
+const SCRIPT: readonly string[] = [
+  'السلام عليكم',
+  '٢',
+  'محمد عبدالله القحطاني',
+  '1000000008',
+  '0551234567',
+  'الرياض',
+  '١',
+  '٥',
+  '3000',
+  'نحتاج مساعدة في دفع الإيجار المتأخر',
+  'نعم',
+  'متى يردون على الطلب؟',
+  'حالة طلبي',
+  'القائمة',
+];
+const CONFIRM_INDEX = SCRIPT.indexOf('نعم');
+
+interface SimUser {
+  id: string;
+  /** Indexes into SCRIPT, sent strictly in order. */
+  steps: number[];
+  next: number;
+}
+
+/** `total` messages spread as evenly as possible over `users` users, each cycling the script. */
+function plan(prefix: string, users: number, total: number): SimUser[] {
+  const result: SimUser[] = [];
+  for (let i = 0; i < users; i++) {
+    const count = Math.floor(total / users) + (i < total % users ? 1 : 0);
+    if (count === 0) continue;
+    result.push({
+      id: `${prefix}-${i}`,
+      steps: Array.from({ length: count }, (_, j) => j % SCRIPT.length),
+      next: 0,
+    });
+  }
+  return result;
+}
+
+interface RunStats {
+  latencies: number[];
+  elapsedMs: number;
+  replies: number;
+  failures: number;
+  /** Replies from the inbox's recovery path (the engine threw). */
+  engineErrors: number;
+  duplicates: number;
+  submitted: number;
+  expectedSubmitted: number;
+}
+
+/**
+ * Runs the plan with `concurrency` users in flight: a worker takes the user waiting longest,
+ * sends its next message, waits for the inbox, and puts the user back at the end of the queue.
+ * A user is never in two workers at once, so each user's messages are strictly sequential.
+ */
+async function drive(bot: Bot, users: SimUser[], concurrency: number, runId: string): Promise<RunStats> {
+  const stats: RunStats = {
+    latencies: [],
+    elapsedMs: 0,
+    replies: 0,
+    failures: 0,
+    engineErrors: 0,
+    duplicates: 0,
+    submitted: 0,
+    expectedSubmitted: 0,
+  };
+  const queue = [...users];
+  let firstError: unknown;
+  const worker = async () => {
+    for (let user = queue.shift(); user; user = queue.shift()) {
+      const step = user.steps[user.next] as number;
+      const seq = user.next++;
+      if (step === CONFIRM_INDEX) stats.expectedSubmitted++;
+      const started = performance.now();
+      try {
+        const result = await bot.inbox.receive({
+          channel: 'web',
+          externalUserId: user.id,
+          externalMessageId: `${runId}:${user.id}:${seq}`,
+          text: SCRIPT[step] as string,
+          displayName: 'مستفيد تجريبي',
+        });
+        stats.latencies.push(performance.now() - started);
+        stats.replies += result.replies.length;
+        if (result.duplicate) stats.duplicates++;
+        for (const reply of result.replies) {
+          if (reply.flowId === 'main_menu' && reply.nodeId === 'error') stats.engineErrors++;
+          if (reply.flowId === 'intake' && reply.nodeId === 'submitted') stats.submitted++;
+        }
+      } catch (error) {
+        stats.latencies.push(performance.now() - started);
+        stats.failures++;
+        firstError ??= error;
+      }
+      if (user.next < user.steps.length) queue.push(user);
+    }
+  };
+  const started = performance.now();
+  await Promise.all(Array.from({ length: Math.min(concurrency, users.length) }, worker));
+  stats.elapsedMs = performance.now() - started;
+  if (firstError) console.error(`bench: ${stats.failures} message(s) failed; first error:`, firstError);
+  return stats;
+}
+
+/** Counts the SQL statements Kysely sends (BEGIN/COMMIT are not queries and are not counted). */
+class StatementCounter implements KyselyPlugin {
+  count = 0;
+  transformQuery: KyselyPlugin['transformQuery'] = (args) => {
+    this.count++;
+    return args.node;
+  };
+  transformResult: KyselyPlugin['transformResult'] = async (args) => args.result;
+}
+
+interface BackendResult {
+  backend: string;
+  messages: number;
+  msgPerSec: number;
+  p50: number;
+  p99: number;
+  stats: RunStats;
+  statementsPerMessage: number;
+}
+
+/** Nearest-rank percentile of ascending samples. */
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1] as number;
+}
+
+async function benchBackend(backend: string, handle: DatabaseHandle): Promise<BackendResult> {
+  const config = loadConfig({ LOG_LEVEL: 'silent' });
+  const counter = new StatementCounter();
+  const database: DatabaseHandle = { ...handle, db: handle.db.withPlugin(counter) };
+  const bot = await createBot({ config, logger: createLogger('silent'), database });
+  const runId = randomBytes(4).toString('hex');
+  try {
+    if (WARMUP > 0) {
+      const warmUsers = Math.max(CONCURRENCY, Math.ceil(WARMUP / SCRIPT.length));
+      await drive(bot, plan(`warm-${runId}`, warmUsers, WARMUP), CONCURRENCY, runId);
+    }
+    const before = counter.count;
+    const stats = await drive(bot, plan(`user-${runId}`, USERS, MESSAGES), CONCURRENCY, runId);
+    const sorted = [...stats.latencies].sort((a, b) => a - b);
+    return {
+      backend,
+      messages: stats.latencies.length,
+      msgPerSec: (stats.latencies.length - stats.failures) / (stats.elapsedMs / 1000),
+      p50: percentile(sorted, 50),
+      p99: percentile(sorted, 99),
+      stats,
+      statementsPerMessage: (counter.count - before) / Math.max(1, stats.latencies.length),
+    };
+  } finally {
+    await bot.close();
+  }
+}
+
+async function benchPglite(): Promise<BackendResult> {
+  const handle = await openDatabase({ dataDir: 'memory://' });
+  try {
+    return await benchBackend('pglite', handle);
+  } finally {
+    await handle.close();
+  }
+}
+
+async function adminQuery(url: string, text: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(text);
+  } finally {
+    await client.end();
+  }
+}
+
+async function benchPostgres(): Promise<BackendResult> {
+  const schema = `bench_${randomBytes(6).toString('hex')}`;
+  let handle: DatabaseHandle | undefined;
+  try {
+    handle = await openDatabase({ databaseUrl: DATABASE_URL, schema, maxConnections: CONCURRENCY + 2 });
+    return await benchBackend('postgres', handle);
+  } finally {
+    await handle?.close().catch(() => undefined);
+    await adminQuery(DATABASE_URL, `drop schema if exists ${schema} cascade`).catch((error: unknown) =>
+      console.error(`bench: could not drop schema ${schema}:`, error),
+    );
+  }
+}
+
+function findPgbench(): string | undefined {
+  const isExecutable = (file: string) => {
+    try {
+      accessSync(file, constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (dir && isExecutable(join(dir, 'pgbench'))) return join(dir, 'pgbench');
+  }
+  try {
+    const versions = readdirSync('/usr/lib/postgresql').sort((a, b) => Number(b) - Number(a));
+    for (const version of versions) {
+      const file = join('/usr/lib/postgresql', version, 'bin', 'pgbench');
+      if (isExecutable(file)) return file;
+    }
+  } catch {
+    // no Debian-style PostgreSQL install
+  }
+  return undefined;
+}
+
+function run(file: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      file,
+      args,
+      { env, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        if (error) reject(new Error(`${file} ${args.join(' ')} failed: ${error.message}\n${stderr}`));
+        else resolve(`${stdout}\n${stderr}`);
+      },
+    );
+  });
+}
+
+/** pgbench -N (TPC-B-like without the branch/teller updates) tps, or undefined when it cannot run. */
+async function benchPgbench(): Promise<number | undefined> {
+  const pgbench = findPgbench();
+  if (!pgbench) {
+    console.error('bench: pgbench not found; skipping');
+    return undefined;
+  }
+  const url = new URL(DATABASE_URL);
+  const database = `bench_pgbench_${randomBytes(4).toString('hex')}`;
+  const connection = [
+    '-h',
+    url.hostname || '127.0.0.1',
+    '-p',
+    url.port || '5432',
+    '-U',
+    decodeURIComponent(url.username || 'postgres'),
+  ];
+  const env = { ...process.env, ...(url.password ? { PGPASSWORD: decodeURIComponent(url.password) } : {}) };
+  let created = false;
+  try {
+    await adminQuery(DATABASE_URL, `create database ${database}`);
+    created = true;
+    await run(pgbench, [...connection, '-i', '-q', '-s', String(PGBENCH_SCALE), database], env, 300_000);
+    const output = await run(
+      pgbench,
+      [
+        ...connection,
+        '-N',
+        '-c',
+        String(CONCURRENCY),
+        '-j',
+        String(Math.min(2, CONCURRENCY)),
+        '-T',
+        String(PGBENCH_SECONDS),
+        database,
+      ],
+      env,
+      (PGBENCH_SECONDS + 120) * 1000,
+    );
+    const tps = /^tps = ([\d.]+)/m.exec(output)?.[1];
+    if (!tps) throw new Error(`no "tps = …" line in pgbench output:\n${output}`);
+    return Number(tps);
+  } catch (error) {
+    console.error('bench: pgbench failed:', error instanceof Error ? error.message : error);
+    return undefined;
+  } finally {
+    if (created) {
+      await adminQuery(DATABASE_URL, `drop database if exists ${database} with (force)`)
+        .catch(() => adminQuery(DATABASE_URL, `drop database if exists ${database}`))
+        .catch((error: unknown) => console.error(`bench: could not drop database ${database}:`, error));
+    }
+  }
+}
+
+const COLUMNS = [13, 10, 9, 8, 8];
+const row = (cells: string[]) =>
+  cells
+    .map((cell, i) => (i < cells.length - 1 ? cell.padEnd(COLUMNS[i] ?? 10) : cell))
+    .join('')
+    .trimEnd();
+
+async function attempt(name: string, fn: () => Promise<BackendResult>): Promise<BackendResult | undefined> {
+  try {
+    return await fn();
+  } catch (error) {
+    console.error(`bench: ${name} failed:`, error);
+    return undefined;
+  }
+}
+
+async function main(): Promise<number> {
+  process.env.LOG_LEVEL = 'silent';
+  console.error(
+    `bench: ${MESSAGES} messages, ${USERS} users, concurrency ${CONCURRENCY}, warm-up ${WARMUP}, ` +
+      `script of ${SCRIPT.length} messages per cycle`,
+  );
+  const results: Array<{ name: string; result: BackendResult | undefined }> = [];
+  if (BACKENDS.has('pglite')) results.push({ name: 'pglite', result: await attempt('pglite', benchPglite) });
+  if (BACKENDS.has('postgres'))
+    results.push({ name: 'postgres', result: await attempt('postgres', benchPostgres) });
+  const tps = BACKENDS.has('pgbench') ? await benchPgbench() : undefined;
+
+  const lines = [row(['backend', 'messages', 'msg/s', 'p50 ms', 'p99 ms'])];
+  for (const { name, result } of results) {
+    lines.push(
+      result
+        ? row([
+            name,
+            String(result.messages),
+            result.msgPerSec.toFixed(1),
+            result.p50.toFixed(2),
+            result.p99.toFixed(2),
+          ])
+        : row([name, 'n/a', 'n/a', 'n/a', 'n/a']),
+    );
+  }
+  if (BACKENDS.has('pgbench'))
+    lines.push(row(['pgbench -N', '—', tps === undefined ? 'n/a' : `${tps.toFixed(1)} tps`]));
+
+  const postgres = results.find((r) => r.name === 'postgres')?.result;
+  if (postgres) {
+    const p99Met = postgres.p99 < TARGET_P99_MS;
+    const tpsMet = tps !== undefined && postgres.msgPerSec >= TARGET_TPS_SHARE * tps;
+    const verdict = tps === undefined ? 'unknown (pgbench n/a)' : p99Met && tpsMet ? 'met' : 'not met';
+    const share = tps === undefined ? '' : `; ${((postgres.msgPerSec / tps) * 100).toFixed(1)}% of pgbench`;
+    lines.push(
+      `target (postgres): ≥ ${TARGET_TPS_SHARE * 100}% of pgbench -N tps and p99 < ${TARGET_P99_MS} ms → ${verdict}` +
+        ` (p99 ${p99Met ? 'ok' : 'too high'}${share})`,
+    );
+  } else if (BACKENDS.has('postgres')) {
+    lines.push(
+      `target (postgres): ≥ ${TARGET_TPS_SHARE * 100}% of pgbench -N tps and p99 < ${TARGET_P99_MS} ms → n/a`,
+    );
+  }
+  for (const { name, result } of results) {
+    if (!result) continue;
+    const s = result.stats;
+    lines.push(
+      `check ${name}: ${(s.replies / Math.max(1, result.messages)).toFixed(2)} replies/msg, ` +
+        `${result.statementsPerMessage.toFixed(1)} SQL statements/msg (+ BEGIN/COMMIT), ` +
+        `requests submitted ${s.submitted}/${s.expectedSubmitted}, engine errors ${s.engineErrors}, ` +
+        `duplicates ${s.duplicates}, failures ${s.failures}`,
+    );
+  }
+  console.log(lines.join('\n'));
+  const broken = results.some(
+    ({ result }) => !result || result.stats.failures > 0 || result.stats.engineErrors > 0,
+  );
+  return broken ? 1 : 0;
+}
+
+try {
+  process.exitCode = await main();
+} catch (error) {
+  console.error(error);
+  process.exitCode = 1;
+}
