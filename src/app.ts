@@ -32,7 +32,10 @@ export interface CreateBotOptions {
 /** Builds the engine and its storage from configuration: flows, locales, database, inbox. */
 export async function createBot(options: CreateBotOptions): Promise<Bot> {
   const { config, logger } = options;
-  const [flows, catalog] = await Promise.all([loadFlows(config.FLOWS_DIR), MessageCatalog.load(config.LOCALES_DIR)]);
+  const [flows, catalog] = await Promise.all([
+    loadFlows(config.FLOWS_DIR),
+    MessageCatalog.load(config.LOCALES_DIR),
+  ]);
   const engine = new ConversationEngine({
     flows,
     catalog,

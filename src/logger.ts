@@ -1,4 +1,4 @@
-import { pino, type Logger } from 'pino';
+import { type Logger, pino } from 'pino';
 
 /**
  * Field names that may carry personal data (national ID, phone, income) or message text.
@@ -23,11 +23,15 @@ const REDACT_PATHS = REDACTED_FIELDS.flatMap((field) => [field, `*.${field}`, `*
 export type { Logger };
 
 /** Creates the app logger; logs always go to stderr so the simulator's stdout stays pure JSON lines. */
-export function createLogger(level: string, destination: pino.DestinationStream = pino.destination(2)): Logger {
+export function createLogger(
+  level: string,
+  destination: pino.DestinationStream = pino.destination(2),
+): Logger {
   return pino({ level, redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, destination);
 }
 
-const DIGIT_RUN = /[0-9\u0660-\u0669\u06F0-\u06F9][0-9\u0660-\u0669\u06F0-\u06F9\s-]{5,}[0-9\u0660-\u0669\u06F0-\u06F9]/g;
+const DIGIT_RUN =
+  /[0-9\u0660-\u0669\u06F0-\u06F9][0-9\u0660-\u0669\u06F0-\u06F9\s-]{5,}[0-9\u0660-\u0669\u06F0-\u06F9]/g;
 
 /** Masks long digit runs (IDs, phone numbers) in free text that has to be logged, e.g. an error message. */
 export function redactDigits(text: string): string {

@@ -8,7 +8,10 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.LOG_LEVEL);
   const bot = await createBot({ config, logger });
-  logger.info({ database: bot.database.kind, location: bot.database.location, flows: bot.engine.flows.size }, 'bot ready');
+  logger.info(
+    { database: bot.database.kind, location: bot.database.location, flows: bot.engine.flows.size },
+    'bot ready',
+  );
   const server = await buildServer({ bot, logger });
   await server.listen({ port: config.PORT, host: config.HOST });
   logger.info(`web chat on http://${config.HOST === '0.0.0.0' ? 'localhost' : config.HOST}:${config.PORT}/`);

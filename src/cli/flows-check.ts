@@ -19,7 +19,9 @@ async function main(): Promise<number> {
       console.error(`flows:check: ${problems.length} problem(s)`);
       return 1;
     }
-    console.log(`flows:check: ${flows.size} flows, ${[...flows.values()].reduce((n, f) => n + f.nodes.size, 0)} nodes, no problems`);
+    console.log(
+      `flows:check: ${flows.size} flows, ${[...flows.values()].reduce((n, f) => n + f.nodes.size, 0)} nodes, no problems`,
+    );
     return 0;
   } catch (error) {
     if (error instanceof FlowFileError || error instanceof Error) console.error(error.message);

@@ -47,7 +47,10 @@ async function main(): Promise<number> {
       try {
         parsed = inputLine.parse(JSON.parse(raw));
       } catch (error) {
-        const reason = error instanceof z.ZodError ? error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') : 'not valid JSON';
+        const reason =
+          error instanceof z.ZodError
+            ? error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')
+            : 'not valid JSON';
         console.error(`simulate: line ${lineNumber} ignored: ${reason}`);
         continue;
       }
@@ -58,7 +61,13 @@ async function main(): Promise<number> {
         text: parsed.text,
       });
       for (const reply of result.replies) {
-        await write({ user: parsed.user, text: reply.text, choices: reply.choices, flow: reply.flowId, node: reply.nodeId });
+        await write({
+          user: parsed.user,
+          text: reply.text,
+          choices: reply.choices,
+          flow: reply.flowId,
+          node: reply.nodeId,
+        });
       }
     }
     return 0;

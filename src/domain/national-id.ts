@@ -7,7 +7,9 @@ export type NationalIdProblem = 'length' | 'prefix' | 'checksum';
  * Saudi national ID (starts with 1) or iqama (starts with 2): 10 digits, Luhn check digit.
  * Returns the canonical ASCII digits, or the reason it is not valid.
  */
-export function parseNationalId(input: string): { ok: true; value: string } | { ok: false; problem: NationalIdProblem } {
+export function parseNationalId(
+  input: string,
+): { ok: true; value: string } | { ok: false; problem: NationalIdProblem } {
   const trimmed = input.trim();
   // Letters mixed in are not an ID, even if ten digits could be extracted.
   if (/\p{L}/u.test(trimmed)) return { ok: false, problem: 'length' };

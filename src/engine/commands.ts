@@ -6,12 +6,55 @@ export type GlobalCommand = 'menu' | 'cancel' | 'back' | 'human' | 'locale_ar' |
 
 // Written naturally and normalised once here, exactly as incoming text will be.
 const normalizedSet = (words: string[]) => new Set(words.map(normalizeForMatching));
-const MENU = normalizedSet(['القائمة', 'القائمة الرئيسية', 'قائمة', 'الرئيسية', 'القايمة', 'menu', 'main menu', '0', 'menu please', 'القايمه لو سمحت', 'ابي القايمه', 'اريد القايمه', 'عرض القايمه']);
-const CANCEL = normalizedSet(['إلغاء', 'الغاء', 'ألغي', 'الغي', 'الغيه', 'إلغاء الطلب', 'الغاء العملية', 'cancel', 'stop', 'cancel please', 'ابي الغي', 'اريد الالغاء', 'بطلت', 'خلاص الغي', 'الغاء العمليه']);
+const MENU = normalizedSet([
+  'القائمة',
+  'القائمة الرئيسية',
+  'قائمة',
+  'الرئيسية',
+  'القايمة',
+  'menu',
+  'main menu',
+  '0',
+  'menu please',
+  'القايمه لو سمحت',
+  'ابي القايمه',
+  'اريد القايمه',
+  'عرض القايمه',
+]);
+const CANCEL = normalizedSet([
+  'إلغاء',
+  'الغاء',
+  'ألغي',
+  'الغي',
+  'الغيه',
+  'إلغاء الطلب',
+  'الغاء العملية',
+  'cancel',
+  'stop',
+  'cancel please',
+  'ابي الغي',
+  'اريد الالغاء',
+  'بطلت',
+  'خلاص الغي',
+  'الغاء العمليه',
+]);
 const BACK = normalizedSet(['رجوع', 'ارجع', 'الرجوع', 'السابق', 'back', 'go back', 'previous', 'رجعني']);
 const LOCALE_EN = normalizedSet(['english', 'in english', 'انجليزي', 'بالانجليزي']);
 const LOCALE_AR = normalizedSet(['عربي', 'العربيه', 'بالعربي', 'arabic']);
-const SKIP = normalizedSet(['تخطي', 'تجاوز', 'skip', 'لا', 'لا شكرا', 'لا يوجد', 'ما عندي', 'no', 'no thanks', 'no comment', 'بدون', 'لا تعليق']);
+const SKIP = normalizedSet([
+  'تخطي',
+  'تجاوز',
+  'skip',
+  'لا',
+  'لا شكرا',
+  'لا يوجد',
+  'ما عندي',
+  'no',
+  'no thanks',
+  'no comment',
+  'بدون',
+  'لا تعليق',
+]);
 
 // Canonical terms (see termsOf) of verbs that ask to be put through.
 const HANDOFF_VERBS = new Set(['اريد', 'كلم', 'تحويل', 'حولني', 'حولوني', 'وصلني', 'ابغي', 'بدي', 'محتاج']);
@@ -43,7 +86,8 @@ function asksForHuman(normalized: string): boolean {
   if (terms.includes('تقييم')) return false;
   if (/خدمه العملا|customer (service|care|support)|real person|شخص حقيقي/.test(normalized)) return true;
   // «موظف» alone or with a request verb; not a question that merely mentions staff («هل التقييم يضر الموظف؟»).
-  if (terms.includes('موظف') && (terms.length <= 2 || terms.some((term) => HANDOFF_VERBS.has(term)))) return true;
+  if (terms.includes('موظف') && (terms.length <= 2 || terms.some((term) => HANDOFF_VERBS.has(term))))
+    return true;
   // «أبي أكلم حد» / «بدي احكي مع حدا»: talk + someone.
   return terms.includes('كلم') && (terms.includes('احد') || terms.includes('شخص'));
 }

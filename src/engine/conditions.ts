@@ -2,7 +2,10 @@ import type { Condition } from './flow-schema.js';
 import type { AnswerValue } from './validators.js';
 
 /** Evaluates a branch condition against the conversation's variables; every given test must hold. */
-export function evaluateCondition(condition: Condition, vars: Readonly<Record<string, AnswerValue>>): boolean {
+export function evaluateCondition(
+  condition: Condition,
+  vars: Readonly<Record<string, AnswerValue>>,
+): boolean {
   const value = vars[condition.var];
   const present = value !== undefined && value !== null;
   if (condition.exists !== undefined && condition.exists !== present) return false;

@@ -18,13 +18,18 @@ interface Reference {
   node?: string;
 }
 
-function choiceReferences(flow: LoadedFlow, node: FlowNode, choices: readonly Choice[] | undefined): Reference[] {
+function choiceReferences(
+  flow: LoadedFlow,
+  node: FlowNode,
+  choices: readonly Choice[] | undefined,
+): Reference[] {
   return (choices ?? []).flatMap((choice) => {
     const where = `nodes(${node.id}).choices(${choice.id})`;
     const references: Reference[] = [];
     if (choice.flow) references.push({ where, flow: choice.flow, node: choice.node });
     if (choice.next) references.push({ where, flow: flow.definition.id, node: choice.next });
-    if (choice.return_to) references.push({ where: `${where}.return_to`, flow: flow.definition.id, node: choice.return_to });
+    if (choice.return_to)
+      references.push({ where: `${where}.return_to`, flow: flow.definition.id, node: choice.return_to });
     return references;
   });
 }
@@ -41,7 +46,10 @@ function referencesOf(flow: LoadedFlow, node: FlowNode): Reference[] {
       return references;
     }
     case 'ask':
-      return [...choiceReferences(flow, node, node.choices), { where: `${at}.next`, flow: self, node: node.next }];
+      return [
+        ...choiceReferences(flow, node, node.choices),
+        { where: `${at}.next`, flow: self, node: node.next },
+      ];
     case 'branch':
       return [
         ...node.when.map((branch, i) => ({ where: `${at}.when[${i}].next`, flow: self, node: branch.next })),
@@ -50,7 +58,11 @@ function referencesOf(flow: LoadedFlow, node: FlowNode): Reference[] {
     case 'set':
       return [{ where: `${at}.next`, flow: self, node: node.next }];
     case 'action':
-      return Object.entries(node.results).map(([result, next]) => ({ where: `${at}.results.${result}`, flow: self, node: next }));
+      return Object.entries(node.results).map(([result, next]) => ({
+        where: `${at}.results.${result}`,
+        flow: self,
+        node: next,
+      }));
     case 'goto':
       return [{ where: at, flow: node.flow, node: node.node }];
     case 'end':
@@ -66,7 +78,11 @@ function messageKeysOf(node: FlowNode): string[] {
     keys.push(...(node.choices ?? []).map((choice) => choice.label));
   }
   if (node.type === 'ask') {
-    keys.push(...VALIDATION_PROBLEMS[node.validate.kind].map((problem) => `validation.${node.validate.kind}.${problem}`));
+    keys.push(
+      ...VALIDATION_PROBLEMS[node.validate.kind].map(
+        (problem) => `validation.${node.validate.kind}.${problem}`,
+      ),
+    );
   }
   return keys;
 }
@@ -78,7 +94,8 @@ function messageKeysOf(node: FlowNode): string[] {
  */
 export function lintFlows(flows: FlowSet, catalog: MessageCatalog): LintProblem[] {
   const problems: LintProblem[] = [];
-  const report = (flow: LoadedFlow, where: string, message: string) => problems.push({ file: flow.file, where, message });
+  const report = (flow: LoadedFlow, where: string, message: string) =>
+    problems.push({ file: flow.file, where, message });
   const entered = new Map<string, Set<string>>(); // flow → nodes entered from outside (goto, choices, intents)
   const enter = (flow: string, node: string) => entered.set(flow, (entered.get(flow) ?? new Set()).add(node));
 
@@ -112,7 +129,8 @@ export function lintFlows(flows: FlowSet, catalog: MessageCatalog): LintProblem[
         if (reference.node && !target.nodes.has(reference.node)) {
           report(flow, reference.where, `unknown node "${reference.node}" in flow "${reference.flow}"`);
         }
-        if (reference.flow !== definition.id) enter(reference.flow, reference.node ?? target.definition.start);
+        if (reference.flow !== definition.id)
+          enter(reference.flow, reference.node ?? target.definition.start);
       }
       for (const key of new Set(messageKeysOf(node))) checkKey(flow, `nodes(${node.id})`, key);
       if (node.type === 'action') checkAction(flow, node);
@@ -154,15 +172,25 @@ export function lintFlows(flows: FlowSet, catalog: MessageCatalog): LintProblem[
   function checkAction(flow: LoadedFlow, node: Extract<FlowNode, { type: 'action' }>) {
     const where = `nodes(${node.id}).action`;
     if (!isActionName(node.action)) {
-      report(flow, where, `unknown action "${node.action}" (known: ${Object.keys(ACTION_RESULTS).join(', ')})`);
+      report(
+        flow,
+        where,
+        `unknown action "${node.action}" (known: ${Object.keys(ACTION_RESULTS).join(', ')})`,
+      );
       return;
     }
     const results: readonly string[] = ACTION_RESULTS[node.action];
     for (const result of results) {
-      if (!(result in node.results)) report(flow, `nodes(${node.id}).results`, `no node for result "${result}"`);
+      if (!(result in node.results))
+        report(flow, `nodes(${node.id}).results`, `no node for result "${result}"`);
     }
     for (const result of Object.keys(node.results)) {
-      if (!results.includes(result)) report(flow, `nodes(${node.id}).results.${result}`, `action "${node.action}" never reports "${result}"`);
+      if (!results.includes(result))
+        report(
+          flow,
+          `nodes(${node.id}).results.${result}`,
+          `action "${node.action}" never reports "${result}"`,
+        );
     }
   }
 }

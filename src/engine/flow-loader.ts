@@ -47,7 +47,11 @@ function describePath(path: readonly PropertyKey[], raw: unknown): string {
 }
 
 /** Finds the 1-based line of a path in the YAML document, for editors. */
-function lineOf(source: string, doc: ReturnType<typeof parseDocument>, path: readonly PropertyKey[]): number | undefined {
+function lineOf(
+  source: string,
+  doc: ReturnType<typeof parseDocument>,
+  path: readonly PropertyKey[],
+): number | undefined {
   let node: unknown = doc.contents;
   let found: YamlNode | undefined;
   for (const part of path) {
@@ -64,13 +68,24 @@ function lineOf(source: string, doc: ReturnType<typeof parseDocument>, path: rea
 export function parseFlow(file: string, source: string): LoadedFlow {
   const doc = parseDocument(source, { prettyErrors: true });
   const yamlError = doc.errors[0];
-  if (yamlError) throw new FlowFileError(file, '', yamlError.message.split('\n')[0] ?? 'invalid YAML', yamlError.linePos?.[0]?.line);
+  if (yamlError)
+    throw new FlowFileError(
+      file,
+      '',
+      yamlError.message.split('\n')[0] ?? 'invalid YAML',
+      yamlError.linePos?.[0]?.line,
+    );
   const raw = doc.toJS() as unknown;
   const parsed = flowSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const path = issue?.path ?? [];
-    throw new FlowFileError(file, describePath(path, raw), issue?.message ?? 'invalid', lineOf(source, doc, path));
+    throw new FlowFileError(
+      file,
+      describePath(path, raw),
+      issue?.message ?? 'invalid',
+      lineOf(source, doc, path),
+    );
   }
   const nodes = new Map<string, FlowNode>();
   for (const node of parsed.data.nodes) {
@@ -89,7 +104,12 @@ export async function loadFlows(dir: string): Promise<FlowSet> {
     const file = join(dir, name);
     const flow = parseFlow(basename(file), await readFile(file, 'utf8'));
     const existing = flows.get(flow.definition.id);
-    if (existing) throw new FlowFileError(name, 'id', `duplicate flow id "${flow.definition.id}" (also in ${existing.file})`);
+    if (existing)
+      throw new FlowFileError(
+        name,
+        'id',
+        `duplicate flow id "${flow.definition.id}" (also in ${existing.file})`,
+      );
     flows.set(flow.definition.id, flow);
   }
   return flows;

@@ -6,7 +6,9 @@ import { z } from 'zod';
  */
 
 const identifier = z.string().regex(/^[a-z][a-z0-9_]*$/, 'expected a lower-case id such as "support_type"');
-const messageKey = z.string().regex(/^[a-z0-9_]+(\.[a-z0-9_]+)+$/, 'expected a locale key such as "intake.name.ask"');
+const messageKey = z
+  .string()
+  .regex(/^[a-z0-9_]+(\.[a-z0-9_]+)+$/, 'expected a locale key such as "intake.name.ask"');
 const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 
 /** A way out of a node: to another node of the same flow, or to another flow (optionally a node in it). */
@@ -36,7 +38,9 @@ export const choiceSchema = z
     return_to: identifier.optional(),
     ...target,
   })
-  .refine((choice) => !(choice.next && choice.flow), { message: 'a choice has either "next" or "flow", not both' });
+  .refine((choice) => !(choice.next && choice.flow), {
+    message: 'a choice has either "next" or "flow", not both',
+  });
 
 export const validatorSchema = z.discriminatedUnion('kind', [
   z.strictObject({

@@ -1,6 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parse, TYPE, type MessageFormatElement } from '@formatjs/icu-messageformat-parser';
+import { type MessageFormatElement, parse, TYPE } from '@formatjs/icu-messageformat-parser';
 import { IntlMessageFormat } from 'intl-messageformat';
 import { z } from 'zod';
 
@@ -10,7 +10,10 @@ export const LOCALES: readonly Locale[] = ['ar', 'en'];
 /** Message parameters: ICU arguments are filled from conversation variables and action results. */
 export type MessageParams = Record<string, string | number | boolean | null | undefined>;
 
-const catalogFileSchema = z.record(z.string().regex(/^[a-z0-9_.]+$/, 'keys are lower-case dotted names'), z.string());
+const catalogFileSchema = z.record(
+  z.string().regex(/^[a-z0-9_.]+$/, 'keys are lower-case dotted names'),
+  z.string(),
+);
 
 /**
  * Intl locales used for formatting. Saudi Arabic prints numbers in Arabic-Indic digits and
@@ -22,7 +25,8 @@ const INTL_LOCALE: Record<Locale, string> = { ar: 'ar-SA', en: 'en' };
 function collectArguments(elements: MessageFormatElement[], into: Set<string>): Set<string> {
   for (const element of elements) {
     if (element.type === TYPE.literal || element.type === TYPE.pound) continue;
-    if ('value' in element && typeof element.value === 'string' && element.type !== TYPE.tag) into.add(element.value);
+    if ('value' in element && typeof element.value === 'string' && element.type !== TYPE.tag)
+      into.add(element.value);
     if ('options' in element) {
       for (const option of Object.values(element.options)) collectArguments(option.value, into);
     }

@@ -39,7 +39,8 @@ export function termsOf(text: string): string[] {
   for (const token of tokenize(normalizeForMatching(text))) {
     const stem = lightStem(token);
     // The lexicon knows whole words; try the word, then without its clitic prefix, then the stem.
-    const canonical = DIALECT_LEXICON.get(token) ?? DIALECT_LEXICON.get(withoutPrefix(token)) ?? DIALECT_LEXICON.get(stem);
+    const canonical =
+      DIALECT_LEXICON.get(token) ?? DIALECT_LEXICON.get(withoutPrefix(token)) ?? DIALECT_LEXICON.get(stem);
     const term = canonical ?? stem;
     if (!STOPWORDS.has(token) && !STOPWORDS.has(term)) terms.push(term);
   }
@@ -90,10 +91,13 @@ export class IntentMatcher {
     for (const flow of flows.values()) {
       const { definition } = flow;
       greetings.push(...(definition.greetings ?? []));
-      for (const phrase of definition.out_of_scope) this.outOfScope.add(tokenize(normalizeForMatching(phrase)).map(withoutPrefix).join(' '));
+      for (const phrase of definition.out_of_scope)
+        this.outOfScope.add(tokenize(normalizeForMatching(phrase)).map(withoutPrefix).join(' '));
       const declared = [
         ...(definition.intents ? [{ nodeId: definition.start, intents: definition.intents }] : []),
-        ...definition.nodes.flatMap((node) => (node.intents ? [{ nodeId: node.id, intents: node.intents }] : [])),
+        ...definition.nodes.flatMap((node) =>
+          node.intents ? [{ nodeId: node.id, intents: node.intents }] : [],
+        ),
       ];
       for (const { nodeId, intents } of declared) {
         const target: IntentTarget = { flowId: definition.id, nodeId, label: intents.label };
@@ -143,7 +147,9 @@ export class IntentMatcher {
   /** True when the message is only a greeting. */
   isGreeting(text: string): boolean {
     const normalized = normalizeForMatching(text);
-    return normalized.length > 0 && (this.greetings.has(normalized) || this.stripGreeting(normalized).rest === '');
+    return (
+      normalized.length > 0 && (this.greetings.has(normalized) || this.stripGreeting(normalized).rest === '')
+    );
   }
 
   /**
@@ -199,7 +205,10 @@ export class IntentMatcher {
     const top = ranked[0];
     const foreign = this.mentionsOtherService(rest);
     if (top && top.score >= ACCEPT_SCORE && !foreign) return { kind: 'intent', match: top, greeted };
-    const suggestions = ranked.filter((match) => match.score >= SUGGEST_SCORE).slice(0, 3).map((m) => m.target);
+    const suggestions = ranked
+      .filter((match) => match.score >= SUGGEST_SCORE)
+      .slice(0, 3)
+      .map((m) => m.target);
     return { kind: 'unknown', suggestions, greeted };
   }
 }

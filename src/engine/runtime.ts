@@ -1,3 +1,4 @@
+import { toAsciiDigits } from '../text/digits.js';
 import type { ActionHandler, ActionName, ConversationMode } from './actions.js';
 import type { SelectableOption } from './choice-matching.js';
 import { matchOption } from './choice-matching.js';
@@ -7,7 +8,6 @@ import type { FlowSet, LoadedFlow } from './flow-loader.js';
 import type { Choice, FlowNode, NodeOf } from './flow-schema.js';
 import type { Locale, MessageCatalog, MessageParams } from './i18n.js';
 import type { IntentMatcher, IntentTarget } from './matcher.js';
-import { toAsciiDigits } from '../text/digits.js';
 import { type AnswerValue, validateAnswer } from './validators.js';
 
 /** Flow ids and node ids the engine itself relies on (the linter checks they exist). */
@@ -288,7 +288,11 @@ class Turn {
   }
 
   /** Starts a flow (at its start or a given node) with a clean slate of variables. */
-  private async enter(flowId: string, nodeId?: string, options: { keepFallbacks?: boolean } = {}): Promise<void> {
+  private async enter(
+    flowId: string,
+    nodeId?: string,
+    options: { keepFallbacks?: boolean } = {},
+  ): Promise<void> {
     const flow = this.flow(flowId);
     if (!options.keepFallbacks) {
       this.state.fallbacks = 0;
@@ -317,7 +321,9 @@ class Turn {
     let current: { flow: LoadedFlow; nodeId: string } | undefined = { flow, nodeId };
     while (current) {
       if (++this.steps > MAX_STEPS_PER_TURN) {
-        throw new FlowRuntimeError(`flow "${current.flow.definition.id}" did not wait for input within ${MAX_STEPS_PER_TURN} steps`);
+        throw new FlowRuntimeError(
+          `flow "${current.flow.definition.id}" did not wait for input within ${MAX_STEPS_PER_TURN} steps`,
+        );
       }
       const node = current.flow.nodes.get(current.nodeId);
       if (!node) {
@@ -333,7 +339,10 @@ class Turn {
   }
 
   /** Executes one node; returns where to continue, or undefined when the turn waits. */
-  private async step(flow: LoadedFlow, node: FlowNode): Promise<{ flow: LoadedFlow; nodeId: string } | undefined> {
+  private async step(
+    flow: LoadedFlow,
+    node: FlowNode,
+  ): Promise<{ flow: LoadedFlow; nodeId: string } | undefined> {
     switch (node.type) {
       case 'message': {
         const dynamic = node.suggest ? this.suggestionLabels() : [];
@@ -348,7 +357,12 @@ class Turn {
         return this.wait(null);
       }
       case 'ask':
-        this.sayAll(node.text, flow, node.id, (node.choices ?? []).map((choice) => this.t(choice.label)));
+        this.sayAll(
+          node.text,
+          flow,
+          node.id,
+          (node.choices ?? []).map((choice) => this.t(choice.label)),
+        );
         return this.wait(node.id);
       case 'branch': {
         const branch = node.when.find((candidate) => evaluateCondition(candidate.if, this.state.vars));
@@ -360,7 +374,10 @@ class Turn {
       case 'action': {
         const outcome = await this.callAction(node.action as ActionName);
         const next = node.results[outcome.result];
-        if (!next) throw new FlowRuntimeError(`flow "${flow.definition.id}" node "${node.id}": no node for result "${outcome.result}"`);
+        if (!next)
+          throw new FlowRuntimeError(
+            `flow "${flow.definition.id}" node "${node.id}": no node for result "${outcome.result}"`,
+          );
         return { flow, nodeId: next };
       }
       case 'goto':
@@ -378,7 +395,12 @@ class Turn {
   }
 
   private async callAction(name: ActionName | 'cancel_escalation') {
-    const outcome = await this.input.actions({ name, vars: this.state.vars, locale: this.locale, now: this.input.now });
+    const outcome = await this.input.actions({
+      name,
+      vars: this.state.vars,
+      locale: this.locale,
+      now: this.input.now,
+    });
     Object.assign(this.state.vars, outcome.vars ?? {});
     if (outcome.mode) {
       this.mode = outcome.mode;
@@ -434,7 +456,13 @@ class Turn {
     });
   }
 
-  private say(key: string, flow: LoadedFlow, nodeId: string, choices: string[], extra: MessageParams = {}): void {
+  private say(
+    key: string,
+    flow: LoadedFlow,
+    nodeId: string,
+    choices: string[],
+    extra: MessageParams = {},
+  ): void {
     this.replies.push({ text: this.t(key, extra), choices, flowId: flow.definition.id, nodeId });
   }
 }

@@ -38,15 +38,49 @@ function validateText(answer: string, rule: Extract<Validator, { kind: 'text' }>
 }
 
 const NUMBER_WORDS: Record<string, number> = {
-  صفر: 0, zero: 0, واحد: 1, واحده: 1, one: 1, اثنين: 2, اثنان: 2, ثنين: 2, اتنين: 2, two: 2,
-  ثلاث: 3, ثلاثه: 3, تلاته: 3, three: 3, اربع: 4, اربعه: 4, four: 4, خمس: 5, خمسه: 5, five: 5,
-  ست: 6, سته: 6, six: 6, سبع: 7, سبعه: 7, seven: 7, ثمان: 8, ثمانيه: 8, تمانيه: 8, eight: 8,
-  تسع: 9, تسعه: 9, nine: 9, عشر: 10, عشره: 10, ten: 10,
+  صفر: 0,
+  zero: 0,
+  واحد: 1,
+  واحده: 1,
+  one: 1,
+  اثنين: 2,
+  اثنان: 2,
+  ثنين: 2,
+  اتنين: 2,
+  two: 2,
+  ثلاث: 3,
+  ثلاثه: 3,
+  تلاته: 3,
+  three: 3,
+  اربع: 4,
+  اربعه: 4,
+  four: 4,
+  خمس: 5,
+  خمسه: 5,
+  five: 5,
+  ست: 6,
+  سته: 6,
+  six: 6,
+  سبع: 7,
+  سبعه: 7,
+  seven: 7,
+  ثمان: 8,
+  ثمانيه: 8,
+  تمانيه: 8,
+  eight: 8,
+  تسع: 9,
+  تسعه: 9,
+  nine: 9,
+  عشر: 10,
+  عشره: 10,
+  ten: 10,
 };
-const NOTHING_PHRASES = /^(ما عندي|ماعندي|ما في|مافي|ما فيه|مافيه|لا يوجد|لايوجد|ولا شي|لا شي|بدون|مفيش|ما لي|none|nothing|no income)/;
+const NOTHING_PHRASES =
+  /^(ما عندي|ماعندي|ما في|مافي|ما فيه|مافيه|لا يوجد|لايوجد|ولا شي|لا شي|بدون|مفيش|ما لي|none|nothing|no income)/;
 const THOUSANDS = /(الف|الاف|ألف|آلاف|k|thousand)$/;
 // JavaScript's \b only knows ASCII letters, so word edges are spelled out for Arabic.
-const UNITS = /(?<=^|\s)(ريال|ريالات|ر س|رس|sar|sr|riyals?|شهريا|في الشهر|بالشهر|افراد|فرد|اشخاص|شخص|نفر|انفار|persons?|people)(?=\s|$)/g;
+const UNITS =
+  /(?<=^|\s)(ريال|ريالات|ر س|رس|sar|sr|riyals?|شهريا|في الشهر|بالشهر|افراد|فرد|اشخاص|شخص|نفر|انفار|persons?|people)(?=\s|$)/g;
 
 /** Reads a number as people write it: "٣٥٠٠", "3,500 ريال", "3.5 الف", "-5", "خمسة", "ما عندي دخل" (→ 0). */
 export function parseLooseNumber(answer: string): number | undefined {
@@ -58,7 +92,10 @@ export function parseLooseNumber(answer: string): number | undefined {
   const numeric = /^(-?)\s*(\d+(?:\.\d+)?)(.*)$/s.exec(ascii);
   if (numeric) {
     const value = Number(numeric[2]) * (numeric[1] === '-' ? -1 : 1);
-    const rest = normalizeForMatching(numeric[3] ?? '').replace(UNITS, ' ').replace(/\s+/g, ' ').trim();
+    const rest = normalizeForMatching(numeric[3] ?? '')
+      .replace(UNITS, ' ')
+      .replace(/\s+/g, ' ')
+      .trim();
     if (rest === '') return value;
     if (THOUSANDS.test(rest) && rest.split(' ').length === 1) return value * 1000;
     return undefined;
@@ -78,7 +115,35 @@ function validateNumber(answer: string, rule: Extract<Validator, { kind: 'number
   return { ok: true, value };
 }
 
-const YES = new Set(['نعم', 'ايوه', 'ايوا', 'ايوة', 'اي', 'اكيد', 'صح', 'صحيح', 'تمام', 'موافق', 'اوافق', 'اقر', 'طيب', 'ماشي', 'اوكي', 'يب', 'yes', 'y', 'ok', 'okay', 'sure', 'yep', 'yeah', 'agree', 'confirm', '👍', '✅']);
+const YES = new Set([
+  'نعم',
+  'ايوه',
+  'ايوا',
+  'ايوة',
+  'اي',
+  'اكيد',
+  'صح',
+  'صحيح',
+  'تمام',
+  'موافق',
+  'اوافق',
+  'اقر',
+  'طيب',
+  'ماشي',
+  'اوكي',
+  'يب',
+  'yes',
+  'y',
+  'ok',
+  'okay',
+  'sure',
+  'yep',
+  'yeah',
+  'agree',
+  'confirm',
+  '👍',
+  '✅',
+]);
 const NO = new Set(['لا', 'لاء', 'لأ', 'كلا', 'no', 'n', 'nope', 'غلط', 'خطا', '👎', '❌']);
 // Normalisation splits "don't" into "don t": "don" stands for it.
 const NEGATORS = new Set(['لا', 'ما', 'مو', 'مش', 'غير', 'not', 'don', 'dont', 'never']);
@@ -94,7 +159,8 @@ export function parseYesNo(answer: string): boolean | undefined {
   if (NO.has(first)) return false;
   // A yes-word negated just before it («مو موافق», "I don't agree") is a no.
   const negated = tokens.some(
-    (token, index) => YES.has(token) && tokens.slice(Math.max(0, index - 2), index).some((before) => NEGATORS.has(before)),
+    (token, index) =>
+      YES.has(token) && tokens.slice(Math.max(0, index - 2), index).some((before) => NEGATORS.has(before)),
   );
   if (negated) return false;
   if (tokens.some((token) => YES.has(token))) return true;
@@ -123,7 +189,9 @@ export function parseRating(answer: string): { score: number } | { problem: 'no_
   if (stars > 0) return stars <= 5 ? { score: stars } : { problem: 'out_of_range' };
   const normalized = normalizeForMatching(answer);
   if (/^\s*-\s*\d/.test(toAsciiDigits(answer))) return { problem: 'out_of_range' };
-  const digits = /^(\d{1,3})(?:\s*(?:من|\/|out of)\s*(?:5|10))?$/.exec(toAsciiDigits(answer).trim().replace(/\s+/g, ' '));
+  const digits = /^(\d{1,3})(?:\s*(?:من|\/|out of)\s*(?:5|10))?$/.exec(
+    toAsciiDigits(answer).trim().replace(/\s+/g, ' '),
+  );
   const digitToken = digits?.[1] ?? (/^\d{1,3}$/.test(normalized) ? normalized : undefined);
   if (digitToken !== undefined) {
     const score = Number(digitToken);
@@ -135,7 +203,11 @@ export function parseRating(answer: string): { score: number } | { problem: 'no_
 }
 
 /** Runs a node's validator on an answer. `options` are the node's choices (for `choice`). */
-export function validateAnswer(answer: string, rule: Validator, options: readonly SelectableOption[] = []): ValidationResult {
+export function validateAnswer(
+  answer: string,
+  rule: Validator,
+  options: readonly SelectableOption[] = [],
+): ValidationResult {
   switch (rule.kind) {
     case 'text':
       return validateText(answer, rule);

@@ -27,7 +27,10 @@ export async function buildServer({ bot, logger }: ServerOptions): Promise<Fasti
   app.setErrorHandler((error, request, reply) => {
     if (error instanceof ZodError) {
       const issue = error.issues[0];
-      return reply.status(400).send({ error: 'invalid_request', message: `${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}` });
+      return reply.status(400).send({
+        error: 'invalid_request',
+        message: `${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}`,
+      });
     }
     const status = (error as { statusCode?: number }).statusCode;
     if (status && status >= 400 && status < 500) {

@@ -1,11 +1,16 @@
 import type { Kysely } from 'kysely';
 import type { InboundMessage, OutboundMessage } from '../channels/types.js';
 import { parseConversationState } from '../engine/conversation-state.js';
-import { type Locale, LOCALES, type MessageCatalog } from '../engine/i18n.js';
+import { LOCALES, type Locale, type MessageCatalog } from '../engine/i18n.js';
 import { type BotReply, type ConversationEngine, initialState } from '../engine/runtime.js';
 import { type Logger, safeError } from '../logger.js';
 import { resolveIdentity, setContactLocale } from '../storage/repositories/contacts.js';
-import { createConversation, lockIdentity, lockOpenConversation, saveConversationTurn } from '../storage/repositories/conversations.js';
+import {
+  createConversation,
+  lockIdentity,
+  lockOpenConversation,
+  saveConversationTurn,
+} from '../storage/repositories/conversations.js';
 import type { ThrottlePolicy } from '../storage/repositories/lookup-throttle.js';
 import { findInbound, insertInbound, insertOutbound, repliesTo } from '../storage/repositories/messages.js';
 import type { ChannelName, Conversation, Database, DeliveryStatus, Message } from '../storage/schema.js';
@@ -59,7 +64,11 @@ export class Inbox {
     }
   }
 
-  private async handle(trx: Kysely<Database>, message: InboundMessage, recovering: boolean): Promise<InboxResult> {
+  private async handle(
+    trx: Kysely<Database>,
+    message: InboundMessage,
+    recovering: boolean,
+  ): Promise<InboxResult> {
     const now = message.receivedAt ?? new Date();
     await lockIdentity(trx, message.channel, message.externalUserId);
 
@@ -165,11 +174,18 @@ export class Inbox {
     );
   }
 
-  private async replayDuplicate(trx: Kysely<Database>, message: InboundMessage, conversationId: string): Promise<InboxResult> {
+  private async replayDuplicate(
+    trx: Kysely<Database>,
+    message: InboundMessage,
+    conversationId: string,
+  ): Promise<InboxResult> {
     const original = await findInbound(trx, message.channel, message.externalMessageId);
     if (!original) throw new Error('duplicate inbound message vanished');
     const replies = await repliesTo(trx, original.id);
-    this.options.logger.info({ channel: message.channel, inboundId: original.id }, 'duplicate inbound message ignored');
+    this.options.logger.info(
+      { channel: message.channel, inboundId: original.id },
+      'duplicate inbound message ignored',
+    );
     return {
       duplicate: true,
       conversationId: original.conversation_id ?? conversationId,

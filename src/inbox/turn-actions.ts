@@ -3,9 +3,18 @@ import { isSupportType, type RequestStatus } from '../domain/request-status.js';
 import type { ActionHandler, ActionOutcome, ActionRequest } from '../engine/actions.js';
 import type { Locale, MessageCatalog } from '../engine/i18n.js';
 import { closeOpenEscalation, openEscalation } from '../storage/repositories/escalations.js';
-import { clearLookupFailures, isLookupBlocked, recordLookupFailure, type ThrottlePolicy } from '../storage/repositories/lookup-throttle.js';
+import {
+  clearLookupFailures,
+  isLookupBlocked,
+  recordLookupFailure,
+  type ThrottlePolicy,
+} from '../storage/repositories/lookup-throttle.js';
 import { recordRating } from '../storage/repositories/ratings.js';
-import { createSupportRequest, findRequestOfContact, requestsOfContact } from '../storage/repositories/requests.js';
+import {
+  createSupportRequest,
+  findRequestOfContact,
+  requestsOfContact,
+} from '../storage/repositories/requests.js';
 import type { Database, SupportRequest } from '../storage/schema.js';
 
 export interface TurnContext {
@@ -76,7 +85,9 @@ export function createTurnActions(context: TurnContext): ActionHandler {
     async lookup_requests({ locale }): Promise<ActionOutcome> {
       const requests = await requestsOfContact(db, contactId);
       if (requests.length === 0) return { result: 'none', vars: { count: 0 } };
-      const lines = requests.map((request) => catalog.format(locale, 'request.list_item', describeRequest(request, catalog, locale)));
+      const lines = requests.map((request) =>
+        catalog.format(locale, 'request.list_item', describeRequest(request, catalog, locale)),
+      );
       return { result: 'some', vars: { count: requests.length, requests: lines.join('\n') } };
     },
 
@@ -105,7 +116,12 @@ export function createTurnActions(context: TurnContext): ActionHandler {
     },
 
     async escalate() {
-      await openEscalation(db, { conversationId, contactId, fromFlow: context.position.flowId, fromNode: context.position.nodeId });
+      await openEscalation(db, {
+        conversationId,
+        contactId,
+        fromFlow: context.position.flowId,
+        fromNode: context.position.nodeId,
+      });
       return { result: 'escalated', mode: 'waiting' };
     },
 

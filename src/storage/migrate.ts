@@ -25,7 +25,9 @@ export async function migrateToLatest(db: Kysely<unknown>, schema?: string): Pro
   if (error) {
     const failed = results.find((result) => result.status === 'Error');
     const cause = error instanceof Error ? error.message : String(error);
-    throw new MigrationError(`migration ${failed?.migrationName ?? '(setup)'} failed: ${cause}`, { cause: error });
+    throw new MigrationError(`migration ${failed?.migrationName ?? '(setup)'} failed: ${cause}`, {
+      cause: error,
+    });
   }
   return results;
 }

@@ -1,6 +1,6 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
-import type { ConversationMode } from '../engine/actions.js';
 import type { RequestStatus, SupportType } from '../domain/request-status.js';
+import type { ConversationMode } from '../engine/actions.js';
 
 /** Channels a beneficiary can reach us on. */
 export type ChannelName = 'web' | 'telegram' | 'whatsapp';

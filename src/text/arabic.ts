@@ -38,7 +38,10 @@ function unifyLetters(text: string): string {
  * single spaces.
  */
 export function normalizeForMatching(text: string): string {
-  const folded = stripInvisible(text.normalize('NFKC')).replace(JOINERS, '').toLowerCase().replace(DIACRITICS_AND_TATWEEL, '');
+  const folded = stripInvisible(text.normalize('NFKC'))
+    .replace(JOINERS, '')
+    .toLowerCase()
+    .replace(DIACRITICS_AND_TATWEEL, '');
   return unifyLetters(toAsciiDigits(folded))
     .replace(PUNCTUATION, ' ')
     .replace(ELONGATION, '$1')
@@ -51,13 +54,31 @@ export function tokenize(normalized: string): string[] {
   return normalized.split(' ').filter((token) => token.length > 0);
 }
 
-const PREFIXES = ['وبال', 'وال', 'بال', 'كال', 'فال', 'هال', 'لل', 'ال', 'وب', 'ول', 'وك', 'ف', 'و', 'ب', 'ل'];
+const PREFIXES = [
+  'وبال',
+  'وال',
+  'بال',
+  'كال',
+  'فال',
+  'هال',
+  'لل',
+  'ال',
+  'وب',
+  'ول',
+  'وك',
+  'ف',
+  'و',
+  'ب',
+  'ل',
+];
 const SUFFIXES = ['كم', 'كن', 'هم', 'هن', 'ها', 'نا', 'ات', 'ون', 'ين', 'ان', 'يه', 'ه', 'ي', 'ك'];
 
 /** The word without one leading clitic (و، ب، ل، ال …), keeping at least three letters. */
 export function withoutPrefix(token: string): string {
   if (!/^[\u0621-\u064A]+$/.test(token)) return token;
-  const prefix = PREFIXES.find((candidate) => token.startsWith(candidate) && token.length - candidate.length >= 3);
+  const prefix = PREFIXES.find(
+    (candidate) => token.startsWith(candidate) && token.length - candidate.length >= 3,
+  );
   return prefix ? token.slice(prefix.length) : token;
 }
 

@@ -57,7 +57,9 @@ describe('web chat in a real browser', () => {
     // HTML typed by the visitor is shown as text, never interpreted.
     await page.getByTestId('chat-input').fill('<img src=x onerror=alert(1)>');
     await page.getByTestId('chat-send').click();
-    await expect.poll(() => page.getByTestId('msg-in').last().textContent()).toBe('<img src=x onerror=alert(1)>');
+    await expect
+      .poll(() => page.getByTestId('msg-in').last().textContent())
+      .toBe('<img src=x onerror=alert(1)>');
     expect(await page.locator('#chat-log img').count()).toBe(0);
 
     await page.reload();

@@ -67,8 +67,10 @@ describe.each(DIALECTS)('conversation transcripts on %s', (dialect) => {
       const last = replies.at(-1);
       if (expected.flow) expect(last?.flowId, `${where}: flow`).toBe(expected.flow);
       if (expected.node) expect(last?.nodeId, `${where}: node`).toBe(expected.node);
-      for (const fragment of expected.text) expect(all, `${where}: text`).toContain(interpolate(fragment, captured));
-      for (const fragment of expected.not_text) expect(all, `${where}: not_text`).not.toContain(interpolate(fragment, captured));
+      for (const fragment of expected.text)
+        expect(all, `${where}: text`).toContain(interpolate(fragment, captured));
+      for (const fragment of expected.not_text)
+        expect(all, `${where}: not_text`).not.toContain(interpolate(fragment, captured));
       const choices = (last?.choices ?? []).join(' | ');
       for (const fragment of expected.choices) expect(choices, `${where}: choices`).toContain(fragment);
       for (const [name, pattern] of Object.entries(expected.capture)) {

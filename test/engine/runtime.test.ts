@@ -6,7 +6,7 @@ import { lintFlows } from '../../src/engine/flow-lint.js';
 import { FlowFileError, type FlowSet, loadFlows, parseFlow } from '../../src/engine/flow-loader.js';
 import { MessageCatalog } from '../../src/engine/i18n.js';
 import { IntentMatcher } from '../../src/engine/matcher.js';
-import { type ConversationState, ConversationEngine, initialState } from '../../src/engine/runtime.js';
+import { ConversationEngine, type ConversationState, initialState } from '../../src/engine/runtime.js';
 
 let flows: FlowSet;
 let catalog: MessageCatalog;
@@ -23,7 +23,12 @@ const noActions: ActionHandler = async ({ name }) => {
 };
 
 function engineFor(set: FlowSet) {
-  return new ConversationEngine({ flows: set, catalog, matcher: new IntentMatcher(set), handoffAckIntervalMs: 600_000 });
+  return new ConversationEngine({
+    flows: set,
+    catalog,
+    matcher: new IntentMatcher(set),
+    handoffAckIntervalMs: 600_000,
+  });
 }
 
 async function say(engine: ConversationEngine, state: ConversationState, text: string) {
@@ -34,18 +39,24 @@ describe('flow runtime', () => {
   it('returns a conversation whose node was removed from the flow file to the menu, with an apology', async () => {
     const engine = engineFor(flows);
     let state = initialState();
-    for (const text of ['تقديم طلب دعم', 'محمد عبدالله القحطاني', '1000000008', '0551234567']) state = (await say(engine, state, text)).state;
+    for (const text of ['تقديم طلب دعم', 'محمد عبدالله القحطاني', '1000000008', '0551234567'])
+      state = (await say(engine, state, text)).state;
     expect(state.nodeId).toBe('city');
 
     // The intake flow is edited: the city question is gone.
     const source = await readFile(`${PROJECT_ROOT}flows/intake.yaml`, 'utf8');
-    const edited = source.replace(/  - id: city\n[\s\S]*?next: support_type\n\n/, '').replace('next: city', 'next: support_type');
+    const edited = source
+      .replace(/ {2}- id: city\n[\s\S]*?next: support_type\n\n/, '')
+      .replace('next: city', 'next: support_type');
     const changed = new Map(flows);
     changed.set('intake', parseFlow('intake.yaml', edited));
     expect(changed.get('intake')?.nodes.has('city')).toBe(false);
 
     const result = await say(engineFor(changed), state, 'الرياض');
-    expect(result.replies.map((r) => `${r.flowId}/${r.nodeId}`)).toEqual(['main_menu/flow_changed', 'main_menu/menu']);
+    expect(result.replies.map((r) => `${r.flowId}/${r.nodeId}`)).toEqual([
+      'main_menu/flow_changed',
+      'main_menu/menu',
+    ]);
     expect(result.replies[0]?.text).toContain('نعتذر');
     expect(result.state.vars).toEqual({});
   });
@@ -53,7 +64,8 @@ describe('flow runtime', () => {
   it('re-asks the previous question on «رجوع» and forgets its answer', async () => {
     const engine = engineFor(flows);
     let state = initialState();
-    for (const text of ['تقديم طلب دعم', 'محمد عبدالله القحطاني']) state = (await say(engine, state, text)).state;
+    for (const text of ['تقديم طلب دعم', 'محمد عبدالله القحطاني'])
+      state = (await say(engine, state, text)).state;
     expect(state.vars.full_name).toBe('محمد عبدالله القحطاني');
     const back = await say(engine, state, 'رجوع');
     expect(back.replies.at(-1)?.nodeId).toBe('name');
@@ -63,7 +75,15 @@ describe('flow runtime', () => {
   it('treats «0» as an answer where zero is valid (income) and as the menu elsewhere', async () => {
     const engine = engineFor(flows);
     let state = initialState();
-    for (const text of ['تقديم طلب دعم', 'محمد عبدالله القحطاني', '1000000008', '0551234567', 'الرياض', '1', '4']) {
+    for (const text of [
+      'تقديم طلب دعم',
+      'محمد عبدالله القحطاني',
+      '1000000008',
+      '0551234567',
+      'الرياض',
+      '1',
+      '4',
+    ]) {
       state = (await say(engine, state, text)).state;
     }
     expect(state.nodeId).toBe('monthly_income');
@@ -75,7 +95,8 @@ describe('flow runtime', () => {
   });
 
   it('formats Arabic plurals in the summary (one, two, few, many)', () => {
-    const format = (n: number) => catalog.format('ar', 'intake.summary', { family_size: n, monthly_income: 0 });
+    const format = (n: number) =>
+      catalog.format('ar', 'intake.summary', { family_size: n, monthly_income: 0 });
     expect(format(1)).toContain('فرد واحد');
     expect(format(2)).toContain('فردان');
     expect(format(5)).toContain('٥ أفراد');
@@ -102,7 +123,9 @@ describe('flow files', () => {
     );
     const set = new Map(flows);
     set.set('broken', broken);
-    const problems = lintFlows(set, catalog).filter((p) => p.file === 'broken.yaml').map((p) => `${p.where}: ${p.message}`);
+    const problems = lintFlows(set, catalog)
+      .filter((p) => p.file === 'broken.yaml')
+      .map((p) => `${p.where}: ${p.message}`);
     expect(problems.some((p) => p.includes('nowhere'))).toBe(true);
     expect(problems.some((p) => p.includes('orphan') && /unreachable/i.test(p))).toBe(true);
     expect(problems.some((p) => p.includes('launch_rockets'))).toBe(true);
@@ -110,14 +133,21 @@ describe('flow files', () => {
   });
 
   it('names the file, the path inside it and the problem for an invalid flow', () => {
-    const bad = () => parseFlow('bad.yaml', 'id: bad\nstart: a\nnodes:\n  - id: a\n    type: ask\n    text: menu.prompt\n    save: x\n    next: a\n');
+    const bad = () =>
+      parseFlow(
+        'bad.yaml',
+        'id: bad\nstart: a\nnodes:\n  - id: a\n    type: ask\n    text: menu.prompt\n    save: x\n    next: a\n',
+      );
     expect(bad).toThrow(FlowFileError);
     expect(bad).toThrow(/bad\.yaml.*nodes.*validate/);
   });
 
   it('rejects duplicate node ids', () => {
     expect(() =>
-      parseFlow('dup.yaml', 'id: dup\nstart: a\nnodes:\n  - { id: a, type: end }\n  - { id: a, type: end }\n'),
+      parseFlow(
+        'dup.yaml',
+        'id: dup\nstart: a\nnodes:\n  - { id: a, type: end }\n  - { id: a, type: end }\n',
+      ),
     ).toThrow(/duplicate node id/);
   });
 });

@@ -18,7 +18,8 @@ describe('web chat HTTP API', () => {
   });
 
   const visitorId = () => randomUUID();
-  const send = (body: Record<string, unknown>) => app.inject({ method: 'POST', url: '/api/chat/messages', payload: body });
+  const send = (body: Record<string, unknown>) =>
+    app.inject({ method: 'POST', url: '/api/chat/messages', payload: body });
 
   it('serves the RTL Arabic chat page with a strict content security policy', async () => {
     const page = await app.inject({ method: 'GET', url: '/' });
@@ -64,7 +65,11 @@ describe('web chat HTTP API', () => {
   });
 
   it('accepts a 10,000-character message', async () => {
-    const response = await send({ visitorId: visitorId(), messageId: randomUUID(), text: 'ب'.repeat(10_000) });
+    const response = await send({
+      visitorId: visitorId(),
+      messageId: randomUUID(),
+      text: 'ب'.repeat(10_000),
+    });
     expect(response.statusCode).toBe(200);
     expect(response.json().replies.length).toBeGreaterThan(0);
   });

@@ -66,23 +66,51 @@ describe.each(DIALECTS)('inbox on %s', (dialect) => {
     const texts = ['السلام عليكم', 'القائمة', '١', 'القائمة', '٤', 'القائمة', '٣', 'القائمة'];
     const results = await Promise.all(
       texts.map((text, index) =>
-        bot.inbox.receive({ channel: 'whatsapp', externalUserId: user, externalMessageId: `${user}:${index}`, text }),
+        bot.inbox.receive({
+          channel: 'whatsapp',
+          externalUserId: user,
+          externalMessageId: `${user}:${index}`,
+          text,
+        }),
       ),
     );
     expect(new Set(results.map((r) => r.conversationId)).size).toBe(1);
-    const identities = await bot.database.db.selectFrom('channel_identities').select('contact_id').where('external_id', '=', user).execute();
+    const identities = await bot.database.db
+      .selectFrom('channel_identities')
+      .select('contact_id')
+      .where('external_id', '=', user)
+      .execute();
     expect(identities).toHaveLength(1);
     const stored = await messagesOf(results[0]?.conversationId as string);
-    expect(stored.filter((m) => m.direction === 'in').map((m) => m.text).sort()).toEqual([...texts].sort());
+    expect(
+      stored
+        .filter((m) => m.direction === 'in')
+        .map((m) => m.text)
+        .sort(),
+    ).toEqual([...texts].sort());
     expect(results.every((r) => r.replies.length > 0)).toBe(true);
   });
 
   it('creates the request only on attestation, with the mobile number in E.164 and a Luhn reference', async () => {
     const person = beneficiary();
-    for (const answer of ['أبي أقدم طلب دعم', 'فاطمة علي الغامدي', '١٢٣٤٥٦٧٨٩٧', '٠٥٠ ٩٨٧ ٦٥٤٣', 'مكة المكرمة', 'تعليم', '٣', '٢٥٠٠', 'رسوم دراسية لابني في الجامعة']) {
+    for (const answer of [
+      'أبي أقدم طلب دعم',
+      'فاطمة علي الغامدي',
+      '١٢٣٤٥٦٧٨٩٧',
+      '٠٥٠ ٩٨٧ ٦٥٤٣',
+      'مكة المكرمة',
+      'تعليم',
+      '٣',
+      '٢٥٠٠',
+      'رسوم دراسية لابني في الجامعة',
+    ]) {
       await person.send(answer);
     }
-    const before = await bot.database.db.selectFrom('support_requests').select('id').where('full_name', '=', 'فاطمة علي الغامدي').execute();
+    const before = await bot.database.db
+      .selectFrom('support_requests')
+      .select('id')
+      .where('full_name', '=', 'فاطمة علي الغامدي')
+      .execute();
     expect(before).toHaveLength(0);
     const submitted = await person.send('نعم');
     expect(submitted.replies.at(-1)?.nodeId).toBe('submitted');
@@ -91,12 +119,22 @@ describe.each(DIALECTS)('inbox on %s', (dialect) => {
       .selectAll()
       .where('full_name', '=', 'فاطمة علي الغامدي')
       .executeTakeFirstOrThrow();
-    expect(request).toMatchObject({ national_id: '1234567897', mobile_e164: '+966509876543', support_type: 'education', family_size: 3, status: 'submitted' });
+    expect(request).toMatchObject({
+      national_id: '1234567897',
+      mobile_e164: '+966509876543',
+      support_type: 'education',
+      family_size: 3,
+      status: 'submitted',
+    });
     expect(Number(request.monthly_income)).toBe(2500);
     expect(request.reference).toMatch(/^[1-9]\d{7}$/);
     expect(hasValidLuhn(request.reference)).toBe(true);
     expect(submitted.replies.at(-1)?.text).toContain(request.reference);
-    const history = await bot.database.db.selectFrom('request_status_history').select('status').where('request_id', '=', request.id).execute();
+    const history = await bot.database.db
+      .selectFrom('request_status_history')
+      .select('status')
+      .where('request_id', '=', request.id)
+      .execute();
     expect(history.map((h) => h.status)).toEqual(['submitted']);
   });
 
@@ -118,14 +156,24 @@ describe.each(DIALECTS)('inbox on %s', (dialect) => {
     const person = beneficiary();
     const waiting = await person.send('أبي أكلم موظف');
     const conversation = () =>
-      bot.database.db.selectFrom('conversations').select('mode').where('id', '=', waiting.conversationId).executeTakeFirstOrThrow();
+      bot.database.db
+        .selectFrom('conversations')
+        .select('mode')
+        .where('id', '=', waiting.conversationId)
+        .executeTakeFirstOrThrow();
     const escalation = () =>
-      bot.database.db.selectFrom('escalations').select('status').where('conversation_id', '=', waiting.conversationId).executeTakeFirstOrThrow();
+      bot.database.db
+        .selectFrom('escalations')
+        .select('status')
+        .where('conversation_id', '=', waiting.conversationId)
+        .executeTakeFirstOrThrow();
     expect((await conversation()).mode).toBe('waiting');
     expect((await escalation()).status).toBe('open');
     const silent = await person.send('طلبي رقم ١٢٣ متأخر');
     expect(silent.replies).toEqual([]);
-    expect((await messagesOf(waiting.conversationId)).some((m) => m.text === 'طلبي رقم ١٢٣ متأخر')).toBe(true);
+    expect((await messagesOf(waiting.conversationId)).some((m) => m.text === 'طلبي رقم ١٢٣ متأخر')).toBe(
+      true,
+    );
     await person.send('إلغاء');
     expect((await conversation()).mode).toBe('bot');
     expect((await escalation()).status).toBe('cancelled');

@@ -30,10 +30,16 @@ describe('failures and logs', () => {
     await cp(`${PROJECT_ROOT}flows`, flowsDir, { recursive: true });
     const faq = await readFile(join(flowsDir, 'faq.yaml'), 'utf8');
     const looping = faq.replace(
-      /  - id: decision_time\n    type: message\n    text: faq\.decision_time\.answer\n/,
+      / {2}- id: decision_time\n {4}type: message\n {4}text: faq\.decision_time\.answer\n/,
       '  - id: decision_time\n    type: goto\n    flow: faq\n    node: decision_time\n',
     );
-    await writeFile(join(flowsDir, 'faq.yaml'), looping.replace(/(  - id: decision_time\n    type: goto[\s\S]*?)\n    choices:[\s\S]*?(?=\n  - id: how_to_apply)/, '$1'));
+    await writeFile(
+      join(flowsDir, 'faq.yaml'),
+      looping.replace(
+        /( {2}- id: decision_time\n {4}type: goto[\s\S]*?)\n {4}choices:[\s\S]*?(?=\n {2}- id: how_to_apply)/,
+        '$1',
+      ),
+    );
     database = await openTestDatabase('pglite');
   });
   afterAll(async () => {
@@ -45,12 +51,23 @@ describe('failures and logs', () => {
     const { lines, logger } = captureLogs();
     const config = loadConfig({ LOG_LEVEL: 'trace', FLOWS_DIR: flowsDir });
     const bot = await createBot({ config, logger, database: database.handle });
-    const send = (text: string, id: string) => bot.inbox.receive({ channel: 'web', externalUserId: 'visitor-recovery-0001', externalMessageId: id, text });
+    const send = (text: string, id: string) =>
+      bot.inbox.receive({
+        channel: 'web',
+        externalUserId: 'visitor-recovery-0001',
+        externalMessageId: id,
+        text,
+      });
 
     const failed = await send('متى يردون على طلبي؟', 'm1');
     expect(failed.replies).toHaveLength(1);
     expect(failed.replies[0]?.text).toContain('حدث خلل غير متوقع');
-    const stored = await database.handle.db.selectFrom('messages').select(['direction', 'text']).where('conversation_id', '=', failed.conversationId).orderBy('created_at').execute();
+    const stored = await database.handle.db
+      .selectFrom('messages')
+      .select(['direction', 'text'])
+      .where('conversation_id', '=', failed.conversationId)
+      .orderBy('created_at')
+      .execute();
     expect(stored[0]).toEqual({ direction: 'in', text: 'متى يردون على طلبي؟' });
 
     // Redelivery after the failure: recognised, the apology is not sent again as new.
@@ -66,13 +83,34 @@ describe('failures and logs', () => {
     const { lines, logger } = captureLogs();
     const config = loadConfig({ LOG_LEVEL: 'trace' });
     const bot = await createBot({ config, logger, database: database.handle });
-    const answers = ['تقديم طلب دعم', 'عبدالرحمن صالح الدوسري', '2345678904', '0559876543', 'الخبر', '1', '7', '4321', 'نحتاج مساعدة عاجلة في سداد الفواتير', 'نعم'];
+    const answers = [
+      'تقديم طلب دعم',
+      'عبدالرحمن صالح الدوسري',
+      '2345678904',
+      '0559876543',
+      'الخبر',
+      '1',
+      '7',
+      '4321',
+      'نحتاج مساعدة عاجلة في سداد الفواتير',
+      'نعم',
+    ];
     let index = 0;
     for (const text of answers) {
-      await bot.inbox.receive({ channel: 'telegram', externalUserId: 'privacy-user-0001', externalMessageId: `p${index++}`, text });
+      await bot.inbox.receive({
+        channel: 'telegram',
+        externalUserId: 'privacy-user-0001',
+        externalMessageId: `p${index++}`,
+        text,
+      });
     }
     // A duplicate produces a log line; it must not carry the text either.
-    await bot.inbox.receive({ channel: 'telegram', externalUserId: 'privacy-user-0001', externalMessageId: 'p1', text: answers[1] as string });
+    await bot.inbox.receive({
+      channel: 'telegram',
+      externalUserId: 'privacy-user-0001',
+      externalMessageId: 'p1',
+      text: answers[1] as string,
+    });
     const log = lines.join('');
     expect(lines.length).toBeGreaterThan(0);
     for (const secret of ['2345678904', '0559876543', '966559876543', '4321', 'عبدالرحمن', 'سداد الفواتير']) {

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { parse } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { z } from 'zod';
 import { PROJECT_ROOT } from '../../src/config.js';
 import type { ActionHandler } from '../../src/engine/actions.js';
@@ -32,7 +32,12 @@ describe('intent understanding', () => {
   beforeAll(async () => {
     const flows = await loadFlows(`${PROJECT_ROOT}flows`);
     const catalog = await MessageCatalog.load(`${PROJECT_ROOT}locales`);
-    engine = new ConversationEngine({ flows, catalog, matcher: new IntentMatcher(flows), handoffAckIntervalMs: 600_000 });
+    engine = new ConversationEngine({
+      flows,
+      catalog,
+      matcher: new IntentMatcher(flows),
+      handoffAckIntervalMs: 600_000,
+    });
   });
 
   it(`routes at least 95% of ${entries.length} utterances correctly, and no out-of-scope one to a topic`, async () => {

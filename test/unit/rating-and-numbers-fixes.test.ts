@@ -35,7 +35,10 @@ describe('answers that used to be misread', () => {
   });
 
   it('rejects a negative income written with a currency', () => {
-    expect(validateAnswer('-5 ريال', { kind: 'number', min: 0, max: 1000, integer: false })).toEqual({ ok: false, problem: 'too_small' });
+    expect(validateAnswer('-5 ريال', { kind: 'number', min: 0, max: 1000, integer: false })).toEqual({
+      ok: false,
+      problem: 'too_small',
+    });
   });
 
   it('keeps zero-width joiners inside answers (Persian words, emoji sequences) but drops bidi controls', () => {

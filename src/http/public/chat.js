@@ -367,7 +367,8 @@ async function loadHistory() {
     els.log.prepend(fragment);
     const lastMessage = valid[valid.length - 1];
     // The previous answer's buttons only make sense if the bot spoke last.
-    if (last.direction === 'out' && state.queue.length === 0) showChoices(last.row, cleanChoices(lastMessage.choices));
+    if (last.direction === 'out' && state.queue.length === 0)
+      showChoices(last.row, cleanChoices(lastMessage.choices));
   } else {
     const welcome = createMessage('out', TEXT.welcome, new Date(), 'welcome');
     welcome.row.classList.add('msg--hint');

@@ -18,7 +18,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('updated_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .execute();
   // Linking the same person across channels goes through a verified phone number.
-  await db.schema.createIndex('contacts_verified_phone').on('contacts').column('phone_e164').where(sql.ref('phone_verified'), '=', true).execute();
+  await db.schema
+    .createIndex('contacts_verified_phone')
+    .on('contacts')
+    .column('phone_e164')
+    .where(sql.ref('phone_verified'), '=', true)
+    .execute();
 
   await db.schema
     .createTable('channel_identities')
@@ -33,13 +38,19 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('last_seen_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .addUniqueConstraint('channel_identities_channel_external_id', ['channel', 'external_id'])
     .execute();
-  await db.schema.createIndex('channel_identities_contact').on('channel_identities').column('contact_id').execute();
+  await db.schema
+    .createIndex('channel_identities_contact')
+    .on('channel_identities')
+    .column('contact_id')
+    .execute();
 
   await db.schema
     .createTable('conversations')
     .addColumn('id', 'uuid', id)
     .addColumn('contact_id', 'uuid', (c) => c.notNull().references('contacts.id').onDelete('cascade'))
-    .addColumn('identity_id', 'uuid', (c) => c.notNull().references('channel_identities.id').onDelete('cascade'))
+    .addColumn('identity_id', 'uuid', (c) =>
+      c.notNull().references('channel_identities.id').onDelete('cascade'),
+    )
     .addColumn('channel', 'text', (c) => c.notNull())
     .addColumn('mode', 'text', (c) => c.notNull().check(sql`mode in ('bot', 'waiting', 'staff', 'closed')`))
     .addColumn('flow_id', 'text')
@@ -60,12 +71,18 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .unique()
     .where(sql.ref('mode'), '<>', 'closed')
     .execute();
-  await db.schema.createIndex('conversations_mode_recent').on('conversations').columns(['mode', 'last_message_at']).execute();
+  await db.schema
+    .createIndex('conversations_mode_recent')
+    .on('conversations')
+    .columns(['mode', 'last_message_at'])
+    .execute();
 
   await db.schema
     .createTable('messages')
     .addColumn('id', 'uuid', id)
-    .addColumn('conversation_id', 'uuid', (c) => c.notNull().references('conversations.id').onDelete('cascade'))
+    .addColumn('conversation_id', 'uuid', (c) =>
+      c.notNull().references('conversations.id').onDelete('cascade'),
+    )
     .addColumn('direction', 'text', (c) => c.notNull().check(sql`direction in ('in', 'out')`))
     .addColumn('sender', 'text', (c) => c.notNull().check(sql`sender in ('contact', 'bot', 'staff')`))
     .addColumn('channel', 'text', (c) => c.notNull())
@@ -77,7 +94,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('node_id', 'text')
     .addColumn('reply_to_id', 'uuid', (c) => c.references('messages.id').onDelete('set null'))
     .addColumn('position', 'integer', (c) => c.notNull().defaultTo(0))
-    .addColumn('delivery_status', 'text', (c) => c.check(sql`delivery_status in ('pending', 'sent', 'failed')`))
+    .addColumn('delivery_status', 'text', (c) =>
+      c.check(sql`delivery_status in ('pending', 'sent', 'failed')`),
+    )
     .addColumn('delivery_attempts', 'integer', (c) => c.notNull().defaultTo(0))
     .addColumn('delivery_error', 'text')
     .addColumn('sent_at', 'timestamptz')
@@ -92,7 +111,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .unique()
     .where(sql.ref('direction'), '=', 'in')
     .execute();
-  await db.schema.createIndex('messages_conversation_time').on('messages').columns(['conversation_id', 'created_at']).execute();
+  await db.schema
+    .createIndex('messages_conversation_time')
+    .on('messages')
+    .columns(['conversation_id', 'created_at'])
+    .execute();
   await db.schema.createIndex('messages_reply_to').on('messages').column('reply_to_id').execute();
   await db.schema
     .createIndex('messages_pending_delivery')
@@ -119,8 +142,16 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .addColumn('updated_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .execute();
-  await db.schema.createIndex('support_requests_contact').on('support_requests').columns(['contact_id', 'created_at']).execute();
-  await db.schema.createIndex('support_requests_status').on('support_requests').columns(['status', 'created_at']).execute();
+  await db.schema
+    .createIndex('support_requests_contact')
+    .on('support_requests')
+    .columns(['contact_id', 'created_at'])
+    .execute();
+  await db.schema
+    .createIndex('support_requests_status')
+    .on('support_requests')
+    .columns(['status', 'created_at'])
+    .execute();
 
   await db.schema
     .createTable('request_status_history')
@@ -131,7 +162,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('changed_by', 'text', (c) => c.notNull())
     .addColumn('changed_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`clock_timestamp()`))
     .execute();
-  await db.schema.createIndex('request_status_history_request').on('request_status_history').columns(['request_id', 'changed_at']).execute();
+  await db.schema
+    .createIndex('request_status_history_request')
+    .on('request_status_history')
+    .columns(['request_id', 'changed_at'])
+    .execute();
 
   await db.schema
     .createTable('ratings')
@@ -149,7 +184,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema
     .createTable('escalations')
     .addColumn('id', 'uuid', id)
-    .addColumn('conversation_id', 'uuid', (c) => c.notNull().references('conversations.id').onDelete('cascade'))
+    .addColumn('conversation_id', 'uuid', (c) =>
+      c.notNull().references('conversations.id').onDelete('cascade'),
+    )
     .addColumn('contact_id', 'uuid', (c) => c.notNull().references('contacts.id').onDelete('cascade'))
     .addColumn('status', 'text', (c) => c.notNull().check(sql`status in ('open', 'cancelled', 'resolved')`))
     .addColumn('from_flow', 'text')

@@ -26,7 +26,11 @@ export async function resolveIdentity(
     .returningAll()
     .executeTakeFirst();
   if (existing) {
-    const contact = await db.selectFrom('contacts').selectAll().where('id', '=', existing.contact_id).executeTakeFirstOrThrow();
+    const contact = await db
+      .selectFrom('contacts')
+      .selectAll()
+      .where('id', '=', existing.contact_id)
+      .executeTakeFirstOrThrow();
     return { identity: existing, contact, created: false };
   }
 
@@ -61,6 +65,14 @@ export async function resolveIdentity(
   return { identity, contact, created: true };
 }
 
-export async function setContactLocale(db: Kysely<Database>, contactId: string, locale: string): Promise<void> {
-  await db.updateTable('contacts').set({ locale, updated_at: new Date() }).where('id', '=', contactId).execute();
+export async function setContactLocale(
+  db: Kysely<Database>,
+  contactId: string,
+  locale: string,
+): Promise<void> {
+  await db
+    .updateTable('contacts')
+    .set({ locale, updated_at: new Date() })
+    .where('id', '=', contactId)
+    .execute();
 }

@@ -6,12 +6,19 @@ import type { ChannelName, Conversation, Database } from '../schema.js';
  * Serialises all work on one channel identity across processes, for the rest of the
  * transaction. A row lock cannot do this for a first message, when no row exists yet.
  */
-export async function lockIdentity(db: Kysely<Database>, channel: ChannelName, externalId: string): Promise<void> {
+export async function lockIdentity(
+  db: Kysely<Database>,
+  channel: ChannelName,
+  externalId: string,
+): Promise<void> {
   await sql`select pg_advisory_xact_lock(hashtextextended(${`${channel}:${externalId}`}, 0))`.execute(db);
 }
 
 /** The identity's open conversation, locked (FOR UPDATE) until the transaction ends. */
-export async function lockOpenConversation(db: Kysely<Database>, identityId: string): Promise<Conversation | undefined> {
+export async function lockOpenConversation(
+  db: Kysely<Database>,
+  identityId: string,
+): Promise<Conversation | undefined> {
   return db
     .selectFrom('conversations')
     .selectAll()
@@ -48,7 +55,11 @@ export interface ConversationTurn {
   at: Date;
 }
 
-export async function saveConversationTurn(db: Kysely<Database>, id: string, turn: ConversationTurn): Promise<void> {
+export async function saveConversationTurn(
+  db: Kysely<Database>,
+  id: string,
+  turn: ConversationTurn,
+): Promise<void> {
   await db
     .updateTable('conversations')
     .set({

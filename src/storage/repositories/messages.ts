@@ -14,7 +14,10 @@ export interface InboundRecord {
  * Stores an inbound message exactly as sent. Returns undefined when the channel already
  * delivered a message with this id (a redelivery), which the caller must not process again.
  */
-export async function insertInbound(db: Kysely<Database>, record: InboundRecord): Promise<Message | undefined> {
+export async function insertInbound(
+  db: Kysely<Database>,
+  record: InboundRecord,
+): Promise<Message | undefined> {
   return db
     .insertInto('messages')
     .values({
@@ -34,7 +37,11 @@ export async function insertInbound(db: Kysely<Database>, record: InboundRecord)
     .executeTakeFirst();
 }
 
-export async function findInbound(db: Kysely<Database>, channel: ChannelName, externalId: string): Promise<Message | undefined> {
+export async function findInbound(
+  db: Kysely<Database>,
+  channel: ChannelName,
+  externalId: string,
+): Promise<Message | undefined> {
   return db
     .selectFrom('messages')
     .selectAll()
@@ -88,11 +95,20 @@ export async function insertOutbound(db: Kysely<Database>, records: OutboundReco
 
 /** The replies produced by one inbound message, in the order they were sent. */
 export async function repliesTo(db: Kysely<Database>, inboundId: string): Promise<Message[]> {
-  return db.selectFrom('messages').selectAll().where('reply_to_id', '=', inboundId).orderBy('position').execute();
+  return db
+    .selectFrom('messages')
+    .selectAll()
+    .where('reply_to_id', '=', inboundId)
+    .orderBy('position')
+    .execute();
 }
 
 /** The latest messages of a conversation, oldest first. */
-export async function conversationHistory(db: Kysely<Database>, conversationId: string, limit = 200): Promise<Message[]> {
+export async function conversationHistory(
+  db: Kysely<Database>,
+  conversationId: string,
+  limit = 200,
+): Promise<Message[]> {
   const newest = await db
     .selectFrom('messages')
     .selectAll()

@@ -4,7 +4,13 @@ import type { Database, Rating } from '../schema.js';
 
 export async function recordRating(
   db: Kysely<Database>,
-  rating: { contactId: string; conversationId: string | null; requestId: string | null; score: number; comment: string | null },
+  rating: {
+    contactId: string;
+    conversationId: string | null;
+    requestId: string | null;
+    score: number;
+    comment: string | null;
+  },
 ): Promise<Rating> {
   return db
     .insertInto('ratings')

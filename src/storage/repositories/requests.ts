@@ -23,7 +23,10 @@ const MAX_REFERENCE_ATTEMPTS = 20;
  * A reference collision (rare: 9·10⁶ possibilities) is retried with `on conflict do nothing`,
  * which, unlike catching a unique violation, leaves the surrounding transaction usable.
  */
-export async function createSupportRequest(db: Kysely<Database>, request: NewSupportRequest): Promise<SupportRequest> {
+export async function createSupportRequest(
+  db: Kysely<Database>,
+  request: NewSupportRequest,
+): Promise<SupportRequest> {
   for (let attempt = 0; attempt < MAX_REFERENCE_ATTEMPTS; attempt++) {
     const created = await db
       .insertInto('support_requests')
@@ -56,7 +59,11 @@ export async function createSupportRequest(db: Kysely<Database>, request: NewSup
 }
 
 /** A contact's own requests, newest first. */
-export async function requestsOfContact(db: Kysely<Database>, contactId: string, limit = 10): Promise<SupportRequest[]> {
+export async function requestsOfContact(
+  db: Kysely<Database>,
+  contactId: string,
+  limit = 10,
+): Promise<SupportRequest[]> {
   return db
     .selectFrom('support_requests')
     .selectAll()
@@ -87,10 +94,19 @@ export async function changeRequestStatus(
   change: { status: RequestStatus; changedBy: string; note?: string | null; at?: Date },
 ): Promise<void> {
   const at = change.at ?? new Date();
-  await db.updateTable('support_requests').set({ status: change.status, updated_at: at }).where('id', '=', requestId).execute();
+  await db
+    .updateTable('support_requests')
+    .set({ status: change.status, updated_at: at })
+    .where('id', '=', requestId)
+    .execute();
   await db
     .insertInto('request_status_history')
-    .values({ request_id: requestId, status: change.status, changed_by: change.changedBy, note: change.note ?? null })
+    .values({
+      request_id: requestId,
+      status: change.status,
+      changed_by: change.changedBy,
+      note: change.note ?? null,
+    })
     .execute();
 }
 
