@@ -29,7 +29,12 @@ const emptyAsUndefined = (value: unknown) => (value === '' ? undefined : value);
  * `describeConfig()` below prints it so the two cannot drift.
  */
 export const configSchema = z.object({
-  PORT: z.coerce.number().int().min(1).max(65_535).default(3000),
+  PORT: z.coerce
+    .number({ error: 'expected a port number between 1 and 65535' })
+    .int({ error: 'expected a port number between 1 and 65535' })
+    .min(1, { error: 'expected a port number between 1 and 65535' })
+    .max(65_535, { error: 'expected a port number between 1 and 65535' })
+    .default(3000),
   HOST: z.string().min(1).default('0.0.0.0'),
   DATABASE_URL: z.preprocess(emptyAsUndefined, postgresUrl.optional()),
   DATA_DIR: z.string().min(1).default('./data'),
