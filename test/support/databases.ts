@@ -15,6 +15,8 @@ export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://po
 
 export interface TestDatabase {
   handle: DatabaseHandle;
+  /** The PostgreSQL schema the database lives in (undefined on PGlite). */
+  schema: string | undefined;
   /** Options to open another handle on the same data (a second "process"). */
   reopen(): Promise<DatabaseHandle>;
   drop(): Promise<void>;
@@ -27,13 +29,14 @@ export interface TestDatabase {
 export async function openTestDatabase(kind: DatabaseKind): Promise<TestDatabase> {
   if (kind === 'pglite') {
     const handle = await openDatabase({ dataDir: 'memory://' });
-    return { handle, reopen: async () => handle, drop: () => handle.close() };
+    return { handle, schema: undefined, reopen: async () => handle, drop: () => handle.close() };
   }
   const schema = `test_${randomBytes(6).toString('hex')}`;
   const handle = await openDatabase({ databaseUrl: TEST_DATABASE_URL, schema });
   const others: DatabaseHandle[] = [];
   return {
     handle,
+    schema,
     reopen: async () => {
       const other = await openDatabase({ databaseUrl: TEST_DATABASE_URL, schema, migrate: false });
       others.push(other);
