@@ -300,7 +300,7 @@ async function benchPgbench(): Promise<number | undefined> {
   const database = `bench_pgbench_${randomBytes(4).toString('hex')}`;
   const connection = [
     '-h',
-    url.hostname || '127.0.0.1',
+    decodeURIComponent(url.hostname) || '127.0.0.1',
     '-p',
     url.port || '5432',
     '-U',
