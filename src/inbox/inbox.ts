@@ -9,10 +9,15 @@ import {
   createConversation,
   lockIdentity,
   lockOpenConversation,
-  saveConversationTurn,
 } from '../storage/repositories/conversations.js';
 import type { ThrottlePolicy } from '../storage/repositories/lookup-throttle.js';
-import { findInbound, insertInbound, insertOutbound, repliesTo } from '../storage/repositories/messages.js';
+import {
+  findInbound,
+  insertInbound,
+  type OutboundRecord,
+  repliesTo,
+  saveTurn,
+} from '../storage/repositories/messages.js';
 import type { ChannelName, Conversation, Database, DeliveryStatus, Message } from '../storage/schema.js';
 import { createTurnActions } from './turn-actions.js';
 
@@ -39,6 +44,8 @@ export interface InboxResult {
   replies: OutboundMessage[];
 }
 
+const IDENTITY_CACHE_SIZE = 50_000;
+
 const isLocale = (value: string): value is Locale => (LOCALES as readonly string[]).includes(value);
 
 /**
@@ -48,6 +55,9 @@ const isLocale = (value: string): value is Locale => (LOCALES as readonly string
  * with the state change that produced it.
  */
 export class Inbox {
+  /** channel:externalUserId → channel identity id, to skip the identity look-up on most messages. */
+  private readonly identities = new Map<string, string>();
+
   constructor(private readonly options: InboxOptions) {}
 
   async receive(message: InboundMessage): Promise<InboxResult> {
@@ -70,25 +80,7 @@ export class Inbox {
     recovering: boolean,
   ): Promise<InboxResult> {
     const now = message.receivedAt ?? new Date();
-    await lockIdentity(trx, message.channel, message.externalUserId);
-
-    const { contact, identity } = await resolveIdentity(trx, {
-      channel: message.channel,
-      externalId: message.externalUserId,
-      displayName: message.displayName,
-      verifiedPhone: message.verifiedPhone,
-    });
-    const contactLocale = isLocale(contact.locale) ? contact.locale : this.options.defaultLocale;
-    const conversation =
-      (await lockOpenConversation(trx, identity.id)) ??
-      (await createConversation(trx, {
-        contactId: contact.id,
-        identityId: identity.id,
-        channel: message.channel,
-        locale: contactLocale,
-        state: initialState(),
-      }));
-
+    const conversation = await this.lockConversation(trx, message);
     const inbound = await insertInbound(trx, {
       conversationId: conversation.id,
       channel: message.channel,
@@ -99,7 +91,7 @@ export class Inbox {
     });
     if (!inbound) return this.replayDuplicate(trx, message, conversation.id);
 
-    const locale = isLocale(conversation.locale) ? conversation.locale : contactLocale;
+    const locale = isLocale(conversation.locale) ? conversation.locale : this.options.defaultLocale;
     const state = parseConversationState(conversation.state);
     const turn = recovering
       ? this.recoveryTurn(locale)
@@ -111,7 +103,7 @@ export class Inbox {
           locale,
           actions: createTurnActions({
             db: trx,
-            contactId: contact.id,
+            contactId: conversation.contact_id,
             conversationId: conversation.id,
             catalog: this.options.catalog,
             throttle: this.options.throttle,
@@ -119,22 +111,36 @@ export class Inbox {
           }),
         });
 
-    await saveConversationTurn(trx, conversation.id, {
-      mode: turn.mode,
-      flowId: turn.state.flowId,
-      nodeId: turn.state.nodeId,
-      state: turn.state,
-      locale: turn.locale,
-      at: now,
-    });
-    if (turn.locale !== contact.locale) await setContactLocale(trx, contact.id, turn.locale);
-
-    const stored = await this.storeReplies(trx, conversation, message.channel, inbound.id, turn.replies);
+    // The contact's language follows the conversation's: a new conversation starts in it.
+    if (turn.locale !== conversation.locale)
+      await setContactLocale(trx, conversation.contact_id, turn.locale);
+    const stored = await saveTurn(
+      trx,
+      conversation.id,
+      {
+        mode: turn.mode,
+        flowId: turn.state.flowId,
+        nodeId: turn.state.nodeId,
+        state: turn.state,
+        locale: turn.locale,
+        at: now,
+      },
+      this.outboundRecords(conversation, message.channel, inbound.id, turn.replies),
+    );
     return {
       duplicate: false,
       conversationId: conversation.id,
       inboundId: inbound.id,
-      replies: stored.map((row) => this.toOutbound(row, message.externalUserId)),
+      replies: stored.map((reply) => ({
+        id: reply.id,
+        conversationId: reply.conversationId,
+        channel: reply.channel,
+        externalUserId: message.externalUserId,
+        text: reply.text,
+        choices: reply.choices,
+        flowId: reply.flowId,
+        nodeId: reply.nodeId,
+      })),
     };
   }
 
@@ -149,29 +155,68 @@ export class Inbox {
     return { mode: 'bot' as const, locale, state: initialState(), replies: [reply] };
   }
 
-  private async storeReplies(
-    trx: Kysely<Database>,
+  private outboundRecords(
     conversation: Conversation,
     channel: ChannelName,
     inboundId: string,
     replies: BotReply[],
-  ): Promise<Message[]> {
+  ): OutboundRecord[] {
     const deliveryStatus: DeliveryStatus = this.options.inlineDelivery.has(channel) ? 'sent' : 'pending';
-    return insertOutbound(
-      trx,
-      replies.map((reply, position) => ({
-        conversationId: conversation.id,
-        channel,
-        sender: 'bot',
-        text: reply.text,
-        choices: reply.choices,
-        flowId: reply.flowId,
-        nodeId: reply.nodeId,
-        replyToId: inboundId,
-        position,
-        deliveryStatus,
-      })),
+    return replies.map((reply, position) => ({
+      conversationId: conversation.id,
+      channel,
+      sender: 'bot',
+      text: reply.text,
+      choices: reply.choices,
+      flowId: reply.flowId,
+      nodeId: reply.nodeId,
+      replyToId: inboundId,
+      position,
+      deliveryStatus,
+    }));
+  }
+
+  /**
+   * Locks the sender's open conversation for the rest of the transaction, creating contact,
+   * identity and conversation on a first message. The common case is one statement: the
+   * identity's id is remembered, and its conversation row is locked FOR UPDATE. Only when there
+   * is no open conversation yet does it take the advisory lock on the identity (no row exists
+   * to lock) and look again under it, so two processes never create two conversations.
+   */
+  private async lockConversation(trx: Kysely<Database>, message: InboundMessage): Promise<Conversation> {
+    const key = `${message.channel}:${message.externalUserId}`;
+    const knownIdentity = this.identities.get(key);
+    if (knownIdentity) {
+      const open = await lockOpenConversation(trx, knownIdentity);
+      if (open) return open;
+    }
+    await lockIdentity(trx, message.channel, message.externalUserId);
+    const { contact, identity } = await resolveIdentity(trx, {
+      channel: message.channel,
+      externalId: message.externalUserId,
+      displayName: message.displayName,
+      verifiedPhone: message.verifiedPhone,
+    });
+    this.rememberIdentity(key, identity.id);
+    return (
+      (await lockOpenConversation(trx, identity.id)) ??
+      (await createConversation(trx, {
+        contactId: contact.id,
+        identityId: identity.id,
+        channel: message.channel,
+        locale: isLocale(contact.locale) ? contact.locale : this.options.defaultLocale,
+        state: initialState(),
+      }))
     );
+  }
+
+  private rememberIdentity(key: string, identityId: string): void {
+    // A bounded map, oldest first out: identity ids never change, so this is only a cache.
+    if (this.identities.size >= IDENTITY_CACHE_SIZE) {
+      const oldest = this.identities.keys().next().value;
+      if (oldest !== undefined) this.identities.delete(oldest);
+    }
+    this.identities.set(key, identityId);
   }
 
   private async replayDuplicate(

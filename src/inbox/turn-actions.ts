@@ -27,13 +27,14 @@ export interface TurnContext {
   position: { flowId: string | null; nodeId: string | null };
 }
 
-/** Dates as a Saudi reader expects them: Gregorian, Riyadh time. */
+/** Dates as a Saudi reader expects them: Gregorian, Riyadh time. Formatters are costly to build. */
+const DATE_FORMATS: Record<Locale, Intl.DateTimeFormat> = {
+  ar: new Intl.DateTimeFormat('ar-SA', { calendar: 'gregory', dateStyle: 'long', timeZone: 'Asia/Riyadh' }),
+  en: new Intl.DateTimeFormat('en-GB', { calendar: 'gregory', dateStyle: 'long', timeZone: 'Asia/Riyadh' }),
+};
+
 function formatDate(date: Date, locale: Locale): string {
-  return new Intl.DateTimeFormat(locale === 'ar' ? 'ar-SA' : 'en-GB', {
-    calendar: 'gregory',
-    dateStyle: 'long',
-    timeZone: 'Asia/Riyadh',
-  }).format(date);
+  return DATE_FORMATS[locale].format(date);
 }
 
 function describeRequest(request: SupportRequest, catalog: MessageCatalog, locale: Locale) {

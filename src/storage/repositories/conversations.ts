@@ -55,26 +55,6 @@ export interface ConversationTurn {
   at: Date;
 }
 
-export async function saveConversationTurn(
-  db: Kysely<Database>,
-  id: string,
-  turn: ConversationTurn,
-): Promise<void> {
-  await db
-    .updateTable('conversations')
-    .set({
-      mode: turn.mode,
-      flow_id: turn.flowId,
-      node_id: turn.nodeId,
-      state: JSON.stringify(turn.state),
-      locale: turn.locale,
-      updated_at: turn.at,
-      last_message_at: turn.at,
-    })
-    .where('id', '=', id)
-    .execute();
-}
-
 /** The open conversation of a channel identity, without locking (read-only views). */
 export async function findOpenConversation(
   db: Kysely<Database>,

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { ChannelName, Database, DeliveryStatus, Message, MessageSender } from '../schema.js';
+import type { ConversationTurn } from './conversations.js';
 
 export interface InboundRecord {
   conversationId: string;
@@ -17,7 +18,7 @@ export interface InboundRecord {
 export async function insertInbound(
   db: Kysely<Database>,
   record: InboundRecord,
-): Promise<Message | undefined> {
+): Promise<{ id: string } | undefined> {
   return db
     .insertInto('messages')
     .values({
@@ -33,7 +34,7 @@ export async function insertInbound(
     .onConflict((conflict) =>
       conflict.columns(['channel', 'external_id']).where('direction', '=', 'in').doNothing(),
     )
-    .returningAll()
+    .returning('id')
     .executeTakeFirst();
 }
 
@@ -64,34 +65,69 @@ export interface OutboundRecord {
   deliveryStatus: DeliveryStatus;
 }
 
+function outboundRow(record: OutboundRecord) {
+  return {
+    conversation_id: record.conversationId,
+    direction: 'out' as const,
+    sender: record.sender,
+    channel: record.channel,
+    text: record.text,
+    choices: JSON.stringify(record.choices),
+    flow_id: record.flowId,
+    node_id: record.nodeId,
+    reply_to_id: record.replyToId,
+    position: record.position,
+    delivery_status: record.deliveryStatus,
+    sent_at: record.deliveryStatus === 'sent' ? new Date() : null,
+  };
+}
+
+/** Stores outbound messages (staff replies, scheduled messages) in one statement. */
 export async function insertOutbound(db: Kysely<Database>, records: OutboundRecord[]): Promise<Message[]> {
   if (records.length === 0) return [];
-  const rows: Message[] = [];
-  // One at a time: clock_timestamp() then orders them as written.
-  for (const record of records) {
-    rows.push(
-      await db
-        .insertInto('messages')
-        .values({
-          conversation_id: record.conversationId,
-          direction: 'out',
-          sender: record.sender,
-          channel: record.channel,
-          text: record.text,
-          choices: JSON.stringify(record.choices),
-          flow_id: record.flowId,
-          node_id: record.nodeId,
-          reply_to_id: record.replyToId,
-          position: record.position,
-          delivery_status: record.deliveryStatus,
-          sent_at: record.deliveryStatus === 'sent' ? new Date() : null,
-        })
-        .returningAll()
-        .executeTakeFirstOrThrow(),
-    );
-  }
-  return rows;
+  return db.insertInto('messages').values(records.map(outboundRow)).returningAll().execute();
 }
+
+/**
+ * The end of a turn in ONE statement: the conversation's new state (a data-modifying CTE) and
+ * the bot's replies. Fewer round trips per message is most of the inbox's throughput.
+ * Returns the stored replies, in order.
+ */
+export async function saveTurn(
+  db: Kysely<Database>,
+  conversationId: string,
+  turn: ConversationTurn,
+  replies: OutboundRecord[],
+): Promise<StoredReply[]> {
+  const update = (qb: Kysely<Database>) =>
+    qb
+      .updateTable('conversations')
+      .set({
+        mode: turn.mode,
+        flow_id: turn.flowId,
+        node_id: turn.nodeId,
+        state: JSON.stringify(turn.state),
+        locale: turn.locale,
+        updated_at: turn.at,
+        last_message_at: turn.at,
+      })
+      .where('id', '=', conversationId);
+  if (replies.length === 0) {
+    await update(db).execute();
+    return [];
+  }
+  const rows = await db
+    .with('saved_state', (qb) => update(qb as unknown as Kysely<Database>).returning('id'))
+    .insertInto('messages')
+    .values(replies.map(outboundRow))
+    .returning(['id', 'position'])
+    .execute();
+  const idOf = new Map(rows.map((row) => [row.position, row.id]));
+  return replies.map((reply) => ({ ...reply, id: idOf.get(reply.position) as string }));
+}
+
+/** A reply as stored: its record plus the id it was given. */
+export type StoredReply = OutboundRecord & { id: string };
 
 /** The replies produced by one inbound message, in the order they were sent. */
 export async function repliesTo(db: Kysely<Database>, inboundId: string): Promise<Message[]> {
@@ -114,6 +150,7 @@ export async function conversationHistory(
     .selectAll()
     .where('conversation_id', '=', conversationId)
     .orderBy('created_at', 'desc')
+    .orderBy('position', 'desc')
     .limit(limit)
     .execute();
   return newest.reverse();
