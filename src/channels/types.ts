@@ -34,6 +34,8 @@ export interface OutboundMessage {
   /** Where in the flows the message was produced (null for staff messages). */
   flowId: string | null;
   nodeId: string | null;
+  /** The message asks for a phone number: channels that can, offer to share it. */
+  input?: 'phone' | null;
 }
 
 /** What a channel can render; the outbound layer adapts messages to it. */

@@ -60,6 +60,8 @@ export interface BotReply {
   choices: string[];
   flowId: string;
   nodeId: string;
+  /** What the message asks for, when a channel can offer a better input (a phone number). */
+  input?: 'phone';
 }
 
 export interface TurnInput {

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { InboundMessage, OutboundMessage } from '../channels/types.js';
 import { parseConversationState } from '../engine/conversation-state.js';
 import { LOCALES, type Locale, type MessageCatalog } from '../engine/i18n.js';
-import { type BotReply, type ConversationEngine, initialState } from '../engine/runtime.js';
+import { type BotReply, type ConversationEngine, type ConversationState, initialState } from '../engine/runtime.js';
 import { type Logger, safeError } from '../logger.js';
 import { resolveIdentity, setContactLocale } from '../storage/repositories/contacts.js';
 import {
@@ -93,9 +93,12 @@ export class Inbox {
 
     const locale = isLocale(conversation.locale) ? conversation.locale : this.options.defaultLocale;
     const state = parseConversationState(conversation.state);
+    const mediaOnly = Boolean(message.mediaKind) && message.text.trim() === '';
     const turn = recovering
       ? this.recoveryTurn(locale)
-      : await this.options.engine.handle({
+      : mediaOnly
+        ? this.mediaTurn(conversation, state, locale, message.mediaKind as string)
+        : await this.options.engine.handle({
           text: message.text,
           now,
           state,
@@ -140,8 +143,25 @@ export class Inbox {
         choices: reply.choices,
         flowId: reply.flowId,
         nodeId: reply.nodeId,
+        input: reply.inputHint ?? null,
       })),
     };
+  }
+
+  /**
+   * A picture, voice note or sticker without text: one clear line saying the bot reads text, and
+   * the conversation stays where it was. While staff handle the conversation it is kept for them.
+   */
+  private mediaTurn(conversation: Conversation, state: ConversationState, locale: Locale, kind: string) {
+    const base = { mode: conversation.mode, locale, state };
+    if (conversation.mode === 'waiting' || conversation.mode === 'staff') return { ...base, replies: [] };
+    const reply: BotReply = {
+      text: this.options.catalog.format(locale, 'system.unsupported_media', { kind }),
+      choices: [],
+      flowId: state.flowId ?? 'main_menu',
+      nodeId: state.nodeId ?? 'unsupported_media',
+    };
+    return { ...base, replies: [reply] };
   }
 
   /** The turn used when the engine failed: an apology, and a clean slate at the main menu. */
@@ -173,6 +193,7 @@ export class Inbox {
       replyToId: inboundId,
       position,
       deliveryStatus,
+      inputHint: reply.input ?? null,
     }));
   }
 
@@ -249,6 +270,7 @@ export class Inbox {
       choices: row.choices,
       flowId: row.flow_id,
       nodeId: row.node_id,
+      input: row.input_hint,
     };
   }
 }

@@ -1,5 +1,6 @@
 import { type Kysely, type Migration, type MigrationResult, Migrator } from 'kysely';
 import * as initial from './migrations/001-initial.js';
+import * as inputHints from './migrations/002-input-hints.js';
 
 /**
  * Every migration, in order. A static list (not a folder scan) so that the built `dist/` and
@@ -7,6 +8,7 @@ import * as initial from './migrations/001-initial.js';
  */
 const MIGRATIONS: Record<string, Migration> = {
   '001-initial': initial,
+  '002-input-hints': inputHints,
 };
 
 export class MigrationError extends Error {

@@ -55,6 +55,7 @@ export interface ConversationsTable {
 }
 
 export type MessageDirection = 'in' | 'out';
+export type InputHint = 'phone';
 export type MessageSender = 'contact' | 'bot' | 'staff';
 export type DeliveryStatus = 'pending' | 'sent' | 'failed';
 
@@ -74,6 +75,8 @@ export interface MessagesTable {
   node_id: string | null;
   /** For bot replies: the inbound message that produced them (replayed on a redelivery). */
   reply_to_id: string | null;
+  /** What the message asks for ('phone'), for channels that can offer a special input. */
+  input_hint: InputHint | null;
   /** Order of replies to one inbound message. */
   position: Generated<number>;
   delivery_status: DeliveryStatus | null;

@@ -20,7 +20,8 @@ export async function resolveIdentity(
 ): Promise<{ identity: ChannelIdentity; contact: Contact; created: boolean }> {
   const existing = await db
     .updateTable('channel_identities')
-    .set({ last_seen_at: new Date(), ...(input.displayName ? { display_name: input.displayName } : {}) })
+    // Writing again means the person can be reached again (they unblocked the bot).
+    .set({ last_seen_at: new Date(), unreachable_at: null, ...(input.displayName ? { display_name: input.displayName } : {}) })
     .where('channel', '=', input.channel)
     .where('external_id', '=', input.externalId)
     .returningAll()

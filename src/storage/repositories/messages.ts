@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { ChannelName, Database, DeliveryStatus, Message, MessageSender } from '../schema.js';
+import type { ChannelName, Database, DeliveryStatus, InputHint, Message, MessageSender } from '../schema.js';
 import type { ConversationTurn } from './conversations.js';
 
 export interface InboundRecord {
@@ -63,6 +63,7 @@ export interface OutboundRecord {
   replyToId: string | null;
   position: number;
   deliveryStatus: DeliveryStatus;
+  inputHint?: InputHint | null;
 }
 
 function outboundRow(record: OutboundRecord) {
@@ -77,6 +78,7 @@ function outboundRow(record: OutboundRecord) {
     node_id: record.nodeId,
     reply_to_id: record.replyToId,
     position: record.position,
+    input_hint: record.inputHint ?? null,
     delivery_status: record.deliveryStatus,
     sent_at: record.deliveryStatus === 'sent' ? new Date() : null,
   };
