@@ -49,9 +49,11 @@ export class OutboundDispatcher {
   /** Delivers a conversation's pending replies; calls for one conversation run one after another. */
   deliverConversation(conversationId: string): Promise<void> {
     const previous = this.chains.get(conversationId) ?? Promise.resolve();
-    const next = previous.then(() => this.drain(conversationId)).catch((error: unknown) => {
-      this.options.logger.error({ err: safeError(error), conversationId }, 'outbound delivery failed');
-    });
+    const next = previous
+      .then(() => this.drain(conversationId))
+      .catch((error: unknown) => {
+        this.options.logger.error({ err: safeError(error), conversationId }, 'outbound delivery failed');
+      });
     this.chains.set(conversationId, next);
     void next.finally(() => {
       if (this.chains.get(conversationId) === next) this.chains.delete(conversationId);
@@ -133,8 +135,16 @@ export class OutboundDispatcher {
       const outcome = await this.sendWithRetries(adapter, message);
       if (outcome === 'sent') await this.markSent(row.id);
       else if (outcome === 'unreachable') {
+        // Nothing more goes to this person until they write again.
         await this.markUnreachable(row.identity_id);
-        await this.markFailed(row.id, 'recipient unreachable');
+        await this.options.db
+          .updateTable('messages')
+          .set({ delivery_status: 'failed', delivery_error: 'recipient unreachable' })
+          .where('conversation_id', '=', conversationId)
+          .where('direction', '=', 'out')
+          .where('delivery_status', '=', 'pending')
+          .execute();
+        return;
       } else if (outcome === 'permanent') await this.markFailed(row.id, 'refused by the channel');
       // Still failing: stop here so later replies do not overtake this one; the sweep retries.
       else return;
@@ -156,17 +166,35 @@ export class OutboundDispatcher {
         const kind = error instanceof ChannelSendError ? error.kind : 'transient';
         await this.options.db
           .updateTable('messages')
-          .set({ delivery_attempts: sql`delivery_attempts + 1`, delivery_error: error instanceof ChannelSendError ? `${error.kind}: ${error.details.code ?? ''}` : 'transport' })
+          .set({
+            delivery_attempts: sql`delivery_attempts + 1`,
+            delivery_error:
+              error instanceof ChannelSendError ? `${error.kind}: ${error.details.code ?? ''}` : 'transport',
+          })
           .where('id', '=', message.id)
           .execute();
         this.options.logger.warn(
-          { err: error instanceof ChannelSendError ? { kind: error.kind, code: error.details.code } : safeError(error), channel: message.channel, messageId: message.id, attempt },
+          {
+            err:
+              error instanceof ChannelSendError
+                ? { kind: error.kind, code: error.details.code }
+                : safeError(error),
+            channel: message.channel,
+            messageId: message.id,
+            attempt,
+          },
           'outbound message not delivered',
         );
         if (kind === 'unreachable' || kind === 'permanent') return kind;
-        if (kind === 'rate_limited' && error instanceof ChannelSendError && ++rateLimitWaits <= MAX_RATE_LIMIT_WAITS) {
+        if (
+          kind === 'rate_limited' &&
+          error instanceof ChannelSendError &&
+          ++rateLimitWaits <= MAX_RATE_LIMIT_WAITS
+        ) {
           // Waiting out a rate limit is not a failure of the message: it does not use up attempts.
-          await this.sleep(Math.min(error.details.retryAfterMs ?? 1000, this.options.maxRetryAfterMs ?? 60_000));
+          await this.sleep(
+            Math.min(error.details.retryAfterMs ?? 1000, this.options.maxRetryAfterMs ?? 60_000),
+          );
           attempt--;
           continue;
         }
@@ -177,14 +205,26 @@ export class OutboundDispatcher {
   }
 
   private async markSent(id: string): Promise<void> {
-    await this.options.db.updateTable('messages').set({ delivery_status: 'sent', sent_at: new Date(), delivery_error: null }).where('id', '=', id).execute();
+    await this.options.db
+      .updateTable('messages')
+      .set({ delivery_status: 'sent', sent_at: new Date(), delivery_error: null })
+      .where('id', '=', id)
+      .execute();
   }
 
   private async markFailed(id: string, reason: string): Promise<void> {
-    await this.options.db.updateTable('messages').set({ delivery_status: 'failed', delivery_error: reason }).where('id', '=', id).execute();
+    await this.options.db
+      .updateTable('messages')
+      .set({ delivery_status: 'failed', delivery_error: reason })
+      .where('id', '=', id)
+      .execute();
   }
 
   private async markUnreachable(identityId: string): Promise<void> {
-    await this.options.db.updateTable('channel_identities').set({ unreachable_at: new Date() }).where('id', '=', identityId).execute();
+    await this.options.db
+      .updateTable('channel_identities')
+      .set({ unreachable_at: new Date() })
+      .where('id', '=', identityId)
+      .execute();
   }
 }

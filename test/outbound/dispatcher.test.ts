@@ -1,0 +1,147 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ChannelSendError } from '../../src/channels/send-error.js';
+import type { ChannelAdapter, OutboundMessage } from '../../src/channels/types.js';
+import { OutboundDispatcher } from '../../src/outbound/dispatcher.js';
+import { createTestBot, silentLogger, type TestBot } from '../support/bot.js';
+
+/** A channel stand-in: records what it delivers, and fails as told. */
+class FakeChannel implements ChannelAdapter {
+  readonly channel = 'telegram' as const;
+  readonly capabilities = { buttons: true, maxButtons: 10, maxTextLength: 4096 };
+  readonly delivered: OutboundMessage[] = [];
+  failures: ChannelSendError[] = [];
+  async start(): Promise<void> {}
+  async stop(): Promise<void> {}
+  async send(message: OutboundMessage): Promise<void> {
+    const failure = this.failures.shift();
+    if (failure) throw failure;
+    this.delivered.push(message);
+  }
+}
+
+describe('outbound dispatcher', () => {
+  let bot: TestBot;
+  const waits: number[] = [];
+  const sleep = async (ms: number) => {
+    waits.push(ms);
+  };
+
+  beforeAll(async () => {
+    bot = await createTestBot('pglite');
+  });
+  afterAll(async () => {
+    await bot.drop();
+  });
+
+  async function conversationWithReplies(text = 'السلام عليكم') {
+    const user = randomUUID();
+    const result = await bot.inbox.receive({
+      channel: 'telegram',
+      externalUserId: user,
+      externalMessageId: randomUUID(),
+      text,
+    });
+    return { user, result };
+  }
+
+  const statuses = (conversationId: string) =>
+    bot.database.db
+      .selectFrom('messages')
+      .select(['delivery_status', 'text'])
+      .where('conversation_id', '=', conversationId)
+      .where('direction', '=', 'out')
+      .orderBy('created_at')
+      .orderBy('position')
+      .execute();
+
+  it('delivers a conversation’s replies in order and marks them sent', async () => {
+    const channel = new FakeChannel();
+    const dispatcher = new OutboundDispatcher({ db: bot.database.db, logger: silentLogger, sleep });
+    dispatcher.register(channel);
+    const { result, user } = await conversationWithReplies();
+    expect((await statuses(result.conversationId)).every((m) => m.delivery_status === 'pending')).toBe(true);
+    await dispatcher.deliverConversation(result.conversationId);
+    expect(channel.delivered.map((m) => m.nodeId)).toEqual(['welcome', 'menu']);
+    expect(channel.delivered.every((m) => m.externalUserId === user)).toBe(true);
+    expect(channel.delivered[1]?.choices).toContain('تقديم طلب دعم');
+    expect((await statuses(result.conversationId)).every((m) => m.delivery_status === 'sent')).toBe(true);
+    // Delivering again sends nothing twice.
+    await dispatcher.deliverConversation(result.conversationId);
+    expect(channel.delivered).toHaveLength(2);
+  });
+
+  it('waits out a 429 for the channel’s retry-after, then delivers', async () => {
+    const channel = new FakeChannel();
+    channel.failures = [
+      new ChannelSendError('rate_limited', 'Too Many Requests', { retryAfterMs: 3000, code: 429 }),
+    ];
+    const dispatcher = new OutboundDispatcher({ db: bot.database.db, logger: silentLogger, sleep });
+    dispatcher.register(channel);
+    waits.length = 0;
+    const { result } = await conversationWithReplies();
+    await dispatcher.deliverConversation(result.conversationId);
+    expect(waits).toContain(3000);
+    expect(channel.delivered).toHaveLength(2);
+  });
+
+  it('marks a person who blocked the bot unreachable and stops sending to them', async () => {
+    const channel = new FakeChannel();
+    channel.failures = [
+      new ChannelSendError('unreachable', 'Forbidden: bot was blocked by the user', { code: 403 }),
+    ];
+    const dispatcher = new OutboundDispatcher({ db: bot.database.db, logger: silentLogger, sleep });
+    dispatcher.register(channel);
+    const { result, user } = await conversationWithReplies();
+    await dispatcher.deliverConversation(result.conversationId);
+    expect(channel.delivered).toHaveLength(0);
+    expect((await statuses(result.conversationId)).map((m) => m.delivery_status)).toEqual([
+      'failed',
+      'failed',
+    ]);
+    const identity = await bot.database.db
+      .selectFrom('channel_identities')
+      .select('unreachable_at')
+      .where('external_id', '=', user)
+      .executeTakeFirstOrThrow();
+    expect(identity.unreachable_at).not.toBeNull();
+  });
+
+  it('keeps order through transient failures: later replies wait, and a sweep after a restart delivers them', async () => {
+    const channel = new FakeChannel();
+    const failing = () => new ChannelSendError('transient', 'Bad Gateway', { code: 502 });
+    channel.failures = [failing(), failing(), failing()];
+    const first = new OutboundDispatcher({
+      db: bot.database.db,
+      logger: silentLogger,
+      sleep,
+      maxAttempts: 3,
+    });
+    first.register(channel);
+    const { result } = await conversationWithReplies();
+    await first.deliverConversation(result.conversationId);
+    expect(channel.delivered).toHaveLength(0);
+    expect((await statuses(result.conversationId)).map((m) => m.delivery_status)).toEqual([
+      'pending',
+      'pending',
+    ]);
+
+    // A new process starts: its sweep finds the pending replies and delivers them in order.
+    const restarted = new OutboundDispatcher({ db: bot.database.db, logger: silentLogger, sleep });
+    restarted.register(channel);
+    await restarted.sweep();
+    expect(channel.delivered.map((m) => m.nodeId)).toEqual(['welcome', 'menu']);
+  });
+
+  it('serialises deliveries of one conversation started concurrently', async () => {
+    const channel = new FakeChannel();
+    const dispatcher = new OutboundDispatcher({ db: bot.database.db, logger: silentLogger, sleep });
+    dispatcher.register(channel);
+    const { result } = await conversationWithReplies();
+    await Promise.all([
+      dispatcher.deliverConversation(result.conversationId),
+      dispatcher.deliverConversation(result.conversationId),
+    ]);
+    expect(channel.delivered.map((m) => m.nodeId)).toEqual(['welcome', 'menu']);
+  });
+});
