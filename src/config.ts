@@ -46,22 +46,41 @@ export const configSchema = z.object({
   LOOKUP_MAX_FAILURES: z.coerce.number().int().min(1).max(100).default(3),
   LOOKUP_BLOCK: duration('1m'),
   /** Telegram: enabled when a token is set. */
-  TELEGRAM_BOT_TOKEN: z.preprocess(emptyAsUndefined, z.string().regex(/^\d+:[\w-]{20,}$/, 'expected a bot token from @BotFather (digits:letters)').optional()),
+  TELEGRAM_BOT_TOKEN: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .regex(/^\d+:[\w-]{20,}$/, 'expected a bot token from @BotFather (digits:letters)')
+      .optional(),
+  ),
   /** Another Bot API server (a local Bot API server, or telegram-test-api in tests). */
   TELEGRAM_API_ROOT: z.url({ error: 'expected an http(s) URL' }).default('https://api.telegram.org'),
   /** Webhook mode when set (the public https URL Telegram posts to); long polling otherwise. */
   TELEGRAM_WEBHOOK_URL: z.preprocess(emptyAsUndefined, z.url({ error: 'expected an https URL' }).optional()),
   TELEGRAM_WEBHOOK_SECRET: z.preprocess(
     emptyAsUndefined,
-    z.string().regex(/^[A-Za-z0-9_-]{16,256}$/, 'expected 16–256 letters, digits, _ or -').optional(),
+    z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{16,256}$/, 'expected 16–256 letters, digits, _ or -')
+      .optional(),
   ),
   /** WhatsApp (whatsapp-web.js): off unless "true". */
-  WHATSAPP_ENABLED: z.preprocess(emptyAsUndefined, z.enum(['true', 'false'], { error: 'expected true or false' }).default('false')).transform((v) => v === 'true'),
+  WHATSAPP_ENABLED: z
+    .preprocess(
+      emptyAsUndefined,
+      z.enum(['true', 'false'], { error: 'expected true or false' }).default('false'),
+    )
+    .transform((v) => v === 'true'),
   WHATSAPP_CHROMIUM_PATH: z.string().min(1).default('/usr/bin/chromium'),
   /** Least time between two messages to one WhatsApp chat (protects the number from bans). */
   WHATSAPP_CHAT_INTERVAL: duration('1s'),
   /** Most WhatsApp messages sent per minute, all chats together. */
-  WHATSAPP_MAX_PER_MINUTE: z.coerce.number({ error: 'expected a whole number' }).int().min(1).max(1000).default(30),
+  WHATSAPP_MAX_PER_MINUTE: z.coerce
+    .number({ error: 'expected a whole number' })
+    .int()
+    .min(1)
+    .max(1000)
+    .default(30),
   /** The association's phone, address, links: shown under the policy's contact channels. */
   CONTACT_DETAILS: z.preprocess(emptyAsUndefined, z.string().max(1000).optional()),
 });

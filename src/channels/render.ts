@@ -36,8 +36,18 @@ export function splitText(text: string, limit: number): string[] {
  * Renders a reply for a channel: choices as buttons where the channel has them (and not too
  * many), else as a numbered list the engine understands («١» or «1» or the words).
  */
-export function renderReply(text: string, choices: readonly string[], capabilities: ChannelCapabilities): RenderedMessage {
+export function renderReply(
+  text: string,
+  choices: readonly string[],
+  capabilities: ChannelCapabilities,
+): RenderedMessage {
   const asButtons = capabilities.buttons && choices.length > 0 && choices.length <= capabilities.maxButtons;
-  const list = !asButtons && choices.length > 0 ? `\n\n${choices.map((c, i) => `${arabicNumber(i + 1)}. ${c}`).join('\n')}` : '';
-  return { texts: splitText(`${text}${list}`, capabilities.maxTextLength), buttons: asButtons ? [...choices] : [] };
+  const list =
+    !asButtons && choices.length > 0
+      ? `\n\n${choices.map((c, i) => `${arabicNumber(i + 1)}. ${c}`).join('\n')}`
+      : '';
+  return {
+    texts: splitText(`${text}${list}`, capabilities.maxTextLength),
+    buttons: asButtons ? [...choices] : [],
+  };
 }

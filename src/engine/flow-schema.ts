@@ -26,6 +26,18 @@ export const intentSchema = z.strictObject({
   keywords: z.array(z.string().min(1)).default([]),
 });
 
+const conditionSchema = z.strictObject({
+  var: z.string().min(1),
+  equals: scalar.optional(),
+  not_equals: scalar.optional(),
+  in: z.array(scalar).optional(),
+  lt: z.number().optional(),
+  lte: z.number().optional(),
+  gt: z.number().optional(),
+  gte: z.number().optional(),
+  exists: z.boolean().optional(),
+});
+
 export const choiceSchema = z
   .strictObject({
     id: identifier,
@@ -34,6 +46,10 @@ export const choiceSchema = z
     synonyms: z.array(z.string().min(1)).default([]),
     /** Value saved by an `ask` node with a `choice` validator. */
     value: scalar.optional(),
+    /** Save the value of this variable instead (e.g. `channel_phone`, the number WhatsApp vouches for). */
+    value_from: identifier.optional(),
+    /** Offer this choice only when the condition holds. */
+    if: conditionSchema.optional(),
     /** After the next answer, come back to this node (used by "edit a field" menus). */
     return_to: identifier.optional(),
     ...target,
@@ -63,18 +79,6 @@ export const validatorSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('rating') }),
   z.strictObject({ kind: z.literal('reference') }),
 ]);
-
-const conditionSchema = z.strictObject({
-  var: z.string().min(1),
-  equals: scalar.optional(),
-  not_equals: scalar.optional(),
-  in: z.array(scalar).optional(),
-  lt: z.number().optional(),
-  lte: z.number().optional(),
-  gt: z.number().optional(),
-  gte: z.number().optional(),
-  exists: z.boolean().optional(),
-});
 
 const base = {
   id: identifier,

@@ -66,6 +66,11 @@ export interface BotReply {
 
 export interface TurnInput {
   text: string;
+  /**
+   * Facts about the sender the channel vouches for, readable by flows like variables but never
+   * cleared by a flow: `channel_phone` (E.164, when the channel proves it, as WhatsApp does).
+   */
+  context?: Record<string, AnswerValue>;
   now: Date;
   state: ConversationState;
   mode: ConversationMode;
@@ -201,16 +206,20 @@ class Turn {
     const flow = this.flow(this.state.flowId as string);
     if (node.optional && isSkip(text)) return this.accept(flow, node, null);
 
-    if (node.choices?.length) {
-      const index = matchOption(text, this.options_(node.choices));
-      const choice = index === undefined ? undefined : node.choices[index];
+    const choices = this.visible(node.choices);
+    if (choices.length) {
+      const index = matchOption(text, this.options_(choices));
+      const choice = index === undefined ? undefined : choices[index];
       if (choice) {
         if (choice.next || choice.flow) return this.follow(flow, choice);
-        return this.accept(flow, node, choice.value ?? choice.id);
+        const value = choice.value_from
+          ? (this.scope()[choice.value_from] ?? null)
+          : (choice.value ?? choice.id);
+        return this.accept(flow, node, value);
       }
     }
 
-    const result = validateAnswer(text, node.validate, this.options_(node.choices ?? []));
+    const result = validateAnswer(text, node.validate, this.options_(choices));
     if (!result.ok) {
       const { kind, ...limits } = node.validate;
       this.say(`validation.${kind}.${result.problem}`, flow, node.id, [], limits);
@@ -236,7 +245,7 @@ class Turn {
     if (node?.type === 'message' && flow) {
       // Suggested topics come first, as they are shown, then the node's own choices.
       const suggestions = node.suggest ? this.state.suggestions : [];
-      const choices = node.choices ?? [];
+      const choices = this.visible(node.choices);
       const index = matchOption(text, [...this.suggestionOptions(node), ...this.options_(choices)]);
       if (index !== undefined) {
         const suggestion = suggestions[index];
@@ -348,7 +357,7 @@ class Turn {
     switch (node.type) {
       case 'message': {
         const dynamic = node.suggest ? this.suggestionLabels() : [];
-        const choices = [...dynamic, ...(node.choices ?? []).map((choice) => this.t(choice.label))];
+        const choices = [...dynamic, ...this.visible(node.choices).map((choice) => this.t(choice.label))];
         this.sayAll(node.text, flow, node.id, choices);
         if (choices.length > 0) return this.wait(node.id);
         if (node.flow) {
@@ -363,11 +372,17 @@ class Turn {
           node.text,
           flow,
           node.id,
-          (node.choices ?? []).map((choice) => this.t(choice.label)),
+          this.visible(node.choices).map((choice) => this.t(choice.label)),
         );
+        // Channels that can (Telegram) offer a «share my number» button for this question.
+        if (node.validate.kind === 'saudi_mobile') {
+          const last = this.replies.at(-1);
+          if (last) last.input = 'phone';
+        }
         return this.wait(node.id);
       case 'branch': {
-        const branch = node.when.find((candidate) => evaluateCondition(candidate.if, this.state.vars));
+        const scope = this.scope();
+        const branch = node.when.find((candidate) => evaluateCondition(candidate.if, scope));
         return { flow, nodeId: branch?.next ?? node.else };
       }
       case 'set':
@@ -438,9 +453,22 @@ class Turn {
     return choices.map((choice) => this.option(choice.label, choice.synonyms));
   }
 
+  /** What conditions and `value_from` read: the sender's context, then the flow's variables. */
+  private scope(): Record<string, AnswerValue> {
+    return { ...this.input.context, ...this.state.vars };
+  }
+
+  /** The choices offered now: those without a condition, and those whose condition holds. */
+  private visible(choices: readonly Choice[] | undefined): Choice[] {
+    if (!choices) return [];
+    const scope = this.scope();
+    return choices.filter((choice) => !choice.if || evaluateCondition(choice.if, scope));
+  }
+
   private params(): MessageParams {
     return {
       ...this.options.globals,
+      ...this.input.context,
       ...this.state.vars,
       fallback_count: this.state.fallbacks,
       offer_staff: this.state.fallbacks >= 2 ? 'yes' : 'no',

@@ -1,12 +1,19 @@
 import type { Kysely } from 'kysely';
 import type { InboundMessage, OutboundMessage } from '../channels/types.js';
+import { parseSaudiMobile } from '../domain/phone.js';
 import { parseConversationState } from '../engine/conversation-state.js';
 import { LOCALES, type Locale, type MessageCatalog } from '../engine/i18n.js';
-import { type BotReply, type ConversationEngine, type ConversationState, initialState } from '../engine/runtime.js';
+import {
+  type BotReply,
+  type ConversationEngine,
+  type ConversationState,
+  initialState,
+} from '../engine/runtime.js';
 import { type Logger, safeError } from '../logger.js';
 import { resolveIdentity, setContactLocale } from '../storage/repositories/contacts.js';
 import {
   createConversation,
+  type LockedConversation,
   lockIdentity,
   lockOpenConversation,
 } from '../storage/repositories/conversations.js';
@@ -45,6 +52,15 @@ export interface InboxResult {
 }
 
 const IDENTITY_CACHE_SIZE = 50_000;
+
+/**
+ * What the channel vouches for about the sender, offered to flows: a Saudi mobile number from
+ * WhatsApp (or a shared Telegram contact) lets the intake confirm it instead of asking to type it.
+ */
+function senderContext(phone: string | null): Record<string, string> {
+  const mobile = phone ? parseSaudiMobile(phone) : undefined;
+  return mobile ? { channel_phone: mobile } : {};
+}
 
 const isLocale = (value: string): value is Locale => (LOCALES as readonly string[]).includes(value);
 
@@ -99,20 +115,21 @@ export class Inbox {
       : mediaOnly
         ? this.mediaTurn(conversation, state, locale, message.mediaKind as string)
         : await this.options.engine.handle({
-          text: message.text,
-          now,
-          state,
-          mode: conversation.mode,
-          locale,
-          actions: createTurnActions({
-            db: trx,
-            contactId: conversation.contact_id,
-            conversationId: conversation.id,
-            catalog: this.options.catalog,
-            throttle: this.options.throttle,
-            position: { flowId: state.flowId, nodeId: state.nodeId },
-          }),
-        });
+            text: message.text,
+            now,
+            state,
+            mode: conversation.mode,
+            locale,
+            context: senderContext(conversation.identity_phone),
+            actions: createTurnActions({
+              db: trx,
+              contactId: conversation.contact_id,
+              conversationId: conversation.id,
+              catalog: this.options.catalog,
+              throttle: this.options.throttle,
+              position: { flowId: state.flowId, nodeId: state.nodeId },
+            }),
+          });
 
     // The contact's language follows the conversation's: a new conversation starts in it.
     if (turn.locale !== conversation.locale)
@@ -204,7 +221,10 @@ export class Inbox {
    * is no open conversation yet does it take the advisory lock on the identity (no row exists
    * to lock) and look again under it, so two processes never create two conversations.
    */
-  private async lockConversation(trx: Kysely<Database>, message: InboundMessage): Promise<Conversation> {
+  private async lockConversation(
+    trx: Kysely<Database>,
+    message: InboundMessage,
+  ): Promise<LockedConversation> {
     const key = `${message.channel}:${message.externalUserId}`;
     const knownIdentity = this.identities.get(key);
     if (knownIdentity) {
@@ -219,16 +239,16 @@ export class Inbox {
       verifiedPhone: message.verifiedPhone,
     });
     this.rememberIdentity(key, identity.id);
-    return (
-      (await lockOpenConversation(trx, identity.id)) ??
-      (await createConversation(trx, {
-        contactId: contact.id,
-        identityId: identity.id,
-        channel: message.channel,
-        locale: isLocale(contact.locale) ? contact.locale : this.options.defaultLocale,
-        state: initialState(),
-      }))
-    );
+    const existing = await lockOpenConversation(trx, identity.id);
+    if (existing) return existing;
+    const created = await createConversation(trx, {
+      contactId: contact.id,
+      identityId: identity.id,
+      channel: message.channel,
+      locale: isLocale(contact.locale) ? contact.locale : this.options.defaultLocale,
+      state: initialState(),
+    });
+    return { ...created, identity_phone: identity.phone_e164 };
   }
 
   private rememberIdentity(key: string, identityId: string): void {

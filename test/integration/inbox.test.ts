@@ -138,6 +138,34 @@ describe.each(DIALECTS)('inbox on %s', (dialect) => {
     expect(history.map((h) => h.status)).toEqual(['submitted']);
   });
 
+  it('lets a WhatsApp beneficiary confirm the number WhatsApp vouches for instead of typing it', async () => {
+    const user = `9665${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}@c.us`;
+    const phone = `+${user.slice(0, 12)}`;
+    let sequence = 0;
+    const send = (text: string) =>
+      bot.inbox.receive({
+        channel: 'whatsapp',
+        externalUserId: user,
+        externalMessageId: `${user}:${++sequence}`,
+        text,
+        verifiedPhone: phone,
+      });
+    await send('أبي أقدم طلب دعم');
+    await send('نورة محمد الشهري');
+    const question = await send('2345678904');
+    expect(question.replies.at(-1)).toMatchObject({ nodeId: 'mobile', input: 'phone' });
+    expect(question.replies.at(-1)?.choices).toEqual([`استخدام رقمي ${phone}`]);
+    const confirmed = await send('نعم');
+    expect(confirmed.replies.at(-1)?.nodeId).toBe('city');
+
+    // On the web nothing is vouched for: the question has no such choice and «نعم» is not a number.
+    const web = beneficiary();
+    for (const text of ['أبي أقدم طلب دعم', 'نورة محمد الشهري', '2345678904']) await web.send(text);
+    const typed = await web.send('نعم');
+    expect(typed.replies.at(-1)?.nodeId).toBe('mobile');
+    expect(typed.replies[0]?.text).toContain('رقم الجوال غير صحيح');
+  });
+
   it('flags ratings of 1–2 for a supervisor and keeps the comment', async () => {
     const person = beneficiary();
     await person.send('تقييم الخدمة');

@@ -21,7 +21,11 @@ export async function resolveIdentity(
   const existing = await db
     .updateTable('channel_identities')
     // Writing again means the person can be reached again (they unblocked the bot).
-    .set({ last_seen_at: new Date(), unreachable_at: null, ...(input.displayName ? { display_name: input.displayName } : {}) })
+    .set({
+      last_seen_at: new Date(),
+      unreachable_at: null,
+      ...(input.displayName ? { display_name: input.displayName } : {}),
+    })
     .where('channel', '=', input.channel)
     .where('external_id', '=', input.externalId)
     .returningAll()

@@ -18,15 +18,20 @@ export async function lockIdentity(
 export async function lockOpenConversation(
   db: Kysely<Database>,
   identityId: string,
-): Promise<Conversation | undefined> {
+): Promise<LockedConversation | undefined> {
   return db
     .selectFrom('conversations')
-    .selectAll()
-    .where('identity_id', '=', identityId)
-    .where('mode', '<>', 'closed')
-    .forUpdate()
+    .innerJoin('channel_identities', 'channel_identities.id', 'conversations.identity_id')
+    .selectAll('conversations')
+    .select('channel_identities.phone_e164 as identity_phone')
+    .where('conversations.identity_id', '=', identityId)
+    .where('conversations.mode', '<>', 'closed')
+    .forUpdate('conversations')
     .executeTakeFirst();
 }
+
+/** A conversation with the phone number its channel identity vouches for (if any). */
+export type LockedConversation = Conversation & { identity_phone: string | null };
 
 export async function createConversation(
   db: Kysely<Database>,
