@@ -81,6 +81,11 @@ export const configSchema = z.object({
     .min(1)
     .max(1000)
     .default(30),
+  /** Bearer token for the admin endpoints (WhatsApp login QR) until the staff console exists; unset → disabled. */
+  ADMIN_TOKEN: z.preprocess(
+    emptyAsUndefined,
+    z.string().min(24, 'expected at least 24 characters').optional(),
+  ),
   /** The association's phone, address, links: shown under the policy's contact channels. */
   CONTACT_DETAILS: z.preprocess(emptyAsUndefined, z.string().max(1000).optional()),
 });

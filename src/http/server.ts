@@ -3,6 +3,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import { sql } from 'kysely';
 import { ZodError } from 'zod';
 import type { Bot } from '../app.js';
+import type { ChannelHealth } from '../channels/health.js';
 import { PROJECT_ROOT } from '../config.js';
 import { type Logger, safeError } from '../logger.js';
 import { addSecurityHeaders } from './security-headers.js';
@@ -11,10 +12,12 @@ import { MAX_MESSAGE_LENGTH, webChatRoutes } from './web-chat-routes.js';
 export interface ServerOptions {
   bot: Bot;
   logger: Logger;
+  /** Channel states for /healthz (web chat only when absent). */
+  health?: ChannelHealth;
 }
 
 /** The HTTP server: the web chat page and its API, and /healthz. Channel webhooks join later. */
-export async function buildServer({ bot, logger }: ServerOptions): Promise<FastifyInstance> {
+export async function buildServer({ bot, logger, health }: ServerOptions): Promise<FastifyInstance> {
   const app: FastifyInstance = Fastify({
     loggerInstance: logger.child({ component: 'http' }) as FastifyBaseLogger,
     // Room for the longest message plus JSON escaping of every character.
@@ -46,7 +49,11 @@ export async function buildServer({ bot, logger }: ServerOptions): Promise<Fasti
   app.get('/healthz', async (_request, reply) => {
     try {
       await sql`select 1`.execute(bot.database.db);
-      return { status: 'ok', database: bot.database.kind };
+      return {
+        status: 'ok',
+        database: bot.database.kind,
+        ...(health ? { channels: health.snapshot() } : {}),
+      };
     } catch (error) {
       logger.error({ err: safeError(error) }, 'health check: database unreachable');
       return reply.status(503).send({ status: 'unavailable' });
