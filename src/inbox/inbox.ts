@@ -229,7 +229,9 @@ export class Inbox {
     const knownIdentity = this.identities.get(key);
     if (knownIdentity) {
       const open = await lockOpenConversation(trx, knownIdentity);
-      if (open) return open;
+      // A newly proven phone number (a shared contact) goes the long way, to link identities.
+      const newPhone = message.verifiedPhone && message.verifiedPhone !== open?.identity_phone;
+      if (open && !newPhone) return open;
     }
     await lockIdentity(trx, message.channel, message.externalUserId);
     const { contact, identity } = await resolveIdentity(trx, {

@@ -82,6 +82,30 @@ describe.each(DIALECTS)('repositories on %s', (dialect) => {
     expect(again).toMatchObject({ created: false, identity: { id: whatsapp.identity.id } });
   });
 
+  it('merges two contacts when a known identity later proves a phone another contact owns', async () => {
+    const phone = `+9665${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`;
+    const whatsapp = await resolveIdentity(db, {
+      channel: 'whatsapp',
+      externalId: randomUUID(),
+      verifiedPhone: phone,
+    });
+    const telegram = await resolveIdentity(db, { channel: 'telegram', externalId: randomUUID() });
+    expect(telegram.contact.id).not.toBe(whatsapp.contact.id);
+    const request = await createSupportRequest(db, newRequest(telegram.contact.id));
+
+    // The Telegram user shares their own contact: same person as the WhatsApp one.
+    const linked = await resolveIdentity(db, {
+      channel: 'telegram',
+      externalId: telegram.identity.external_id,
+      verifiedPhone: phone,
+    });
+    expect(linked.contact.id).toBe(whatsapp.contact.id);
+    expect(linked.identity.phone_e164).toBe(phone);
+    expect((await findRequestOfContact(db, whatsapp.contact.id, request.reference))?.id).toBe(request.id);
+    const gone = await db.selectFrom('contacts').select('id').where('id', '=', telegram.contact.id).execute();
+    expect(gone).toEqual([]);
+  });
+
   it('creates requests with random Luhn references, visible only to their contact, with a status history', async () => {
     const owner = await resolveIdentity(db, { channel: 'web', externalId: randomUUID() });
     const other = await resolveIdentity(db, { channel: 'web', externalId: randomUUID() });

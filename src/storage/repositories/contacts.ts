@@ -31,6 +31,9 @@ export async function resolveIdentity(
     .returningAll()
     .executeTakeFirst();
   if (existing) {
+    if (input.verifiedPhone && input.verifiedPhone !== existing.phone_e164) {
+      return { ...(await attachVerifiedPhone(db, existing, input.verifiedPhone)), created: false };
+    }
     const contact = await db
       .selectFrom('contacts')
       .selectAll()
@@ -80,4 +83,56 @@ export async function setContactLocale(
     .set({ locale, updated_at: new Date() })
     .where('id', '=', contactId)
     .execute();
+}
+
+/**
+ * A known identity proves a phone number (a shared Telegram contact). If another contact already
+ * owns that verified number, the two are one person: this contact's identities, conversations,
+ * requests and ratings move to it, so `status` shows the same requests on every channel.
+ */
+async function attachVerifiedPhone(
+  db: Kysely<Database>,
+  identity: ChannelIdentity,
+  phone: string,
+): Promise<{ identity: ChannelIdentity; contact: Contact }> {
+  const updated = await db
+    .updateTable('channel_identities')
+    .set({ phone_e164: phone })
+    .where('id', '=', identity.id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  const owner = await db
+    .selectFrom('contacts')
+    .selectAll()
+    .where('phone_e164', '=', phone)
+    .where('phone_verified', '=', true)
+    .where('id', '<>', identity.contact_id)
+    .orderBy('created_at')
+    .executeTakeFirst();
+  if (!owner) {
+    const contact = await db
+      .updateTable('contacts')
+      .set({ phone_e164: phone, phone_verified: true, updated_at: new Date() })
+      .where('id', '=', identity.contact_id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return { identity: updated, contact };
+  }
+  await mergeContacts(db, identity.contact_id, owner.id);
+  return { identity: { ...updated, contact_id: owner.id }, contact: owner };
+}
+
+/** Moves everything of contact `from` to contact `into`, then deletes `from`. */
+export async function mergeContacts(db: Kysely<Database>, from: string, into: string): Promise<void> {
+  for (const table of [
+    'channel_identities',
+    'conversations',
+    'support_requests',
+    'ratings',
+    'escalations',
+  ] as const) {
+    await db.updateTable(table).set({ contact_id: into }).where('contact_id', '=', from).execute();
+  }
+  await db.deleteFrom('lookup_throttle').where('contact_id', '=', from).execute();
+  await db.deleteFrom('contacts').where('id', '=', from).execute();
 }
