@@ -166,6 +166,50 @@ describe.each(DIALECTS)('inbox on %s', (dialect) => {
     expect(typed.replies[0]?.text).toContain('رقم الجوال غير صحيح');
   });
 
+  it('shows the same requests on WhatsApp and on Telegram once the Telegram user proves the same phone', async () => {
+    const number = `9665${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`;
+    const phone = `+${number}`;
+    let sequence = 0;
+    const whatsapp = (text: string) =>
+      bot.inbox.receive({
+        channel: 'whatsapp',
+        externalUserId: `${number}@c.us`,
+        externalMessageId: `wa-${number}-${++sequence}`,
+        text,
+        verifiedPhone: phone,
+      });
+    for (const text of [
+      'أبي أقدم طلب دعم',
+      'عبدالله سالم المطيري',
+      '1000000008',
+      'نعم',
+      'الطائف',
+      'صحي',
+      '2',
+      '1000',
+      'أحتاج إلى أدوية شهرية لوالدتي',
+    ])
+      await whatsapp(text);
+    const submitted = await whatsapp('نعم');
+    const reference = /رقم الطلب: (\d{8})/.exec(submitted.replies.at(-1)?.text ?? '')?.[1] as string;
+    expect(reference).toMatch(/^\d{8}$/);
+
+    const chat = String(Math.floor(Math.random() * 1e9));
+    const telegram = (text: string, verifiedPhone?: string) =>
+      bot.inbox.receive({
+        channel: 'telegram',
+        externalUserId: chat,
+        externalMessageId: `${chat}:${++sequence}`,
+        text,
+        ...(verifiedPhone ? { verifiedPhone } : {}),
+      });
+    expect((await telegram('حالة طلبي')).replies.at(-1)?.nodeId).toBe('none');
+    await telegram(phone, phone); // the person shares their own contact
+    const list = await telegram('حالة طلبي');
+    expect(list.replies.at(-1)?.nodeId).toBe('list');
+    expect(list.replies.at(-1)?.text).toContain(reference);
+  });
+
   it('flags ratings of 1–2 for a supervisor and keeps the comment', async () => {
     const person = beneficiary();
     await person.send('تقييم الخدمة');

@@ -310,6 +310,25 @@ describe('Telegram channel, long polling against a Bot API emulator', () => {
     expect(buttonsOf(lastOf(await person.say('/menu')))).toEqual(MENU);
   });
 
+  it('rates the service with buttons; a low score is flagged for a supervisor', async () => {
+    const person = telegramUser();
+    const menu = lastOf(await person.say('السلام عليكم'));
+    const score = lastOf(await person.press(menu, 'تقييم الخدمة'));
+    expect(buttonsOf(score)).toContain('٢ — سيئة');
+    const comment = lastOf(await person.press(score, '٢ — سيئة'));
+    expect(buttonsOf(comment)).toEqual(['تخطي']);
+    const thanks = lastOf(await person.press(comment, 'تخطي'));
+    expect(thanks.text).toContain('مشرف علاقات المستفيدين');
+  });
+
+  it('hands over to staff: silence while waiting, then «إلغاء» returns to the bot', async () => {
+    const person = telegramUser();
+    const menu = lastOf(await person.say('مرحبا'));
+    expect(lastOf(await person.press(menu, 'التحدث مع موظف')).text).toContain('سيرد عليكم');
+    expect(await person.say('عندي سؤال عن طلبي')).toEqual([]);
+    expect(lastOf(await person.say('إلغاء')).text).toContain('كيف أخدمكم');
+  });
+
   it('answers a photo, a voice note and a sticker with one line about text, and stores their kind', async () => {
     const person = telegramUser();
     const photo = await person.send({
