@@ -16,6 +16,7 @@ import {
   requestsOfContact,
 } from '../storage/repositories/requests.js';
 import type { Database, SupportRequest } from '../storage/schema.js';
+import { formatSaudiDate } from '../text/dates.js';
 
 export interface TurnContext {
   db: Kysely<Database>;
@@ -27,23 +28,13 @@ export interface TurnContext {
   position: { flowId: string | null; nodeId: string | null };
 }
 
-/** Dates as a Saudi reader expects them: Gregorian, Riyadh time. Formatters are costly to build. */
-const DATE_FORMATS: Record<Locale, Intl.DateTimeFormat> = {
-  ar: new Intl.DateTimeFormat('ar-SA', { calendar: 'gregory', dateStyle: 'long', timeZone: 'Asia/Riyadh' }),
-  en: new Intl.DateTimeFormat('en-GB', { calendar: 'gregory', dateStyle: 'long', timeZone: 'Asia/Riyadh' }),
-};
-
-function formatDate(date: Date, locale: Locale): string {
-  return DATE_FORMATS[locale].format(date);
-}
-
 function describeRequest(request: SupportRequest, catalog: MessageCatalog, locale: Locale) {
   return {
     reference: request.reference,
     status_label: catalog.format(locale, `request.status.${request.status satisfies RequestStatus}`),
     support_type_label: catalog.format(locale, `intake.support_type.${request.support_type}`),
-    submitted_on: formatDate(request.created_at, locale),
-    updated_on: formatDate(request.updated_at, locale),
+    submitted_on: formatSaudiDate(request.created_at, locale),
+    updated_on: formatSaudiDate(request.updated_at, locale),
   };
 }
 
