@@ -26,7 +26,7 @@ const emptyAsUndefined = (value: unknown) => (value === '' ? undefined : value);
 
 /**
  * Every environment variable the app reads. The README's table lists the same names;
- * `describeConfig()` below prints it so the two cannot drift.
+ * test/unit/readme-config.test.ts checks the two name the same variables.
  */
 export const configSchema = z.object({
   PORT: z.coerce
