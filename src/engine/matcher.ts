@@ -144,14 +144,6 @@ export class IntentMatcher {
     return { rest, greeted };
   }
 
-  /** True when the message is only a greeting. */
-  isGreeting(text: string): boolean {
-    const normalized = normalizeForMatching(text);
-    return (
-      normalized.length > 0 && (this.greetings.has(normalized) || this.stripGreeting(normalized).rest === '')
-    );
-  }
-
   /**
    * True when the text uses a word or phrase of another service (`out_of_scope`). Compared as
    * written (normalised, clitics such as «ال»/«ب» removed), never through the dialect lexicon,

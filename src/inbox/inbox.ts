@@ -23,8 +23,8 @@ import {
   insertInbound,
   type OutboundRecord,
   repliesTo,
-  saveTurn,
 } from '../storage/repositories/messages.js';
+import { saveTurn } from '../storage/repositories/turns.js';
 import type { ChannelName, Conversation, Database, DeliveryStatus, Message } from '../storage/schema.js';
 import { createTurnActions } from './turn-actions.js';
 

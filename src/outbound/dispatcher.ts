@@ -42,10 +42,6 @@ export class OutboundDispatcher {
     this.adapters.set(adapter.channel, adapter);
   }
 
-  unregister(channel: ChannelName): void {
-    this.adapters.delete(channel);
-  }
-
   /** Delivers a conversation's pending replies; calls for one conversation run one after another. */
   deliverConversation(conversationId: string): Promise<void> {
     const previous = this.chains.get(conversationId) ?? Promise.resolve();

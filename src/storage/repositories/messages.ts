@@ -1,6 +1,5 @@
 import type { Kysely } from 'kysely';
 import type { ChannelName, Database, DeliveryStatus, InputHint, Message, MessageSender } from '../schema.js';
-import type { ConversationTurn } from './conversations.js';
 
 export interface InboundRecord {
   conversationId: string;
@@ -66,7 +65,8 @@ export interface OutboundRecord {
   inputHint?: InputHint | null;
 }
 
-function outboundRow(record: OutboundRecord) {
+/** The row of a bot or staff message. */
+export function outboundRow(record: OutboundRecord) {
   return {
     conversation_id: record.conversationId,
     direction: 'out' as const,
@@ -83,53 +83,6 @@ function outboundRow(record: OutboundRecord) {
     sent_at: record.deliveryStatus === 'sent' ? new Date() : null,
   };
 }
-
-/** Stores outbound messages (staff replies, scheduled messages) in one statement. */
-export async function insertOutbound(db: Kysely<Database>, records: OutboundRecord[]): Promise<Message[]> {
-  if (records.length === 0) return [];
-  return db.insertInto('messages').values(records.map(outboundRow)).returningAll().execute();
-}
-
-/**
- * The end of a turn in ONE statement: the conversation's new state (a data-modifying CTE) and
- * the bot's replies. Fewer round trips per message is most of the inbox's throughput.
- * Returns the stored replies, in order.
- */
-export async function saveTurn(
-  db: Kysely<Database>,
-  conversationId: string,
-  turn: ConversationTurn,
-  replies: OutboundRecord[],
-): Promise<StoredReply[]> {
-  const update = (qb: Kysely<Database>) =>
-    qb
-      .updateTable('conversations')
-      .set({
-        mode: turn.mode,
-        flow_id: turn.flowId,
-        node_id: turn.nodeId,
-        state: JSON.stringify(turn.state),
-        locale: turn.locale,
-        updated_at: turn.at,
-        last_message_at: turn.at,
-      })
-      .where('id', '=', conversationId);
-  if (replies.length === 0) {
-    await update(db).execute();
-    return [];
-  }
-  const rows = await db
-    .with('saved_state', (qb) => update(qb as unknown as Kysely<Database>).returning('id'))
-    .insertInto('messages')
-    .values(replies.map(outboundRow))
-    .returning(['id', 'position'])
-    .execute();
-  const idOf = new Map(rows.map((row) => [row.position, row.id]));
-  return replies.map((reply) => ({ ...reply, id: idOf.get(reply.position) as string }));
-}
-
-/** A reply as stored: its record plus the id it was given. */
-export type StoredReply = OutboundRecord & { id: string };
 
 /** The replies produced by one inbound message, in the order they were sent. */
 export async function repliesTo(db: Kysely<Database>, inboundId: string): Promise<Message[]> {
