@@ -1,0 +1,617 @@
+// Every word of the staff console, in Arabic (first) and English. Status and support-type labels
+// use the same wording as the bot's catalogs (locales/ar.json, locales/en.json: request.status.*,
+// intake.support_type.*), so staff and beneficiaries read the same names.
+
+const LANG_KEY = 'aiou-staff-lang';
+
+const ar = {
+  'app.title': 'لوحة موظفي علاقات المستفيدين',
+  'app.org': 'جمعية الأكاديمية الإسلامية المفتوحة',
+  'app.skip': 'تخطَّ إلى المحتوى',
+  'app.loading': 'جارٍ التحميل…',
+  'app.live': 'مباشر',
+  'app.offline': 'غير متصل — تُعاد المحاولة',
+  'app.error': 'حدث خطأ غير متوقع. حاولوا مرة أخرى.',
+  'app.network': 'تعذّر الاتصال بالخادم. تحقّقوا من الاتصال.',
+  'app.forbidden': 'ليست لديكم صلاحية لهذا الإجراء.',
+  'app.notFound': 'لم نجد ما تبحثون عنه.',
+  'app.sessionEnded': 'انتهت الجلسة. سجّلوا الدخول مرة أخرى.',
+  'app.saved': 'تم الحفظ.',
+  'app.none': 'لا يوجد',
+  'app.back': 'رجوع',
+  'app.refresh': 'تحديث',
+  'app.dash': '—',
+
+  'lang.switch': 'English',
+  'lang.switchLabel': 'Switch to English',
+
+  'nav.label': 'الأقسام',
+  'nav.inbox': 'صندوق المحادثات',
+  'nav.requests': 'طلبات الدعم',
+  'nav.reports': 'التقارير',
+  'nav.admin': 'الإدارة',
+  'nav.logout': 'تسجيل الخروج',
+  'nav.waitingBadge': 'بانتظار موظف: {count}',
+  'nav.menu': 'القائمة',
+
+  'login.title': 'تسجيل دخول الموظفين',
+  'login.email': 'البريد الإلكتروني',
+  'login.password': 'كلمة المرور',
+  'login.submit': 'دخول',
+  'login.invalid': 'البريد الإلكتروني أو كلمة المرور غير صحيحة.',
+  'login.tooMany': 'محاولات كثيرة. حاولوا بعد {minutes} دقيقة.',
+  'login.required': 'أدخلوا البريد الإلكتروني وكلمة المرور.',
+
+  'role.agent': 'موظف',
+  'role.supervisor': 'مشرف',
+  'role.admin': 'مدير النظام',
+
+  'channel.web': 'المحادثة على الموقع',
+  'channel.telegram': 'تيليجرام',
+  'channel.whatsapp': 'واتساب',
+
+  'mode.bot': 'مع المساعد الآلي',
+  'mode.waiting': 'بانتظار موظف',
+  'mode.staff': 'مع موظف',
+  'mode.closed': 'مغلقة',
+
+  'status.submitted': 'مستلَم وبانتظار الدراسة',
+  'status.under_review': 'قيد الدراسة لدى لجنة البحث',
+  'status.needs_info': 'بحاجة إلى استكمال بيانات',
+  'status.approved': 'مقبول',
+  'status.rejected': 'غير مقبول',
+  'status.completed': 'تم تقديم الخدمة',
+  'status.cancelled': 'ملغى',
+
+  'support.financial': 'دعم مالي',
+  'support.food': 'دعم غذائي',
+  'support.housing': 'دعم السكن',
+  'support.education': 'دعم تعليمي',
+  'support.health': 'دعم صحي',
+  'support.other': 'أخرى',
+
+  'inbox.title': 'صندوق المحادثات',
+  'inbox.tabs': 'عرض المحادثات',
+  'inbox.waiting': 'بانتظار موظف',
+  'inbox.mine': 'محادثاتي',
+  'inbox.open': 'كل المحادثات المفتوحة',
+  'inbox.empty': 'لا توجد محادثات هنا الآن.',
+  'inbox.waitingFor': 'ينتظر منذ {time}',
+  'inbox.lastAt': 'آخر رسالة {time}',
+  'inbox.assignedTo': 'يتولاها: {name}',
+  'inbox.unnamed': 'مستفيد بلا اسم',
+  'inbox.requests': 'الطلبات',
+  'inbox.newWaiting': 'محادثة جديدة بانتظار موظف.',
+  'inbox.count': 'عدد المحادثات: {count}',
+
+  'conv.title': 'المحادثة',
+  'conv.history': 'سجل المحادثة',
+  'conv.contact': 'المستفيد',
+  'conv.phone': 'الجوال',
+  'conv.channels': 'القنوات',
+  'conv.mode': 'الحالة',
+  'conv.assigned': 'يتولاها',
+  'conv.unassigned': 'لم يتولَّها أحد',
+  'conv.escalation': 'طلب التحويل إلى موظف',
+  'conv.escalationFrom': 'من {flow} / {node}، {time}',
+  'conv.requests': 'طلبات المستفيد',
+  'conv.sender.contact': 'المستفيد',
+  'conv.sender.bot': 'المساعد الآلي',
+  'conv.sender.staff': 'موظف',
+  'conv.delivery.pending': 'قيد الإرسال',
+  'conv.delivery.sent': 'أُرسلت',
+  'conv.delivery.failed': 'تعذّر الإرسال',
+  'conv.takeover': 'تولَّ المحادثة',
+  'conv.takenOver': 'توليتم المحادثة. المساعد الآلي صامت الآن.',
+  'conv.alreadyAssigned': 'لا يمكن تولّي المحادثة: يتولاها الآن {name}.',
+  'conv.reply': 'الرد',
+  'conv.replyLabel': 'اكتبوا ردّكم على المستفيد',
+  'conv.send': 'إرسال',
+  'conv.canned': 'الردود الجاهزة',
+  'conv.cannedChoose': 'اختاروا ردًّا جاهزًا…',
+  'conv.cannedInsert': 'إدراج',
+  'conv.transfer': 'التحويل إلى زميل',
+  'conv.transferTo': 'الزميل',
+  'conv.transferChoose': 'اختاروا زميلًا…',
+  'conv.transferSubmit': 'تحويل',
+  'conv.transferred': 'تم تحويل المحادثة إلى {name}.',
+  'conv.handback': 'إعادة المحادثة إلى المساعد الآلي',
+  'conv.handedBack': 'أُعيدت المحادثة إلى المساعد الآلي، وأُبلغ المستفيد.',
+  'conv.close': 'إغلاق المحادثة',
+  'conv.closed': 'أُغلقت المحادثة، وسيُرسل استبيان الرضا.',
+  'conv.notAssignedToYou': 'تولَّوا المحادثة أولًا للرد عليها.',
+  'conv.isClosed': 'هذه المحادثة مغلقة.',
+  'conv.newMessage': 'رسالة جديدة من المستفيد: {text}',
+  'conv.choices': 'الخيارات المعروضة',
+  'conv.empty': 'لا توجد رسائل بعد.',
+  'conv.actions': 'الإجراءات',
+
+  'req.title': 'طلبات الدعم',
+  'req.filters': 'تصفية الطلبات',
+  'req.status': 'الحالة',
+  'req.any': 'الكل',
+  'req.from': 'من تاريخ',
+  'req.to': 'إلى تاريخ',
+  'req.city': 'المدينة',
+  'req.supportType': 'نوع الدعم',
+  'req.search': 'بحث بالرقم المرجعي أو الاسم',
+  'req.apply': 'بحث',
+  'req.reset': 'مسح',
+  'req.total': 'عدد الطلبات: {count}',
+  'req.empty': 'لا توجد طلبات مطابقة.',
+  'req.prev': 'السابق',
+  'req.next': 'التالي',
+  'req.page': 'الصفحة {page} من {pages}',
+  'req.reference': 'الرقم المرجعي',
+  'req.name': 'الاسم',
+  'req.nationalId': 'رقم الهوية/الإقامة',
+  'req.mobile': 'الجوال',
+  'req.familySize': 'عدد أفراد الأسرة',
+  'req.income': 'الدخل الشهري',
+  'req.incomeValue': '{amount} ريال',
+  'req.description': 'الوصف',
+  'req.createdAt': 'تاريخ التقديم',
+  'req.updatedAt': 'آخر تحديث',
+  'req.assignedTo': 'الموظف المسؤول',
+  'req.conversation': 'محادثة المستفيد',
+  'req.reveal': 'إظهار',
+  'req.revealLabel': 'إظهار {field} (يُسجَّل في سجل التدقيق)',
+  'req.revealDenied': 'الإظهار متاح للموظف المسؤول عن الطلب وللمشرفين فقط.',
+  'req.history': 'سجل الحالات',
+  'req.by.beneficiary': 'المستفيد',
+  'req.by.system': 'النظام',
+  'req.changeStatus': 'تغيير الحالة',
+  'req.newStatus': 'الحالة الجديدة',
+  'req.note': 'ملاحظة',
+  'req.submitStatus': 'حفظ الحالة',
+  'req.statusChanged': 'تغيّرت الحالة إلى «{status}»، وسيُبلَّغ المستفيد.',
+  'req.invalidTransition': 'لا يمكن الانتقال إلى هذه الحالة من الحالة الحالية.',
+  'req.finalStatus': 'هذه حالة نهائية، لا انتقال بعدها.',
+  'req.open': 'فتح الطلب {reference}',
+  'req.detail': 'الطلب {reference}',
+
+  'rep.title': 'التقارير',
+  'rep.period': 'الفترة',
+  'rep.apply': 'عرض',
+  'rep.satisfaction': 'رضا المستفيدين',
+  'rep.count': 'عدد التقييمات',
+  'rep.csat': 'نسبة الرضا (٤–٥)',
+  'rep.average': 'متوسط التقييم',
+  'rep.medianFirstResponse': 'وسيط زمن أول رد',
+  'rep.distribution': 'توزيع التقييمات',
+  'rep.trend': 'الاتجاه الأسبوعي لنسبة الرضا',
+  'rep.byChannel': 'حسب القناة',
+  'rep.byStaff': 'حسب الموظف',
+  'rep.lowScores': 'تقييمات منخفضة (١–٢) للمتابعة',
+  'rep.requestsByStatus': 'الطلبات حسب الحالة',
+  'rep.export': 'تصدير CSV',
+  'rep.exportRatings': 'تنزيل التقييمات (CSV)',
+  'rep.exportRequests': 'تنزيل الطلبات (CSV)',
+  'rep.score': 'التقييم',
+  'rep.comment': 'التعليق',
+  'rep.noComment': 'بلا تعليق',
+  'rep.week': 'الأسبوع',
+  'rep.channel': 'القناة',
+  'rep.staff': 'الموظف',
+  'rep.noData': 'لا توجد بيانات في هذه الفترة.',
+  'rep.openConversation': 'فتح المحادثة',
+  'rep.stars': '{score} من ٥',
+  'rep.chartDistribution': 'رسم أعمدة: عدد التقييمات لكل درجة من ١ إلى ٥',
+  'rep.chartTrend': 'رسم خطي: نسبة الرضا لكل أسبوع',
+  'rep.chartStatus': 'رسم أعمدة: عدد الطلبات لكل حالة',
+
+  'adm.title': 'الإدارة',
+  'adm.accounts': 'حسابات الموظفين',
+  'adm.email': 'البريد الإلكتروني',
+  'adm.name': 'الاسم',
+  'adm.role': 'الدور',
+  'adm.password': 'كلمة المرور',
+  'adm.state': 'الحالة',
+  'adm.active': 'فعّال',
+  'adm.disabled': 'معطّل',
+  'adm.disable': 'تعطيل',
+  'adm.enable': 'تفعيل',
+  'adm.createAccount': 'إنشاء حساب',
+  'adm.created': 'أُنشئ الحساب.',
+  'adm.changeRole': 'تغيير دور {name}',
+  'adm.canned': 'الردود الجاهزة',
+  'adm.cannedTitle': 'العنوان',
+  'adm.cannedText': 'النص',
+  'adm.cannedAdd': 'إضافة رد جاهز',
+  'adm.save': 'حفظ',
+  'adm.delete': 'حذف',
+  'adm.audit': 'سجل التدقيق',
+  'adm.at': 'الوقت',
+  'adm.who': 'من',
+  'adm.action': 'الإجراء',
+  'adm.target': 'الهدف',
+  'adm.details': 'التفاصيل',
+  'adm.whatsapp': 'ربط واتساب',
+  'adm.whatsappState': 'حالة القناة: {state}',
+  'adm.whatsappScan': 'امسحوا الرمز من تطبيق واتساب: الأجهزة المرتبطة ← ربط جهاز.',
+  'adm.whatsappQr': 'رمز QR لربط واتساب',
+  'adm.whatsappNoQr': 'لا يوجد رمز للمسح الآن.',
+  'adm.createdAt': 'أُنشئ',
+};
+
+const en = {
+  'app.title': 'Beneficiary relations console',
+  'app.org': 'Open Islamic Academy Association',
+  'app.skip': 'Skip to content',
+  'app.loading': 'Loading…',
+  'app.live': 'Live',
+  'app.offline': 'Offline — retrying',
+  'app.error': 'Something went wrong. Please try again.',
+  'app.network': 'Cannot reach the server. Check the connection.',
+  'app.forbidden': 'You are not allowed to do this.',
+  'app.notFound': 'Not found.',
+  'app.sessionEnded': 'Your session ended. Please sign in again.',
+  'app.saved': 'Saved.',
+  'app.none': 'None',
+  'app.back': 'Back',
+  'app.refresh': 'Refresh',
+  'app.dash': '—',
+
+  'lang.switch': 'العربية',
+  'lang.switchLabel': 'التبديل إلى العربية',
+
+  'nav.label': 'Sections',
+  'nav.inbox': 'Inbox',
+  'nav.requests': 'Requests',
+  'nav.reports': 'Reports',
+  'nav.admin': 'Admin',
+  'nav.logout': 'Sign out',
+  'nav.waitingBadge': 'Waiting for staff: {count}',
+  'nav.menu': 'Menu',
+
+  'login.title': 'Staff sign-in',
+  'login.email': 'Email',
+  'login.password': 'Password',
+  'login.submit': 'Sign in',
+  'login.invalid': 'Wrong email or password.',
+  'login.tooMany': 'Too many attempts. Try again in {minutes} min.',
+  'login.required': 'Enter your email and password.',
+
+  'role.agent': 'Agent',
+  'role.supervisor': 'Supervisor',
+  'role.admin': 'Administrator',
+
+  'channel.web': 'Web chat',
+  'channel.telegram': 'Telegram',
+  'channel.whatsapp': 'WhatsApp',
+
+  'mode.bot': 'With the bot',
+  'mode.waiting': 'Waiting for staff',
+  'mode.staff': 'With staff',
+  'mode.closed': 'Closed',
+
+  'status.submitted': 'Received, awaiting study',
+  'status.under_review': 'Under study by the research committee',
+  'status.needs_info': 'More information needed',
+  'status.approved': 'Accepted',
+  'status.rejected': 'Not accepted',
+  'status.completed': 'Service provided',
+  'status.cancelled': 'Cancelled',
+
+  'support.financial': 'Financial support',
+  'support.food': 'Food support',
+  'support.housing': 'Housing support',
+  'support.education': 'Education support',
+  'support.health': 'Health support',
+  'support.other': 'Other',
+
+  'inbox.title': 'Inbox',
+  'inbox.tabs': 'Conversation views',
+  'inbox.waiting': 'Waiting',
+  'inbox.mine': 'Mine',
+  'inbox.open': 'All open',
+  'inbox.empty': 'No conversations here right now.',
+  'inbox.waitingFor': 'Waiting for {time}',
+  'inbox.lastAt': 'Last message {time}',
+  'inbox.assignedTo': 'Handled by {name}',
+  'inbox.unnamed': 'Unnamed beneficiary',
+  'inbox.requests': 'Requests',
+  'inbox.newWaiting': 'A new conversation is waiting for staff.',
+  'inbox.count': 'Conversations: {count}',
+
+  'conv.title': 'Conversation',
+  'conv.history': 'Conversation history',
+  'conv.contact': 'Beneficiary',
+  'conv.phone': 'Mobile',
+  'conv.channels': 'Channels',
+  'conv.mode': 'State',
+  'conv.assigned': 'Handled by',
+  'conv.unassigned': 'Nobody yet',
+  'conv.escalation': 'Escalation',
+  'conv.escalationFrom': 'From {flow} / {node}, {time}',
+  'conv.requests': 'Beneficiary’s requests',
+  'conv.sender.contact': 'Beneficiary',
+  'conv.sender.bot': 'Bot',
+  'conv.sender.staff': 'Staff',
+  'conv.delivery.pending': 'Sending',
+  'conv.delivery.sent': 'Sent',
+  'conv.delivery.failed': 'Not delivered',
+  'conv.takeover': 'Take over',
+  'conv.takenOver': 'You took over the conversation. The bot is silent now.',
+  'conv.alreadyAssigned': 'Cannot take over: {name} is handling this conversation.',
+  'conv.reply': 'Reply',
+  'conv.replyLabel': 'Your reply to the beneficiary',
+  'conv.send': 'Send',
+  'conv.canned': 'Canned replies',
+  'conv.cannedChoose': 'Choose a canned reply…',
+  'conv.cannedInsert': 'Insert',
+  'conv.transfer': 'Transfer to a colleague',
+  'conv.transferTo': 'Colleague',
+  'conv.transferChoose': 'Choose a colleague…',
+  'conv.transferSubmit': 'Transfer',
+  'conv.transferred': 'Conversation transferred to {name}.',
+  'conv.handback': 'Hand back to the bot',
+  'conv.handedBack': 'Handed back to the bot; the beneficiary was told.',
+  'conv.close': 'Close conversation',
+  'conv.closed': 'Conversation closed; the satisfaction survey will be sent.',
+  'conv.notAssignedToYou': 'Take over the conversation to reply.',
+  'conv.isClosed': 'This conversation is closed.',
+  'conv.newMessage': 'New message from the beneficiary: {text}',
+  'conv.choices': 'Choices shown',
+  'conv.empty': 'No messages yet.',
+  'conv.actions': 'Actions',
+
+  'req.title': 'Support requests',
+  'req.filters': 'Filter requests',
+  'req.status': 'Status',
+  'req.any': 'Any',
+  'req.from': 'From',
+  'req.to': 'To',
+  'req.city': 'City',
+  'req.supportType': 'Support type',
+  'req.search': 'Search by reference or name',
+  'req.apply': 'Search',
+  'req.reset': 'Clear',
+  'req.total': 'Requests: {count}',
+  'req.empty': 'No matching requests.',
+  'req.prev': 'Previous',
+  'req.next': 'Next',
+  'req.page': 'Page {page} of {pages}',
+  'req.reference': 'Reference',
+  'req.name': 'Name',
+  'req.nationalId': 'National ID / Iqama',
+  'req.mobile': 'Mobile',
+  'req.familySize': 'Family size',
+  'req.income': 'Monthly income',
+  'req.incomeValue': 'SAR {amount}',
+  'req.description': 'Description',
+  'req.createdAt': 'Submitted',
+  'req.updatedAt': 'Last update',
+  'req.assignedTo': 'Handling staff',
+  'req.conversation': 'Beneficiary’s conversation',
+  'req.reveal': 'Reveal',
+  'req.revealLabel': 'Reveal {field} (recorded in the audit log)',
+  'req.revealDenied': 'Only the request’s handling staff and supervisors may reveal this.',
+  'req.history': 'Status history',
+  'req.by.beneficiary': 'Beneficiary',
+  'req.by.system': 'System',
+  'req.changeStatus': 'Change status',
+  'req.newStatus': 'New status',
+  'req.note': 'Note',
+  'req.submitStatus': 'Save status',
+  'req.statusChanged': 'Status changed to “{status}”; the beneficiary will be notified.',
+  'req.invalidTransition': 'This status cannot follow the current one.',
+  'req.finalStatus': 'This status is final.',
+  'req.open': 'Open request {reference}',
+  'req.detail': 'Request {reference}',
+
+  'rep.title': 'Reports',
+  'rep.period': 'Period',
+  'rep.apply': 'Show',
+  'rep.satisfaction': 'Beneficiary satisfaction',
+  'rep.count': 'Ratings',
+  'rep.csat': 'CSAT (4–5)',
+  'rep.average': 'Average score',
+  'rep.medianFirstResponse': 'Median first response',
+  'rep.distribution': 'Score distribution',
+  'rep.trend': 'Weekly CSAT trend',
+  'rep.byChannel': 'By channel',
+  'rep.byStaff': 'By staff member',
+  'rep.lowScores': 'Low scores (1–2) to follow up',
+  'rep.requestsByStatus': 'Requests by status',
+  'rep.export': 'CSV export',
+  'rep.exportRatings': 'Download ratings (CSV)',
+  'rep.exportRequests': 'Download requests (CSV)',
+  'rep.score': 'Score',
+  'rep.comment': 'Comment',
+  'rep.noComment': 'No comment',
+  'rep.week': 'Week',
+  'rep.channel': 'Channel',
+  'rep.staff': 'Staff member',
+  'rep.noData': 'No data for this period.',
+  'rep.openConversation': 'Open conversation',
+  'rep.stars': '{score} of 5',
+  'rep.chartDistribution': 'Bar chart: number of ratings for each score from 1 to 5',
+  'rep.chartTrend': 'Line chart: CSAT per week',
+  'rep.chartStatus': 'Bar chart: number of requests per status',
+
+  'adm.title': 'Admin',
+  'adm.accounts': 'Staff accounts',
+  'adm.email': 'Email',
+  'adm.name': 'Name',
+  'adm.role': 'Role',
+  'adm.password': 'Password',
+  'adm.state': 'State',
+  'adm.active': 'Active',
+  'adm.disabled': 'Disabled',
+  'adm.disable': 'Disable',
+  'adm.enable': 'Enable',
+  'adm.createAccount': 'Create account',
+  'adm.created': 'Account created.',
+  'adm.changeRole': 'Change role of {name}',
+  'adm.canned': 'Canned replies',
+  'adm.cannedTitle': 'Title',
+  'adm.cannedText': 'Text',
+  'adm.cannedAdd': 'Add canned reply',
+  'adm.save': 'Save',
+  'adm.delete': 'Delete',
+  'adm.audit': 'Audit log',
+  'adm.at': 'When',
+  'adm.who': 'Who',
+  'adm.action': 'Action',
+  'adm.target': 'Target',
+  'adm.details': 'Details',
+  'adm.whatsapp': 'WhatsApp login',
+  'adm.whatsappState': 'Channel state: {state}',
+  'adm.whatsappScan': 'Scan the code in WhatsApp: Linked devices → Link a device.',
+  'adm.whatsappQr': 'WhatsApp login QR code',
+  'adm.whatsappNoQr': 'No code to scan right now.',
+  'adm.createdAt': 'Created',
+};
+
+export const DICTIONARIES = { ar, en };
+export const LANGS = ['ar', 'en'];
+export const STATUSES = [
+  'submitted',
+  'under_review',
+  'needs_info',
+  'approved',
+  'rejected',
+  'completed',
+  'cancelled',
+];
+export const SUPPORT_TYPES = ['financial', 'food', 'housing', 'education', 'health', 'other'];
+export const CHANNELS = ['web', 'telegram', 'whatsapp'];
+export const ROLES = ['agent', 'supervisor', 'admin'];
+
+let lang = readSavedLang();
+const listeners = new Set();
+
+function readSavedLang() {
+  try {
+    const saved = localStorage.getItem(LANG_KEY);
+    if (saved === 'ar' || saved === 'en') return saved;
+  } catch {
+    // Storage blocked: Arabic, the default, for this page only.
+  }
+  return 'ar';
+}
+
+export function getLang() {
+  return lang;
+}
+
+/** Sets the language, remembers it, switches <html lang dir>, and tells the views to re-render. */
+export function setLang(next) {
+  if (next !== 'ar' && next !== 'en') return;
+  lang = next;
+  try {
+    localStorage.setItem(LANG_KEY, next);
+  } catch {
+    // Not remembered; still switched.
+  }
+  applyLangToDocument();
+  for (const listener of listeners) listener(next);
+}
+
+export function onLangChange(listener) {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+export function applyLangToDocument() {
+  document.documentElement.lang = lang;
+  document.documentElement.dir = lang === 'ar' ? 'rtl' : 'ltr';
+  document.title = `${t('app.title')} — ${t('app.org')}`;
+}
+
+/** The text of a key with `{name}` placeholders filled in (values are plain text, never markup). */
+export function t(key, params = {}) {
+  const template = DICTIONARIES[lang][key] ?? DICTIONARIES.ar[key] ?? key;
+  return template.replace(/\{(\w+)\}/g, (match, name) =>
+    Object.hasOwn(params, name) ? String(params[name]) : match,
+  );
+}
+
+/** A label for a known value (status, channel…), or the raw value if the server sent a new one. */
+export function label(prefix, value) {
+  const key = `${prefix}.${value}`;
+  return Object.hasOwn(DICTIONARIES[lang], key) ? t(key) : String(value ?? '');
+}
+
+// Western digits in both languages: references, IDs and amounts read the same everywhere; the
+// Gregorian calendar, because ar-SA alone would format dates in the Hijri calendar.
+function intlLocale() {
+  return lang === 'ar' ? 'ar-SA-u-ca-gregory-nu-latn' : 'en-GB';
+}
+
+export function formatNumber(value, options = {}) {
+  if (value === null || value === undefined || Number.isNaN(Number(value))) return t('app.dash');
+  return new Intl.NumberFormat(intlLocale(), options).format(Number(value));
+}
+
+export function formatPercent(share) {
+  if (share === null || share === undefined) return t('app.dash');
+  return formatNumber(share, { style: 'percent', maximumFractionDigits: 1 });
+}
+
+export function formatDateTime(value) {
+  const date = value instanceof Date ? value : new Date(value);
+  if (Number.isNaN(date.getTime())) return t('app.dash');
+  return new Intl.DateTimeFormat(intlLocale(), { dateStyle: 'medium', timeStyle: 'short' }).format(date);
+}
+
+export function formatDate(value) {
+  const date = value instanceof Date ? value : new Date(value);
+  if (Number.isNaN(date.getTime())) return t('app.dash');
+  return new Intl.DateTimeFormat(intlLocale(), { dateStyle: 'medium' }).format(date);
+}
+
+export function formatTime(value) {
+  const date = value instanceof Date ? value : new Date(value);
+  if (Number.isNaN(date.getTime())) return '';
+  return new Intl.DateTimeFormat(intlLocale(), {
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  }).format(date);
+}
+
+/** "5 minutes ago" / «قبل ٥ دقائق», in the largest unit that fits. */
+export function formatAgo(value, now = Date.now()) {
+  const at = new Date(value).getTime();
+  if (!Number.isFinite(at)) return t('app.dash');
+  const seconds = Math.round((at - now) / 1000);
+  const rtf = new Intl.RelativeTimeFormat(intlLocale(), { numeric: 'auto' });
+  const abs = Math.abs(seconds);
+  if (abs < 60) return rtf.format(seconds, 'second');
+  if (abs < 3600) return rtf.format(Math.round(seconds / 60), 'minute');
+  if (abs < 86400) return rtf.format(Math.round(seconds / 3600), 'hour');
+  return rtf.format(Math.round(seconds / 86400), 'day');
+}
+
+/** Time since `value` in its largest whole unit, in words: «5 دقائق», "5 minutes" (waiting times). */
+export function formatElapsed(value, now = Date.now()) {
+  const at = new Date(value).getTime();
+  if (!Number.isFinite(at)) return t('app.dash');
+  const seconds = Math.max(0, Math.floor((now - at) / 1000));
+  const [amount, unit] =
+    seconds < 60
+      ? [seconds, 'second']
+      : seconds < 3600
+        ? [Math.floor(seconds / 60), 'minute']
+        : seconds < 86400
+          ? [Math.floor(seconds / 3600), 'hour']
+          : [Math.floor(seconds / 86400), 'day'];
+  return new Intl.NumberFormat(intlLocale(), { style: 'unit', unit, unitDisplay: 'long' }).format(amount);
+}
+
+/** A duration in seconds as "3 min 20 s" (or its Arabic), for the first response time. */
+export function formatDuration(totalSeconds) {
+  if (totalSeconds === null || totalSeconds === undefined || !Number.isFinite(Number(totalSeconds)))
+    return t('app.dash');
+  const s = Math.round(Number(totalSeconds));
+  const hours = Math.floor(s / 3600);
+  const minutes = Math.floor((s % 3600) / 60);
+  const seconds = s % 60;
+  const unit = (n, u) =>
+    new Intl.NumberFormat(intlLocale(), { style: 'unit', unit: u, unitDisplay: 'short' }).format(n);
+  if (hours > 0) return `${unit(hours, 'hour')} ${unit(minutes, 'minute')}`;
+  if (minutes > 0) return `${unit(minutes, 'minute')} ${unit(seconds, 'second')}`;
+  return unit(seconds, 'second');
+}

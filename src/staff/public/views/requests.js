@@ -1,0 +1,410 @@
+// Support requests: filtered list (status, dates, city, support type, search by reference or
+// name) and a detail page with every field, the audited reveal of personal numbers, the status
+// history, and a status change offering only the statuses that may follow.
+
+import { ApiError, api } from '../api.js';
+import { append, clear, details, field, h, notice, option } from '../dom.js';
+import { formatDate, formatDateTime, formatNumber, label, STATUSES, SUPPORT_TYPES, t } from '../i18n.js';
+import { errorBox, loading, pageHeading, staffName, statusChip } from './common.js';
+
+const PAGE_SIZE = 25;
+
+/** The list's filters survive opening a request and coming back. */
+let savedFilters = { status: '', supportType: '', city: '', from: '', to: '', q: '' };
+let savedOffset = 0;
+
+export function render(container, ctx, params) {
+  return params.id ? renderDetail(container, ctx, params.id) : renderList(container, ctx);
+}
+
+// ---------- list ----------
+
+function renderList(container, ctx) {
+  let disposed = false;
+  const controls = {
+    status: h('select', { name: 'status', 'data-testid': 'filter-status' }),
+    supportType: h('select', { name: 'supportType', 'data-testid': 'filter-support-type' }),
+    city: h('input', { type: 'text', name: 'city', maxlength: '60', 'data-testid': 'filter-city' }),
+    from: h('input', { type: 'date', name: 'from', 'data-testid': 'filter-from' }),
+    to: h('input', { type: 'date', name: 'to', 'data-testid': 'filter-to' }),
+    q: h('input', { type: 'search', name: 'q', maxlength: '100', 'data-testid': 'filter-q' }),
+  };
+  append(
+    controls.status,
+    option('', t('req.any')),
+    STATUSES.map((s) => option(s, label('status', s))),
+  );
+  append(
+    controls.supportType,
+    option('', t('req.any')),
+    SUPPORT_TYPES.map((s) => option(s, label('support', s))),
+  );
+  for (const [key, control] of Object.entries(controls)) control.value = savedFilters[key] ?? '';
+
+  const form = h(
+    'form',
+    { class: 'card filters', role: 'search', 'aria-label': t('req.filters') },
+    h(
+      'div',
+      { class: 'filters-grid' },
+      field(t('req.search'), controls.q),
+      field(t('req.status'), controls.status),
+      field(t('req.supportType'), controls.supportType),
+      field(t('req.city'), controls.city),
+      field(t('req.from'), controls.from),
+      field(t('req.to'), controls.to),
+    ),
+    h(
+      'div',
+      { class: 'actions' },
+      h(
+        'button',
+        { type: 'submit', class: 'btn btn--primary', 'data-testid': 'filter-apply' },
+        t('req.apply'),
+      ),
+      h(
+        'button',
+        {
+          type: 'button',
+          class: 'btn btn--ghost',
+          onclick: () => {
+            for (const control of Object.values(controls)) control.value = '';
+            savedOffset = 0;
+            load();
+          },
+        },
+        t('req.reset'),
+      ),
+    ),
+  );
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    savedOffset = 0;
+    load();
+  });
+
+  const summary = h('p', { class: 'muted', role: 'status', 'data-testid': 'requests-total' });
+  const results = h('div', { class: 'results' });
+  const pager = h('div', { class: 'pager' });
+  container.append(pageHeading(t('req.title')), form, summary, results, pager);
+
+  async function load() {
+    savedFilters = Object.fromEntries(Object.entries(controls).map(([k, c]) => [k, c.value.trim()]));
+    clear(results).append(loading());
+    try {
+      const { total = 0, requests = [] } = await api.requests({
+        ...savedFilters,
+        limit: PAGE_SIZE,
+        offset: savedOffset,
+      });
+      if (disposed) return;
+      summary.textContent = t('req.total', { count: formatNumber(total) });
+      drawTable(requests);
+      drawPager(total);
+    } catch (error) {
+      if (disposed) return;
+      clear(results).append(errorBox(ctx, error));
+      clear(pager);
+    }
+  }
+
+  function drawTable(requests) {
+    clear(results);
+    if (requests.length === 0) {
+      results.append(h('p', { class: 'empty', 'data-testid': 'requests-empty' }, t('req.empty')));
+      return;
+    }
+    const headers = [
+      t('req.reference'),
+      t('req.name'),
+      t('req.status'),
+      t('req.supportType'),
+      t('req.city'),
+      t('req.createdAt'),
+      t('req.assignedTo'),
+    ];
+    results.append(
+      h(
+        'table',
+        { class: 'table table--cards', 'data-testid': 'requests-table' },
+        h('caption', { class: 'visually-hidden' }, t('req.title')),
+        h(
+          'thead',
+          null,
+          h(
+            'tr',
+            null,
+            headers.map((text) => h('th', { scope: 'col' }, text)),
+          ),
+        ),
+        h(
+          'tbody',
+          null,
+          requests.map((r) => {
+            const cells = [
+              h(
+                'a',
+                { href: `#/requests/${encodeURIComponent(r.id)}`, 'data-testid': 'request-link' },
+                h('bdi', { dir: 'ltr' }, r.reference),
+              ),
+              h('bdi', null, r.fullName ?? ''),
+              statusChip(r.status),
+              label('support', r.supportType),
+              h('bdi', null, r.city ?? ''),
+              formatDate(r.createdAt),
+              staffName(r.assignedTo) ?? t('app.dash'),
+            ];
+            return h(
+              'tr',
+              { 'data-testid': 'request-row' },
+              cells.map((cell, i) =>
+                h(
+                  i === 0 ? 'th' : 'td',
+                  { 'data-label': headers[i], scope: i === 0 ? 'row' : undefined },
+                  cell,
+                ),
+              ),
+            );
+          }),
+        ),
+      ),
+    );
+  }
+
+  function drawPager(total) {
+    clear(pager);
+    const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
+    if (pages <= 1) return;
+    const page = Math.floor(savedOffset / PAGE_SIZE) + 1;
+    pager.append(
+      h(
+        'button',
+        {
+          type: 'button',
+          class: 'btn btn--ghost',
+          disabled: page <= 1,
+          onclick: () => {
+            savedOffset = Math.max(0, savedOffset - PAGE_SIZE);
+            load();
+          },
+        },
+        t('req.prev'),
+      ),
+      h('span', { class: 'muted' }, t('req.page', { page: formatNumber(page), pages: formatNumber(pages) })),
+      h(
+        'button',
+        {
+          type: 'button',
+          class: 'btn btn--ghost',
+          disabled: page >= pages,
+          onclick: () => {
+            savedOffset += PAGE_SIZE;
+            load();
+          },
+        },
+        t('req.next'),
+      ),
+    );
+  }
+
+  load();
+  return () => {
+    disposed = true;
+  };
+}
+
+// ---------- detail ----------
+
+function renderDetail(container, ctx, id) {
+  let disposed = false;
+  const body = h('div', { class: 'request-detail' }, loading());
+  const status = h('div', { class: 'notice-area', tabindex: '-1', 'data-testid': 'request-notice' });
+  container.append(h('p', { class: 'back' }, h('a', { href: '#/requests' }, t('app.back'))), status, body);
+
+  async function load() {
+    try {
+      const data = await api.request(id);
+      if (disposed) return;
+      draw(data);
+    } catch (error) {
+      if (disposed) return;
+      clear(body).append(errorBox(ctx, error));
+    }
+  }
+
+  function revealable(fieldName, masked, testId) {
+    const value = h('bdi', { dir: 'ltr', class: 'masked', 'data-testid': testId }, masked || t('app.dash'));
+    const fieldLabel = fieldName === 'national_id' ? t('req.nationalId') : t('req.mobile');
+    const button = h(
+      'button',
+      {
+        type: 'button',
+        class: 'btn btn--small btn--ghost',
+        'aria-label': t('req.revealLabel', { field: fieldLabel }),
+        'data-testid': `reveal-${fieldName}`,
+      },
+      t('req.reveal'),
+    );
+    button.addEventListener('click', async () => {
+      button.disabled = true;
+      try {
+        const { value: revealed } = await api.reveal(id, fieldName);
+        value.textContent = revealed ?? '';
+        value.classList.remove('masked');
+        button.remove();
+        value.tabIndex = -1;
+        value.focus();
+      } catch (error) {
+        button.disabled = false;
+        notice(
+          status,
+          error instanceof ApiError && error.status === 403 ? t('req.revealDenied') : ctx.errorText(error),
+          'error',
+        );
+      }
+    });
+    return h('span', { class: 'reveal' }, value, ' ', masked ? button : null);
+  }
+
+  function draw({ request: r, history = [] }) {
+    const allowed = Array.isArray(r.allowedNext) ? r.allowedNext : [];
+    const fields = details(
+      [
+        [t('req.name'), h('bdi', { 'data-testid': 'request-name' }, r.fullName ?? '')],
+        [t('req.nationalId'), revealable('national_id', r.nationalIdMasked, 'national-id')],
+        [t('req.mobile'), revealable('mobile', r.mobileMasked, 'mobile')],
+        [t('req.city'), h('bdi', null, r.city ?? '')],
+        [t('req.supportType'), label('support', r.supportType)],
+        [t('req.familySize'), formatNumber(r.familySize)],
+        [t('req.income'), t('req.incomeValue', { amount: formatNumber(r.monthlyIncome) })],
+        [t('req.description'), h('p', { class: 'prewrap', dir: 'auto' }, r.description ?? '')],
+        [t('req.createdAt'), formatDateTime(r.createdAt)],
+        [t('req.updatedAt'), formatDateTime(r.updatedAt)],
+        [t('req.assignedTo'), staffName(r.assignedTo) ?? t('app.dash')],
+        r.conversationId
+          ? [
+              t('req.conversation'),
+              h(
+                'a',
+                { href: `#/conversations/${encodeURIComponent(r.conversationId)}` },
+                t('rep.openConversation'),
+              ),
+            ]
+          : null,
+      ].filter(Boolean),
+    );
+
+    const historyList = h(
+      'ol',
+      { class: 'timeline', 'data-testid': 'status-history' },
+      history.map((entry) =>
+        h(
+          'li',
+          { class: 'timeline-item', 'data-testid': 'history-entry' },
+          h(
+            'div',
+            { class: 'timeline-head' },
+            statusChip(entry.status),
+            ' ',
+            h('time', { datetime: entry.at }, formatDateTime(entry.at)),
+          ),
+          h('div', { class: 'muted' }, changedBy(entry.changedBy)),
+          entry.note
+            ? h('p', { class: 'prewrap', dir: 'auto', 'data-testid': 'history-note' }, entry.note)
+            : null,
+        ),
+      ),
+    );
+
+    clear(body).append(
+      pageHeading(t('req.detail', { reference: r.reference }), statusChip(r.status)),
+      h(
+        'div',
+        { class: 'two-col' },
+        h('section', { class: 'card', 'aria-label': t('req.detail', { reference: r.reference }) }, fields),
+        h(
+          'div',
+          null,
+          statusForm(r, allowed),
+          h(
+            'section',
+            { class: 'card', 'aria-labelledby': 'history-title' },
+            h('h2', { id: 'history-title' }, t('req.history')),
+            historyList,
+          ),
+        ),
+      ),
+    );
+  }
+
+  function changedBy(by) {
+    if (by === 'beneficiary') return t('req.by.beneficiary');
+    if (by === 'system') return t('req.by.system');
+    return staffName(by) ?? t('app.dash');
+  }
+
+  function statusForm(r, allowed) {
+    const section = h(
+      'section',
+      { class: 'card', 'aria-labelledby': 'status-title' },
+      h('h2', { id: 'status-title' }, t('req.changeStatus')),
+    );
+    if (allowed.length === 0) {
+      section.append(h('p', { class: 'muted' }, t('req.finalStatus')));
+      return section;
+    }
+    const select = h('select', { name: 'status', required: true, 'data-testid': 'status-select' });
+    append(
+      select,
+      allowed.map((s) => option(s, label('status', s))),
+    );
+    const note = h('textarea', {
+      name: 'note',
+      rows: '3',
+      maxlength: '1000',
+      dir: 'auto',
+      'data-testid': 'status-note',
+    });
+    const submit = h(
+      'button',
+      { type: 'submit', class: 'btn btn--primary', 'data-testid': 'status-submit' },
+      t('req.submitStatus'),
+    );
+    const form = h(
+      'form',
+      { class: 'stack' },
+      field(t('req.newStatus'), select),
+      field(t('req.note'), note),
+      h('div', { class: 'actions' }, submit),
+    );
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      submit.disabled = true;
+      try {
+        await api.changeStatus(r.id, select.value, note.value.trim() || null);
+        const text = t('req.statusChanged', { status: label('status', select.value) });
+        notice(status, text, 'success');
+        ctx.announce(text);
+        await load();
+        status.focus();
+      } catch (error) {
+        submit.disabled = false;
+        notice(
+          status,
+          error instanceof ApiError && error.code === 'invalid_transition'
+            ? t('req.invalidTransition')
+            : ctx.errorText(error),
+          'error',
+        );
+        status.focus();
+      }
+    });
+    section.append(form);
+    return section;
+  }
+
+  load();
+  return () => {
+    disposed = true;
+  };
+}

@@ -1,0 +1,448 @@
+import { mkdir } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Bot, createBot } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import { buildServer } from '../../src/http/server.js';
+import { createStaffAccount } from '../../src/staff/storage/accounts.js';
+import { staffDb } from '../../src/staff/storage/schema.js';
+import { createSupportRequest } from '../../src/storage/repositories/requests.js';
+import { silentLogger } from '../support/bot.js';
+import { openTestDatabase, type TestDatabase } from '../support/databases.js';
+
+/** Debian's chromium, as on CI (never a downloaded browser). */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const SCREENSHOTS = 'test-artifacts/screenshots';
+
+const STAFF_REPLY = 'مرحبًا، كيف أستطيع مساعدتكم؟';
+const XSS = '<script>window.__xss=1</script><img src=x onerror="window.__xss=2">';
+const WHATSAPP_QR =
+  '2@Q1w2E3r4T5y6U7i8O9p0AaSsDdFfGgHhJjKkLl,ZxCvBnMmQwErTyUiOpAsDfGhJkLzXcVbNm1234567890=,AbCdEfGhIjKlMnOpQrStUvWxYz0123456789+/==,qwertyuiopasdfghjklzxcvbnm1234567890QWE=';
+
+/**
+ * The staff console in Debian's chromium against the real server: web chat, staff API and
+ * console, the queues (BullMQ on an embedded PGlite) that deliver staff replies and notices.
+ */
+describe('staff console in a real browser', () => {
+  let database: TestDatabase;
+  let bot: Bot;
+  let app: FastifyInstance;
+  let browser: Browser;
+  let base: string;
+  const contexts: BrowserContext[] = [];
+  /** Page errors and CSP refusals, per page; every test ends by checking they stayed empty. */
+  const problems: string[] = [];
+
+  const admin = {
+    email: 'admin@example.org',
+    password: 'correct horse battery staple',
+    name: 'نورة المشرفة',
+  };
+  const agent = { email: 'agent@example.org', password: 'another long password 42', name: 'خالد الموظف' };
+  const supervisor = {
+    email: 'supervisor@example.org',
+    password: 'a third long password 7',
+    name: 'سارة المشرفة',
+  };
+
+  beforeAll(async () => {
+    await mkdir(SCREENSHOTS, { recursive: true });
+    database = await openTestDatabase('pglite');
+    bot = await createBot({
+      config: loadConfig({ LOG_LEVEL: 'silent' }),
+      logger: silentLogger,
+      database: database.handle,
+      jobs: { embeddedDataDir: 'memory://' },
+    });
+    await bot.jobs?.start();
+    app = await buildServer({
+      bot,
+      logger: silentLogger,
+      staff: {
+        db: bot.database.db,
+        logger: silentLogger,
+        control: bot.control,
+        cookieSecure: false,
+        eventsIntervalMs: 200,
+        whatsappStatus: () => ({
+          state: 'qr',
+          qr: WHATSAPP_QR,
+          reason: 'waiting for the QR code to be scanned',
+        }),
+      },
+    });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    const db = staffDb(bot.database.db);
+    await createStaffAccount(db, { ...admin, role: 'admin' });
+    await createStaffAccount(db, { ...agent, role: 'agent' });
+    await createStaffAccount(db, { ...supervisor, role: 'supervisor' });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
+  });
+
+  afterAll(async () => {
+    for (const context of contexts) await context.close().catch(() => {});
+    await browser?.close();
+    await app?.close();
+    await bot?.close(); // stops the queues too
+    await database?.drop();
+  });
+
+  async function newPage(name: string, options: { width?: number; height?: number } = {}): Promise<Page> {
+    const context = await browser.newContext({
+      locale: 'ar-SA',
+      viewport: { width: options.width ?? 1280, height: options.height ?? 900 },
+    });
+    contexts.push(context);
+    const page = await context.newPage();
+    page.on('pageerror', (error) => problems.push(`${name}: ${error.message}`));
+    page.on('console', (message) => {
+      // 401/409 answers are expected (before login, a refused takeover); a CSP refusal is not.
+      const text = message.text();
+      if (message.type() === 'error' && !text.startsWith('Failed to load resource'))
+        problems.push(`${name}: ${text}`);
+    });
+    return page;
+  }
+
+  const shot = (page: Page, name: string) =>
+    page.screenshot({ path: `${SCREENSHOTS}/${name}.png`, fullPage: true });
+
+  async function signIn(page: Page, who: { email: string; password: string }) {
+    await page.goto(`${base}/staff/`);
+    await page.getByTestId('login-email').fill(who.email);
+    await page.getByTestId('login-password').fill(who.password);
+    await page.getByTestId('login-submit').click();
+    await page.getByTestId('nav-inbox').waitFor();
+  }
+
+  async function say(page: Page, text: string) {
+    const outBefore = await page.getByTestId('msg-out').count();
+    await page.getByTestId('chat-input').fill(text);
+    await page.getByTestId('chat-input').press('Enter');
+    await expect.poll(() => page.getByTestId('msg-out').count()).toBeGreaterThan(outBefore);
+  }
+
+  const lastOut = (page: Page) => page.getByTestId('msg-out').last().textContent();
+  // Page-side code as strings: the test program is compiled without the DOM library.
+  const visitorOf = (page: Page) => page.evaluate<string>(`localStorage.getItem('aiou-chat-visitor')`);
+  const xss = (page: Page) => page.evaluate<unknown>('window.__xss');
+  const focusedId = (page: Page) => page.evaluate<string | undefined>('document.activeElement?.id');
+  const isFocused = (page: Page, testId: string) =>
+    page.getByTestId(testId).evaluate((el) => el === el.ownerDocument.activeElement);
+
+  async function contactOf(visitorId: string) {
+    return bot.database.db
+      .selectFrom('channel_identities')
+      .innerJoin('conversations', 'conversations.identity_id', 'channel_identities.id')
+      .select(['channel_identities.contact_id', 'conversations.id as conversation_id'])
+      .where('channel_identities.channel', '=', 'web')
+      .where('channel_identities.external_id', '=', visitorId)
+      .orderBy('conversations.created_at', 'desc')
+      .executeTakeFirstOrThrow();
+  }
+
+  let staff: Page;
+  let beneficiary: Page;
+
+  it('signs in (Arabic, RTL) and keeps the session across a reload', async () => {
+    staff = await newPage('staff');
+    await staff.goto(`${base}/staff/`);
+    expect(await staff.getAttribute('html', 'dir')).toBe('rtl');
+    expect(await staff.getAttribute('html', 'lang')).toBe('ar');
+    await staff.getByTestId('login-email').waitFor();
+    await shot(staff, '01-login');
+
+    // A wrong password is refused with a clear message; the right one signs in.
+    await staff.getByTestId('login-email').fill(admin.email);
+    await staff.getByTestId('login-password').fill('not the password at all');
+    await staff.getByTestId('login-submit').click();
+    await expect.poll(() => staff.getByTestId('login-notice').textContent()).toContain('غير صحيحة');
+    await signIn(staff, admin);
+    await expect.poll(() => staff.getByTestId('live').getAttribute('class')).toContain('live--on');
+    expect(await staff.getByTestId('tab-waiting').getAttribute('aria-selected')).toBe('true');
+
+    await staff.reload();
+    await staff.getByTestId('nav-inbox').waitFor();
+    expect(await staff.getByTestId('logout').isVisible()).toBe(true);
+    expect(problems).toEqual([]);
+  });
+
+  it('shows an escalation live, takes it over, and the reply reaches the web chat', async () => {
+    beneficiary = await newPage('beneficiary', { width: 420, height: 860 });
+    await beneficiary.goto(`${base}/`);
+    expect(await staff.getByTestId('inbox-row').count()).toBe(0);
+
+    await say(beneficiary, 'أبي أكلم موظف');
+    await expect.poll(() => lastOut(beneficiary)).toContain('تم تحويل محادثتكم');
+
+    // No reload: the server-sent event re-fetches the list.
+    const row = staff.getByTestId('inbox-row').first();
+    await row.waitFor({ timeout: 10_000 });
+    expect(await row.textContent()).toContain('المحادثة على الموقع');
+    expect(await row.textContent()).toContain('بانتظار موظف');
+    await expect.poll(() => staff.getByTestId('waiting-badge').textContent()).toBe('1');
+    await shot(staff, '02-inbox-live');
+
+    await row.click();
+    await staff.getByTestId('takeover').click();
+    await expect.poll(() => staff.getByTestId('conv-notice').textContent()).toContain('توليتم المحادثة');
+    expect(await isFocused(staff, 'reply-input')).toBe(true);
+
+    await staff.getByTestId('reply-input').fill(STAFF_REPLY);
+    await staff.getByTestId('reply-send').click();
+    const lastMessage = staff.getByTestId('conv-message').last();
+    await expect.poll(() => lastMessage.getByTestId('message-text').textContent()).toBe(STAFF_REPLY);
+    expect(await lastMessage.getAttribute('data-sender')).toBe('staff');
+
+    // The web chat polls its history: the staff reply appears, marked as from staff…
+    await expect.poll(() => lastOut(beneficiary), { timeout: 10_000 }).toBe(STAFF_REPLY);
+    expect(await beneficiary.locator('.msg--staff').count()).toBe(1);
+    // …and fetching it was its delivery, which the console shows.
+    await expect
+      .poll(() => staff.getByTestId('delivery-state').last().getAttribute('data-state'), { timeout: 10_000 })
+      .toBe('sent');
+    expect(await staff.getByTestId('delivery-state').last().textContent()).toBe('أُرسلت');
+    await shot(staff, '03-conversation-reply');
+    await shot(beneficiary, '04-web-chat-staff-reply');
+    expect(problems).toEqual([]);
+  });
+
+  it('hands back to the bot, which answers the beneficiary again', async () => {
+    await staff.getByTestId('handback').click();
+    await expect.poll(() => staff.getByTestId('conv-notice').textContent()).toContain('أُعيدت المحادثة');
+    // The beneficiary is told and gets the menu (through polling, with its buttons).
+    await expect
+      .poll(() => beneficiary.getByTestId('choice').allTextContents(), { timeout: 10_000 })
+      .toContain('تقديم طلب دعم');
+
+    await say(beneficiary, 'مرحبا');
+    await expect.poll(() => lastOut(beneficiary)).toContain('كيف أخدمكم');
+    expect(await beneficiary.getByTestId('choice').allTextContents()).toContain('التحدث مع موظف');
+    await shot(beneficiary, '05-web-chat-bot-again');
+    expect(problems).toEqual([]);
+  });
+
+  it('changes a request’s status; the history shows it and the beneficiary is notified', async () => {
+    const { contact_id, conversation_id } = await contactOf(await visitorOf(beneficiary));
+    const request = await createSupportRequest(bot.database.db, {
+      contactId: contact_id,
+      conversationId: conversation_id,
+      fullName: 'فاطمة أحمد',
+      nationalId: '1000000008',
+      mobileE164: '+966512345678',
+      city: 'الرياض',
+      supportType: 'food',
+      familySize: 5,
+      monthlyIncome: 2500,
+      description: 'أسرة من خمسة أفراد تحتاج إلى سلة غذائية.',
+    });
+
+    await staff.getByTestId('nav-requests').click();
+    await staff.getByTestId('filter-q').fill(request.reference);
+    await staff.getByTestId('filter-apply').click();
+    await expect.poll(() => staff.getByTestId('request-row').count()).toBe(1);
+    expect(await staff.getByTestId('request-row').textContent()).toContain('دعم غذائي');
+    await staff.getByTestId('request-link').click();
+
+    // Masked until revealed (an audited action).
+    const nationalId = staff.getByTestId('national-id');
+    await nationalId.waitFor();
+    expect(await nationalId.textContent()).not.toContain('1000000008');
+    await staff.getByTestId('reveal-national_id').click();
+    await expect.poll(() => nationalId.textContent()).toBe('1000000008');
+
+    // Only the statuses that may follow «received» are offered.
+    expect(await staff.getByTestId('status-select').locator('option').allTextContents()).toEqual([
+      'قيد الدراسة لدى لجنة البحث',
+      'ملغى',
+    ]);
+    await staff.getByTestId('status-select').selectOption('under_review');
+    await staff.getByTestId('status-note').fill('أحيل الطلب إلى لجنة البحث.');
+    await staff.getByTestId('status-submit').click();
+    await expect
+      .poll(() => staff.getByTestId('request-notice').textContent())
+      .toContain('قيد الدراسة لدى لجنة البحث');
+    await expect.poll(() => staff.getByTestId('history-entry').count()).toBe(2);
+    expect(await staff.getByTestId('history-entry').last().textContent()).toContain(
+      'أحيل الطلب إلى لجنة البحث.',
+    );
+    expect(await staff.getByTestId('history-entry').last().textContent()).toContain(admin.name);
+    expect(await staff.getByTestId('status-select').locator('option').allTextContents()).toEqual([
+      'مقبول',
+      'غير مقبول',
+      'بحاجة إلى استكمال بيانات',
+    ]);
+    await shot(staff, '06-request-status');
+
+    // The notice is a queued follow-up, delivered to the web chat on its next poll.
+    await expect
+      .poll(() => lastOut(beneficiary), { timeout: 15_000 })
+      .toContain(`تحديث على طلبكم رقم ${request.reference}`);
+    await shot(beneficiary, '07-web-chat-status-notice');
+    expect(problems).toEqual([]);
+  });
+
+  it('shows a hostile message as text, and names the colleague who already holds a conversation', async () => {
+    const other = await newPage('beneficiary-2', { width: 420, height: 860 });
+    await other.goto(`${base}/`);
+    await say(other, 'أبي أكلم موظف');
+    await other.getByTestId('chat-input').fill(XSS);
+    await other.getByTestId('chat-input').press('Enter');
+    await expect.poll(() => other.getByTestId('msg-in').last().textContent()).toBe(XSS);
+
+    // Another member of staff takes it over first (through the API, as their console would).
+    const { conversation_id } = await contactOf(await visitorOf(other));
+    const signIn2 = await app.inject({ method: 'POST', url: '/api/staff/login', payload: agent });
+    const cookie = signIn2.cookies.find((c) => c.name === 'staff_session')?.value as string;
+    const taken = await app.inject({
+      method: 'POST',
+      url: `/api/staff/conversations/${conversation_id}/takeover`,
+      cookies: { staff_session: cookie },
+      headers: { 'x-csrf-token': signIn2.json().csrfToken },
+      payload: {},
+    });
+    expect(taken.statusCode).toBe(200);
+
+    await staff.getByTestId('nav-inbox').click();
+    await staff.getByTestId('tab-open').click();
+    const row = staff.locator(`[data-testid="inbox-row"][data-conversation-id="${conversation_id}"]`);
+    await row.waitFor({ timeout: 10_000 });
+    expect(await row.getByTestId('inbox-last-message').textContent()).toContain(XSS);
+    await row.click();
+
+    const text = staff.getByTestId('message-text').filter({ hasText: '<script>' });
+    await expect.poll(() => text.textContent()).toBe(XSS);
+    expect(await staff.locator('[data-testid="conv-log"] img, [data-testid="conv-log"] script').count()).toBe(
+      0,
+    );
+    expect(await xss(staff)).toBeUndefined();
+    expect(await xss(other)).toBeUndefined();
+
+    await staff.getByTestId('takeover').click();
+    await expect.poll(() => staff.getByTestId('notice-error').textContent()).toContain(agent.name);
+    expect(await staff.getByTestId('notice-error').textContent()).toContain('لا يمكن تولّي المحادثة');
+    await shot(staff, '08-xss-as-text-and-already-assigned');
+
+    // An admin may move it to another colleague.
+    await staff.getByTestId('transfer-select').selectOption({ label: `${supervisor.name} (مشرف)` });
+    await staff.getByTestId('transfer-submit').click();
+    await expect
+      .poll(() => staff.getByTestId('conv-notice').textContent())
+      .toContain('تم تحويل المحادثة إلى');
+    await expect.poll(() => staff.getByTestId('conv-assigned').textContent()).toContain(supervisor.name);
+    expect(await xss(staff)).toBeUndefined();
+    expect(problems).toEqual([]);
+  });
+
+  it('draws the reports and the WhatsApp QR', async () => {
+    // Ratings over three weeks, one of them low with a hostile comment.
+    const { contact_id, conversation_id } = await contactOf(await visitorOf(beneficiary));
+    const day = 24 * 60 * 60 * 1000;
+    const ratings: Array<[number, string | null, number]> = [
+      [5, 'خدمة ممتازة', 1],
+      [4, null, 2],
+      [1, '<img src=x onerror="window.__xss=3">سيئ', 3],
+      [5, null, 9],
+      [3, null, 16],
+    ];
+    await bot.database.db
+      .insertInto('ratings')
+      .values(
+        ratings.map(([score, comment, daysAgo]) => ({
+          contact_id,
+          conversation_id,
+          request_id: null,
+          score,
+          comment,
+          flagged: score <= 2,
+          created_at: new Date(Date.now() - daysAgo * day),
+        })),
+      )
+      .execute();
+
+    await staff.getByTestId('nav-reports').click();
+    await staff.getByTestId('chart-distribution').locator('svg').waitFor();
+    expect(await staff.getByTestId('stat-count').textContent()).toContain('5');
+    expect(await staff.getByTestId('stat-csat').textContent()).toContain('60');
+    expect(await staff.getByTestId('chart-distribution').locator('rect.chart-bar').count()).toBe(5);
+    expect(
+      await staff.getByTestId('chart-trend').locator('circle.chart-point').count(),
+    ).toBeGreaterThanOrEqual(3);
+    expect(await staff.getByTestId('chart-status').locator('rect.chart-bar').count()).toBe(7);
+    expect(await staff.getByTestId('low-score-comment').textContent()).toBe(
+      '<img src=x onerror="window.__xss=3">سيئ',
+    );
+    expect(await staff.locator('[data-testid="low-scores"] img').count()).toBe(0);
+    expect(await xss(staff)).toBeUndefined();
+    expect(await staff.getByTestId('export-ratings').getAttribute('href')).toBe(
+      '/api/staff/reports/ratings.csv',
+    );
+    await shot(staff, '09-reports');
+
+    await staff.getByTestId('nav-admin').click();
+    const qr = staff.getByTestId('whatsapp-qr');
+    await qr.waitFor();
+    expect(await qr.locator('path').getAttribute('d')).toMatch(/^M\d/);
+    await expect.poll(() => staff.getByTestId('account-row').count()).toBe(3);
+    await expect.poll(() => staff.getByTestId('audit-table').locator('tbody tr').count()).toBeGreaterThan(3);
+    await shot(staff, '10-admin');
+    expect(problems).toEqual([]);
+  });
+
+  it('switches to English and back, remembering the choice across a reload', async () => {
+    await staff.getByTestId('nav-inbox').click();
+    await staff.getByTestId('lang-toggle').click();
+    expect(await staff.getAttribute('html', 'lang')).toBe('en');
+    expect(await staff.getAttribute('html', 'dir')).toBe('ltr');
+    expect(await staff.getByTestId('nav-inbox').textContent()).toContain('Inbox');
+    expect(await isFocused(staff, 'lang-toggle')).toBe(true);
+    await staff.reload();
+    await staff.getByTestId('nav-inbox').waitFor();
+    expect(await staff.getAttribute('html', 'dir')).toBe('ltr');
+    expect(await staff.getByTestId('tab-open').textContent()).toBe('All open');
+    await shot(staff, '11-english');
+
+    await staff.getByTestId('lang-toggle').click();
+    expect(await staff.getAttribute('html', 'lang')).toBe('ar');
+    expect(await staff.getAttribute('html', 'dir')).toBe('rtl');
+    expect(await staff.getByTestId('nav-inbox').textContent()).toContain('صندوق المحادثات');
+    expect(problems).toEqual([]);
+  });
+
+  it('fits a phone screen in one column and works from the keyboard', async () => {
+    const phone = await newPage('phone', { width: 390, height: 844 });
+    await signIn(phone, admin);
+    await phone.getByTestId('tab-open').click();
+    await phone.getByTestId('inbox-row').first().waitFor();
+    const overflow = () => phone.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
+    expect(await overflow()).toBeLessThanOrEqual(0);
+    await shot(phone, '12-phone-inbox');
+
+    // On a fresh page the skip link is the first stop, and it moves focus to the content.
+    await phone.reload();
+    await phone.getByTestId('inbox-row').first().waitFor();
+    await phone.keyboard.press('Tab');
+    expect(await focusedId(phone)).toBe('skip-link');
+    await phone.keyboard.press('Enter');
+    expect(await focusedId(phone)).toBe('main');
+
+    await phone.getByTestId('inbox-row').first().click();
+    await phone.getByTestId('conv-log').waitFor();
+    await phone.getByTestId('conv-message').first().waitFor();
+    const [main, side] = await Promise.all([
+      phone.locator('.conv-main').boundingBox(),
+      phone.locator('.conv-side').boundingBox(),
+    ]);
+    // One column: the side panel sits below the conversation, not beside it.
+    expect(side?.y ?? 0).toBeGreaterThan((main?.y ?? 0) + (main?.height ?? 0) - 1);
+    expect(await overflow()).toBeLessThanOrEqual(0);
+    await shot(phone, '13-phone-conversation');
+    expect(problems).toEqual([]);
+  });
+});

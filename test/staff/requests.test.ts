@@ -1,0 +1,265 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SupportType } from '../../src/domain/request-status.js';
+import { resolveIdentity } from '../../src/storage/repositories/contacts.js';
+import { createSupportRequest } from '../../src/storage/repositories/requests.js';
+import { DIALECTS } from '../support/databases.js';
+import { call, createStaff, createStaffTestApp, login, type Session, type StaffTestApp } from './support.js';
+
+const ARABIC_INDIC = '٠١٢٣٤٥٦٧٨٩';
+const toArabicIndic = (digits: string) => digits.replace(/\d/g, (d) => ARABIC_INDIC[Number(d)] ?? d);
+
+for (const kind of DIALECTS) {
+  describe(`staff requests (${kind})`, () => {
+    let t: StaffTestApp;
+    let alice: Session;
+    let bob: Session;
+    let supervisor: Session;
+
+    async function newRequest(values: {
+      name: string;
+      nationalId: string;
+      city?: string;
+      supportType?: SupportType;
+    }) {
+      const { contact } = await resolveIdentity(t.bot.database.db, {
+        channel: 'web',
+        externalId: `visitor-${randomUUID()}`,
+      });
+      return createSupportRequest(t.bot.database.db, {
+        contactId: contact.id,
+        conversationId: null,
+        fullName: values.name,
+        nationalId: values.nationalId,
+        mobileE164: '+966512345678',
+        city: values.city ?? 'الرياض',
+        supportType: values.supportType ?? 'food',
+        familySize: 5,
+        monthlyIncome: 2500.5,
+        description: 'أسرة من خمسة أفراد',
+      });
+    }
+
+    beforeAll(async () => {
+      t = await createStaffTestApp(kind);
+      alice = await login(t.app, await createStaff(t.db, 'agent', 'Alice'));
+      bob = await login(t.app, await createStaff(t.db, 'agent', 'Bob'));
+      supervisor = await login(t.app, await createStaff(t.db, 'supervisor', 'Sam'));
+    });
+    afterAll(() => t.close());
+
+    it('lists requests newest first with the national ID masked, and filters them', async () => {
+      const first = await newRequest({
+        name: 'محمد عبدالله القحطاني',
+        nationalId: '1098765434',
+        city: 'جدة',
+        supportType: 'housing',
+      });
+      const second = await newRequest({ name: 'فاطمة علي', nationalId: '2123456784' });
+      const response = await call(t.app, alice, 'GET', '/api/staff/requests');
+      expect(response.statusCode).toBe(200);
+      const body = response.json();
+      expect(body.total).toBeGreaterThanOrEqual(2);
+      const listed = body.requests.find((r: { id: string }) => r.id === first.id);
+      expect(listed).toEqual({
+        id: first.id,
+        reference: first.reference,
+        fullName: 'محمد عبدالله القحطاني',
+        nationalIdMasked: '1*******34',
+        city: 'جدة',
+        supportType: 'housing',
+        status: 'submitted',
+        createdAt: first.created_at.toISOString(),
+        updatedAt: first.updated_at.toISOString(),
+        assignedTo: null,
+      });
+      expect(response.body).not.toContain('1098765434');
+      expect(response.body).not.toContain('2123456784');
+      const ids = body.requests.map((r: { id: string }) => r.id);
+      expect(ids.indexOf(second.id)).toBeLessThan(ids.indexOf(first.id));
+
+      const search = async (query: string) =>
+        (await call(t.app, alice, 'GET', `/api/staff/requests?${query}`)).json() as {
+          total: number;
+          requests: Array<{ id: string }>;
+        };
+      expect(
+        (await search(`q=${encodeURIComponent(toArabicIndic(first.reference))}`)).requests.map((r) => r.id),
+      ).toEqual([first.id]);
+      expect((await search(`q=${encodeURIComponent('عبدالله')}`)).requests.map((r) => r.id)).toEqual([
+        first.id,
+      ]);
+      expect((await search(`city=${encodeURIComponent('جدة')}`)).requests.map((r) => r.id)).toEqual([
+        first.id,
+      ]);
+      expect((await search('supportType=housing')).requests.map((r) => r.id)).toEqual([first.id]);
+      expect((await search('q=%25')).total).toBe(0);
+      const paged = await search('limit=1&offset=1');
+      expect(paged.requests).toHaveLength(1);
+      expect(paged.total).toBe(body.total);
+      const tomorrow = new Date(Date.now() + 86_400_000 * 2).toISOString().slice(0, 10);
+      expect((await search(`from=${tomorrow}`)).total).toBe(0);
+      expect((await search(`to=${tomorrow}`)).total).toBe(body.total);
+      expect((await call(t.app, alice, 'GET', '/api/staff/requests?status=lost')).statusCode).toBe(400);
+      expect((await call(t.app, alice, 'GET', '/api/staff/requests?limit=500')).statusCode).toBe(400);
+    });
+
+    it('shows a request with every field, masked numbers, the allowed next statuses and its history', async () => {
+      const request = await newRequest({ name: 'سالم', nationalId: '1000000008' });
+      const response = await call(t.app, alice, 'GET', `/api/staff/requests/${request.id}`);
+      expect(response.statusCode).toBe(200);
+      const body = response.json();
+      expect(body.request).toMatchObject({
+        id: request.id,
+        reference: request.reference,
+        nationalIdMasked: '1*******08',
+        mobileMasked: '+9665******78',
+        familySize: 5,
+        monthlyIncome: 2500.5,
+        description: 'أسرة من خمسة أفراد',
+        allowedNext: ['under_review', 'cancelled'],
+      });
+      expect(body.history).toEqual([
+        { status: 'submitted', note: null, changedBy: 'beneficiary', at: expect.any(String) },
+      ]);
+      expect(response.body).not.toContain('1000000008');
+      expect(response.body).not.toContain('512345678');
+      expect((await call(t.app, alice, 'GET', `/api/staff/requests/${randomUUID()}`)).statusCode).toBe(404);
+    });
+
+    it('changes status with a note; refuses a transition the policy does not allow (409)', async () => {
+      const request = await newRequest({ name: 'نورة', nationalId: '1111111111' });
+      const invalid = await call(t.app, alice, 'POST', `/api/staff/requests/${request.id}/status`, {
+        status: 'approved',
+        note: null,
+      });
+      expect(invalid.statusCode).toBe(409);
+      expect(invalid.json()).toMatchObject({
+        error: 'invalid_transition',
+        allowedNext: ['under_review', 'cancelled'],
+      });
+
+      const note = 'تواصلنا مع الأسرة هاتفيًا';
+      const changed = await call(t.app, alice, 'POST', `/api/staff/requests/${request.id}/status`, {
+        status: 'under_review',
+        note,
+      });
+      expect(changed.statusCode).toBe(200);
+      const body = changed.json();
+      expect(body.request).toMatchObject({
+        status: 'under_review',
+        assignedTo: { id: alice.staff.id, name: 'Alice' },
+        allowedNext: ['approved', 'rejected', 'needs_info'],
+      });
+      expect(body.history.at(-1)).toMatchObject({
+        status: 'under_review',
+        note,
+        changedBy: { id: alice.staff.id, name: 'Alice' },
+      });
+      // The beneficiary is notified through a follow-up written with the change.
+      const notices = await t.db
+        .selectFrom('follow_ups')
+        .select('kind')
+        .where('request_id', '=', request.id)
+        .where('kind', '=', 'status_notice')
+        .execute();
+      expect(notices).toHaveLength(1);
+      const audit = await t.db
+        .selectFrom('audit_log')
+        .select(['action', 'staff_id', 'details'])
+        .where('target_id', '=', request.id)
+        .execute();
+      expect(audit).toEqual([
+        {
+          action: 'request.status',
+          staff_id: alice.staff.id,
+          details: { from: 'submitted', to: 'under_review' },
+        },
+      ]);
+      expect(JSON.stringify(audit)).not.toContain(note);
+      const bad = await call(t.app, alice, 'POST', `/api/staff/requests/${request.id}/status`, {
+        status: 'lost',
+        note: '',
+      });
+      expect(bad.statusCode).toBe(400);
+    });
+
+    it('reveals the national ID or mobile only to the handling staff or a supervisor, and audits it', async () => {
+      const request = await newRequest({ name: 'خالد', nationalId: '1222222226' });
+      const url = `/api/staff/requests/${request.id}/reveal`;
+      const notHandling = await call(t.app, alice, 'POST', url, { field: 'national_id' });
+      expect(notHandling.statusCode).toBe(403);
+      expect(notHandling.body).not.toContain('1222222226');
+
+      await call(t.app, alice, 'POST', `/api/staff/requests/${request.id}/status`, {
+        status: 'under_review',
+        note: null,
+      });
+      const revealed = await call(t.app, alice, 'POST', url, { field: 'national_id' });
+      expect(revealed.statusCode).toBe(200);
+      expect(revealed.json()).toEqual({ value: '1222222226' });
+      expect(revealed.headers['cache-control']).toBe('no-store');
+      expect((await call(t.app, alice, 'POST', url, { field: 'mobile' })).json()).toEqual({
+        value: '+966512345678',
+      });
+      // Another agent is not the handler; a supervisor may see it.
+      expect((await call(t.app, bob, 'POST', url, { field: 'national_id' })).statusCode).toBe(403);
+      expect((await call(t.app, supervisor, 'POST', url, { field: 'national_id' })).statusCode).toBe(200);
+      expect((await call(t.app, alice, 'POST', url, { field: 'income' })).statusCode).toBe(400);
+
+      const audit = await t.db
+        .selectFrom('audit_log')
+        .select(['staff_id', 'details'])
+        .where('action', '=', 'request.reveal')
+        .where('target_id', '=', request.id)
+        .orderBy('created_at')
+        .execute();
+      expect(audit).toEqual([
+        { staff_id: alice.staff.id, details: { field: 'national_id' } },
+        { staff_id: alice.staff.id, details: { field: 'mobile' } },
+        { staff_id: supervisor.staff.id, details: { field: 'national_id' } },
+      ]);
+      expect(JSON.stringify(audit)).not.toContain('1222222226');
+    });
+
+    it('lists the beneficiary’s requests in the inbox', async () => {
+      const visitor = `visitor-${randomUUID()}`;
+      const { conversationId } = await t.bot.inbox.receive({
+        channel: 'web',
+        externalUserId: visitor,
+        externalMessageId: randomUUID(),
+        text: 'أبي أكلم موظف',
+      });
+      const { contact_id } = await t.db
+        .selectFrom('conversations')
+        .select('contact_id')
+        .where('id', '=', conversationId)
+        .executeTakeFirstOrThrow();
+      const request = await createSupportRequest(t.bot.database.db, {
+        contactId: contact_id,
+        conversationId,
+        fullName: 'ريم',
+        nationalId: '1333333331',
+        mobileE164: '+966512345678',
+        city: 'مكة',
+        supportType: 'health',
+        familySize: 2,
+        monthlyIncome: 0,
+        description: 'علاج',
+      });
+      const inbox = (await call(t.app, alice, 'GET', '/api/staff/conversations?view=waiting')).json();
+      const item = inbox.conversations.find((c: { id: string }) => c.id === conversationId);
+      expect(item.requests).toEqual([{ reference: request.reference, status: 'submitted' }]);
+      const view = (await call(t.app, alice, 'GET', `/api/staff/conversations/${conversationId}`)).json();
+      expect(view.requests).toEqual([
+        {
+          id: request.id,
+          reference: request.reference,
+          status: 'submitted',
+          supportType: 'health',
+          createdAt: request.created_at.toISOString(),
+        },
+      ]);
+    });
+  });
+}
