@@ -1,12 +1,33 @@
+import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
 import { loadFlows } from './engine/flow-loader.js';
 import { MessageCatalog } from './engine/i18n.js';
 import { IntentMatcher } from './engine/matcher.js';
 import { ConversationEngine } from './engine/runtime.js';
-import { Inbox } from './inbox/inbox.js';
+import { type ControlEffects, ConversationControl } from './inbox/conversation-control.js';
+import type { EventDependencies } from './inbox/conversation-events.js';
+import { Inbox, type InboxResult } from './inbox/inbox.js';
+import { type JobBackend, type JobBackendOptions, openJobBackend } from './jobs/backend.js';
+import { FollowUpPolicy } from './jobs/follow-up-policy.js';
+import { FollowUpQueue } from './jobs/follow-up-queue.js';
+import { FollowUpRunner } from './jobs/follow-up-runner.js';
 import type { Logger } from './logger.js';
+import { OutboundDispatcher } from './outbound/dispatcher.js';
+import { OutboundQueue } from './outbound/outbound-queue.js';
 import { type DatabaseHandle, openDatabase } from './storage/database.js';
 import type { ChannelName } from './storage/schema.js';
+
+/** The queues: outbound delivery and follow-ups, on one BullMQ backend. */
+export interface BotJobs {
+  backend: JobBackend;
+  dispatcher: OutboundDispatcher;
+  outbound: OutboundQueue;
+  followUps: FollowUpQueue;
+  /** Starts the workers, re-queues what a previous run left, and sweeps periodically. */
+  start(): Promise<void>;
+  /** Stops taking work and waits for jobs in flight. */
+  stop(): Promise<void>;
+}
 
 export interface Bot {
   config: Config;
@@ -14,6 +35,12 @@ export interface Bot {
   engine: ConversationEngine;
   catalog: MessageCatalog;
   inbox: Inbox;
+  /** What staff do to conversations and requests. */
+  control: ConversationControl;
+  policy: FollowUpPolicy;
+  clock: Clock;
+  /** Present when the bot was given a job backend. */
+  jobs?: BotJobs;
   close(): Promise<void>;
 }
 
@@ -27,11 +54,18 @@ export interface CreateBotOptions {
   inlineDelivery?: ReadonlySet<ChannelName>;
   /** An already open database (tests); the bot then leaves closing it to the caller. */
   database?: DatabaseHandle;
+  /** The simulator's clock; the system clock otherwise. */
+  clock?: Clock;
+  /** Opens the queues on this backend (see openJobBackend); without it, nothing is queued. */
+  jobs?: JobBackendOptions;
+  /** How often the outbound sweep looks for undelivered messages. */
+  sweepIntervalMs?: number;
 }
 
-/** Builds the engine and its storage from configuration: flows, locales, database, inbox. */
+/** Builds the engine and its storage from configuration: flows, locales, database, inbox, queues. */
 export async function createBot(options: CreateBotOptions): Promise<Bot> {
   const { config, logger } = options;
+  const clock = options.clock ?? systemClock;
   const [flows, catalog] = await Promise.all([
     loadFlows(config.FLOWS_DIR),
     MessageCatalog.load(config.LOCALES_DIR),
@@ -53,15 +87,125 @@ export async function createBot(options: CreateBotOptions): Promise<Bot> {
       dataDir: options.dataDir ?? config.DATA_DIR,
       ...(options.schema ? { schema: options.schema } : {}),
     }));
+  const db = database.db;
+  const policy = new FollowUpPolicy({
+    intakeReminderAfterMs: config.INTAKE_REMINDER_AFTER,
+    intakeExpiresAfterMs: config.INTAKE_EXPIRES_AFTER,
+    reviewNoticeAfterMs: config.REVIEW_NOTICE_AFTER,
+    ratingAfterMs: config.RATING_AFTER,
+    handoffSlaMs: config.HANDOFF_SLA,
+    workingHours: config.WORKING_HOURS,
+  });
+  const throttle = { maxFailures: config.LOOKUP_MAX_FAILURES, blockMs: config.LOOKUP_BLOCK };
+  const eventDeps = { engine, catalog, throttle, defaultLocale: config.DEFAULT_LOCALE };
+
+  const jobs = options.jobs
+    ? await createJobs({ ...options, jobs: options.jobs, db, eventDeps, policy, clock })
+    : undefined;
+
   const inbox = new Inbox({
-    db: database.db,
+    db,
     engine,
     catalog,
     logger,
-    throttle: { maxFailures: config.LOOKUP_MAX_FAILURES, blockMs: config.LOOKUP_BLOCK },
+    throttle,
     defaultLocale: config.DEFAULT_LOCALE,
     inlineDelivery: options.inlineDelivery ?? new Set<ChannelName>(['web']),
+    followUps: policy,
+    workingHours: config.WORKING_HOURS,
+    afterCommit: jobs
+      ? async (result: InboxResult) => {
+          await jobs.followUps.enqueue(result.followUps);
+          if (result.pendingDelivery)
+            await jobs.outbound.deliverConversation(result.conversationId, result.inboundId);
+        }
+      : undefined,
   });
-  const close = options.database ? async () => undefined : () => database.close();
-  return { config, database, engine, catalog, inbox, close };
+  const control = new ConversationControl({
+    ...eventDeps,
+    db,
+    logger,
+    policy,
+    clock,
+    followUps: undefined,
+    afterCommit: jobs
+      ? async (effects: ControlEffects) => {
+          await jobs.followUps.enqueue(effects.followUps);
+          if (effects.conversationId) {
+            await jobs.outbound.deliverConversation(effects.conversationId, effects.batchKey);
+          }
+        }
+      : undefined,
+  });
+
+  const close = async () => {
+    await jobs?.stop();
+    await jobs?.backend.close();
+    if (!options.database) await database.close();
+  };
+  return {
+    config,
+    database,
+    engine,
+    catalog,
+    inbox,
+    control,
+    policy,
+    clock,
+    ...(jobs ? { jobs } : {}),
+    close,
+  };
+}
+
+async function createJobs(options: {
+  config: Config;
+  logger: Logger;
+  jobs: JobBackendOptions;
+  db: DatabaseHandle['db'];
+  eventDeps: EventDependencies;
+  policy: FollowUpPolicy;
+  clock: Clock;
+  sweepIntervalMs?: number;
+}): Promise<BotJobs> {
+  const { config, logger, db, clock } = options;
+  const backend = await openJobBackend(options.jobs);
+  const dispatcher = new OutboundDispatcher({ db, logger: logger.child({ component: 'outbound' }) });
+  const outbound = new OutboundQueue({
+    db,
+    jobs: backend,
+    dispatcher,
+    logger: logger.child({ component: 'outbound' }),
+    concurrency: config.DELIVERY_CONCURRENCY,
+  });
+  const runner = new FollowUpRunner({
+    ...options.eventDeps,
+    db,
+    policy: options.policy,
+    clock,
+    logger: logger.child({ component: 'follow-ups' }),
+  });
+  const followUps = new FollowUpQueue({
+    db,
+    jobs: backend,
+    runner,
+    clock,
+    logger: logger.child({ component: 'follow-ups' }),
+    deliver: (conversationId, batchKey) => outbound.deliverConversation(conversationId, batchKey),
+  });
+  return {
+    backend,
+    dispatcher,
+    outbound,
+    followUps,
+    async start() {
+      outbound.start();
+      followUps.start();
+      await followUps.resync();
+      await outbound.sweep();
+      outbound.startSweeping(options.sweepIntervalMs ?? 30_000);
+    },
+    async stop() {
+      await Promise.all([outbound.stop(), followUps.stop()]);
+    },
+  };
 }

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { parseWorkingHours, WorkingHoursError } from './domain/working-hours.js';
 import { parseDuration } from './duration.js';
 
 /** The project root (one level above src/ or dist/), so defaults work from any working directory. */
@@ -88,6 +89,48 @@ export const configSchema = z.object({
   ),
   /** The association's phone, address, links: shown under the policy's contact channels. */
   CONTACT_DETAILS: z.preprocess(emptyAsUndefined, z.string().max(1000).optional()),
+  /** BullMQ on Redis when set; otherwise BullMQ's PostgreSQL backend (DATABASE_URL or embedded PGlite). */
+  REDIS_URL: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .refine((value) => /^rediss?:\/\//.test(value), 'expected a redis:// or rediss:// URL')
+      .optional(),
+  ),
+  /** An unfinished support request: a reminder after this long without an answer… */
+  INTAKE_REMINDER_AFTER: duration('24h'),
+  /** …and the half-filled request is discarded (with a message) after this long. */
+  INTAKE_EXPIRES_AFTER: duration('7d'),
+  /** A request with the research committee this long without a decision: tell the beneficiary it is still under review. */
+  REVIEW_NOTICE_AFTER: duration('14d'),
+  /** The satisfaction survey, this long after a request is served or staff close a conversation. */
+  RATING_AFTER: duration('2h'),
+  /** A conversation waiting for staff longer than this (working time) alerts staff and tells the beneficiary when to expect an answer. */
+  HANDOFF_SLA: duration('30m'),
+  /** When staff answer: days, hours and time zone. */
+  WORKING_HOURS: z
+    .string()
+    .default('sun-thu 08:00-16:00 Asia/Riyadh')
+    .transform((text, ctx) => {
+      try {
+        return parseWorkingHours(text);
+      } catch (error) {
+        if (!(error instanceof WorkingHoursError)) throw error;
+        ctx.addIssue({ code: 'custom', message: error.message });
+        return z.NEVER;
+      }
+    }),
+  /** Telegram's limit for one bot: messages per second, all chats together. */
+  TELEGRAM_MAX_PER_SECOND: z.coerce.number().int().min(1).max(1000).default(30),
+  /** Staff session cookies marked Secure even when the request arrived over plain http (behind a TLS proxy). */
+  STAFF_COOKIE_SECURE: z
+    .preprocess(
+      emptyAsUndefined,
+      z.enum(['true', 'false'], { error: 'expected true or false' }).default('false'),
+    )
+    .transform((v) => v === 'true'),
+  /** Outbound deliveries run at once per process (each conversation stays in order). */
+  DELIVERY_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
 });
 
 export type Config = z.output<typeof configSchema>;

@@ -1,4 +1,5 @@
-/** Entry point: configuration, the bot, its channels, the HTTP server, a clean shutdown. Wiring only. */
+/** Entry point: configuration, the bot, its queues and channels, the HTTP server, a clean shutdown. Wiring only. */
+import { join } from 'node:path';
 import { createBot } from './app.js';
 import { ChannelHealth } from './channels/health.js';
 import { createInboundHandler } from './channels/inbound-handler.js';
@@ -6,34 +7,62 @@ import { createChannels } from './channels/start-channels.js';
 import { ConfigError, loadConfig } from './config.js';
 import { registerAdminRoutes } from './http/admin-routes.js';
 import { buildServer } from './http/server.js';
+import { checkRedisEviction } from './jobs/redis-check.js';
 import { createLogger, safeError } from './logger.js';
-import { OutboundDispatcher } from './outbound/dispatcher.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.LOG_LEVEL);
-  const bot = await createBot({ config, logger });
+  if (config.REDIS_URL) await checkRedisEviction(config.REDIS_URL, logger);
+  const bot = await createBot({
+    config,
+    logger,
+    jobs: {
+      redisUrl: config.REDIS_URL,
+      databaseUrl: config.DATABASE_URL,
+      embeddedDataDir: join(config.DATA_DIR, 'jobs'),
+    },
+  });
+  const jobs = bot.jobs;
+  if (!jobs) throw new Error('the job queues did not open');
   logger.info(
-    { database: bot.database.kind, location: bot.database.location, flows: bot.engine.flows.size },
+    {
+      database: bot.database.kind,
+      location: bot.database.location,
+      jobs: jobs.backend.kind,
+      flows: bot.engine.flows.size,
+    },
     'bot ready',
   );
 
   const health = new ChannelHealth();
-  const dispatcher = new OutboundDispatcher({
-    db: bot.database.db,
-    logger: logger.child({ component: 'outbound' }),
+  // The WhatsApp adapter is created after the server (its webhook-free start needs the server
+  // first); the staff console reads its status through this late binding.
+  let whatsappStatus: (() => { state: string; qr?: string; reason?: string }) | undefined;
+  const server = await buildServer({
+    bot,
+    logger,
+    health,
+    staff: {
+      db: bot.database.db,
+      logger,
+      control: bot.control,
+      cookieSecure: config.STAFF_COOKIE_SECURE,
+      whatsappStatus: () => whatsappStatus?.() ?? { state: 'off', reason: 'WHATSAPP_ENABLED is not true' },
+    },
   });
-  const server = await buildServer({ bot, logger, health });
   const channels = createChannels({
     config,
     logger,
     health,
     catalog: bot.catalog,
-    dispatcher,
-    onMessage: createInboundHandler(bot.inbox, dispatcher),
+    outbound: jobs.outbound,
+    onMessage: createInboundHandler(bot.inbox),
     app: server,
   });
+  whatsappStatus = channels.whatsappStatus;
   registerAdminRoutes(server, { token: config.ADMIN_TOKEN, whatsappStatus: channels.whatsappStatus });
+  await jobs.start();
   await server.listen({ port: config.PORT, host: config.HOST });
   logger.info(`web chat on http://${config.HOST === '0.0.0.0' ? 'localhost' : config.HOST}:${config.PORT}/`);
   await channels.start();
@@ -42,10 +71,20 @@ async function main(): Promise<void> {
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'shutting down');
-    await server.close();
-    await channels.stop();
-    await bot.close();
+    logger.info({ signal }, 'shutting down: finishing work in flight');
+    try {
+      // Stop taking new work, let deliveries and follow-ups in flight finish while the channels
+      // can still send, then close the channels, the queues and the database.
+      await server.close();
+      await jobs.stop();
+      await channels.stop();
+      await bot.close();
+      logger.info('stopped cleanly');
+      process.exit(0);
+    } catch (error) {
+      logger.error({ err: safeError(error) }, 'shutdown failed');
+      process.exit(1);
+    }
   };
   process.once('SIGINT', () => void stop('SIGINT'));
   process.once('SIGTERM', () => void stop('SIGTERM'));

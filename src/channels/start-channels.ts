@@ -3,7 +3,8 @@ import type { Config } from '../config.js';
 import type { MessageCatalog } from '../engine/i18n.js';
 import type { Logger } from '../logger.js';
 import { safeError } from '../logger.js';
-import type { OutboundDispatcher } from '../outbound/dispatcher.js';
+import type { OutboundQueue } from '../outbound/outbound-queue.js';
+import { withSendRate } from '../outbound/send-rate.js';
 import type { ChannelHealth } from './health.js';
 import { createTelegramAdapter } from './telegram/index.js';
 import type { ChannelAdapter, InboundHandler } from './types.js';
@@ -14,7 +15,8 @@ export interface ChannelsOptions {
   logger: Logger;
   health: ChannelHealth;
   catalog: MessageCatalog;
-  dispatcher: OutboundDispatcher;
+  /** Outbound delivery: adapters are registered with it once started. */
+  outbound: Pick<OutboundQueue, 'register' | 'sweep'>;
   onMessage: InboundHandler;
   /** The HTTP server, for Telegram's webhook route (registered before it listens). */
   app: FastifyInstance;
@@ -42,14 +44,17 @@ export function createChannels(options: ChannelsOptions): RunningChannels {
       ? { url: config.TELEGRAM_WEBHOOK_URL, secret: config.TELEGRAM_WEBHOOK_SECRET, app: options.app }
       : undefined;
     adapters.push(
-      createTelegramAdapter({
-        token: config.TELEGRAM_BOT_TOKEN,
-        apiRoot: config.TELEGRAM_API_ROOT,
-        ...(webhook ? { webhook } : {}),
-        logger: logger.child({ channel: 'telegram' }),
-        health,
-        catalog: options.catalog,
-      }),
+      withSendRate(
+        createTelegramAdapter({
+          token: config.TELEGRAM_BOT_TOKEN,
+          apiRoot: config.TELEGRAM_API_ROOT,
+          ...(webhook ? { webhook } : {}),
+          logger: logger.child({ channel: 'telegram' }),
+          health,
+          catalog: options.catalog,
+        }),
+        config.TELEGRAM_MAX_PER_SECOND,
+      ),
     );
   } else {
     health.set('telegram', 'off', 'TELEGRAM_BOT_TOKEN is not set');
@@ -65,7 +70,7 @@ export function createChannels(options: ChannelsOptions): RunningChannels {
       health,
       catalog: options.catalog,
       // Replies that waited while WhatsApp was down go out as soon as it is back.
-      onReady: () => void options.dispatcher.sweep(),
+      onReady: () => void options.outbound.sweep().catch(() => undefined),
     });
     whatsappStatus = () => adapter.status();
     adapters.push(adapter);
@@ -86,7 +91,7 @@ export function createChannels(options: ChannelsOptions): RunningChannels {
         adapters.map(async (adapter) => {
           try {
             await adapter.start(options.onMessage);
-            options.dispatcher.register(adapter);
+            options.outbound.register(adapter);
             logger.info({ channel: adapter.channel }, `channel ${adapter.channel}: started`);
           } catch (error) {
             const reason = safeError(error).message;
@@ -99,12 +104,10 @@ export function createChannels(options: ChannelsOptions): RunningChannels {
         }),
       );
       // Replies left undelivered by a previous process (a crash, a restart) go out now.
-      await options.dispatcher.sweep();
-      options.dispatcher.startSweeping(30_000);
+      await options.outbound.sweep();
     },
     async stop() {
       await Promise.all(adapters.map((adapter) => adapter.stop().catch(() => undefined)));
-      await options.dispatcher.stop();
     },
   };
 }

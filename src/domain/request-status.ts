@@ -23,3 +23,25 @@ export function isSupportType(value: unknown): value is SupportType {
 
 /** Ratings at or below this score are flagged for a supervisor. */
 export const FLAGGED_RATING_MAX = 2;
+
+/**
+ * How staff move a request along, as the policy describes its life: received, studied by the
+ * research committee, then accepted, rejected or completed with more information, and served.
+ */
+const STAFF_TRANSITIONS: Readonly<Record<RequestStatus, readonly RequestStatus[]>> = {
+  submitted: ['under_review', 'cancelled'],
+  under_review: ['approved', 'rejected', 'needs_info'],
+  needs_info: ['under_review', 'rejected', 'cancelled'],
+  approved: ['completed'],
+  rejected: [],
+  completed: [],
+  cancelled: [],
+};
+
+export function allowedNextStatuses(from: RequestStatus): readonly RequestStatus[] {
+  return STAFF_TRANSITIONS[from];
+}
+
+export function canChangeStatus(from: RequestStatus, to: RequestStatus): boolean {
+  return STAFF_TRANSITIONS[from].includes(to);
+}

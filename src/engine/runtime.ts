@@ -85,6 +85,33 @@ export interface TurnResult {
   replies: BotReply[];
 }
 
+/** A message the engine says before an event's flow, tagged with the node it stands for. */
+export interface EventNotice {
+  key: string;
+  params?: MessageParams;
+  /** Reported as the reply's node (e.g. `intake_reminder`), so tools can tell notices apart. */
+  nodeId: string;
+}
+
+/**
+ * Something that happens to a conversation without a message from the beneficiary — a timed
+ * follow-up, a member of staff handing back — re-entering the engine as data, like a message.
+ * `start` begins a flow (vars pre-set, e.g. which request a survey is about); `repeat` re-asks
+ * the question the conversation is waiting at (a reminder); `notice` only says something.
+ */
+export type EngineEvent =
+  | {
+      kind: 'start';
+      flowId: string;
+      nodeId?: string;
+      vars?: Record<string, AnswerValue>;
+      notice?: EventNotice;
+    }
+  | { kind: 'repeat'; notice?: EventNotice }
+  | { kind: 'notice'; notice: EventNotice; reset?: boolean };
+
+export type EventInput = Omit<TurnInput, 'text'> & { event: EngineEvent };
+
 /** A flow that cannot be run as written (a loop, an action result with no node). Not retried. */
 export class FlowRuntimeError extends Error {
   override readonly name = 'FlowRuntimeError';
@@ -117,6 +144,13 @@ export class ConversationEngine {
   async handle(input: TurnInput): Promise<TurnResult> {
     const turn = new Turn(this.options, input);
     await turn.run();
+    return turn.result();
+  }
+
+  /** Runs an event (see EngineEvent) on the conversation; the bot answers as in a turn. */
+  async handleEvent(input: EventInput): Promise<TurnResult> {
+    const turn = new Turn(this.options, { ...input, text: '' });
+    await turn.runEvent(input.event);
     return turn.result();
   }
 }
@@ -182,6 +216,21 @@ class Turn {
     const node = this.currentNode();
     if (node?.type !== 'ask' || node.validate.kind !== 'number' || node.validate.min > 0) return false;
     return toAsciiDigits(text).trim() === '0';
+  }
+
+  async runEvent(event: EngineEvent): Promise<void> {
+    const { notice } = event;
+    if (notice) {
+      const flowId = event.kind === 'start' ? event.flowId : (this.state.flowId ?? MAIN_MENU);
+      this.say(notice.key, this.flow(flowId), notice.nodeId, [], notice.params);
+    }
+    if (event.kind === 'notice') {
+      if (event.reset) Object.assign(this.state, initialState());
+      return;
+    }
+    this.mode = 'bot';
+    if (event.kind === 'repeat') return this.repeatCurrent();
+    await this.enter(event.flowId, event.nodeId, { vars: event.vars });
   }
 
   // ── staff modes ────────────────────────────────────────────────────────────
@@ -302,15 +351,15 @@ class Turn {
   private async enter(
     flowId: string,
     nodeId?: string,
-    options: { keepFallbacks?: boolean } = {},
+    options: { keepFallbacks?: boolean; vars?: Record<string, AnswerValue> | undefined } = {},
   ): Promise<void> {
     const flow = this.flow(flowId);
     if (!options.keepFallbacks) {
       this.state.fallbacks = 0;
       this.state.suggestions = [];
     }
-    if (this.state.flowId !== flowId || flowId === MAIN_MENU) {
-      this.state.vars = {};
+    if (this.state.flowId !== flowId || flowId === MAIN_MENU || options.vars) {
+      this.state.vars = { ...options.vars };
       this.state.history = [];
     }
     this.state.returnTo = null;

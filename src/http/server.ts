@@ -6,6 +6,7 @@ import type { Bot } from '../app.js';
 import type { ChannelHealth } from '../channels/health.js';
 import { PROJECT_ROOT } from '../config.js';
 import { type Logger, safeError } from '../logger.js';
+import { type StaffRouteOptions, staffRoutes } from '../staff/routes.js';
 import { addSecurityHeaders } from './security-headers.js';
 import { MAX_MESSAGE_LENGTH, webChatRoutes } from './web-chat-routes.js';
 
@@ -14,10 +15,12 @@ export interface ServerOptions {
   logger: Logger;
   /** Channel states for /healthz (web chat only when absent). */
   health?: ChannelHealth;
+  /** The staff console: its API under /api/staff and its page under /staff/. Absent → no console. */
+  staff?: StaffRouteOptions;
 }
 
 /** The HTTP server: the web chat page and its API, and /healthz. Channel webhooks join later. */
-export async function buildServer({ bot, logger, health }: ServerOptions): Promise<FastifyInstance> {
+export async function buildServer({ bot, logger, health, staff }: ServerOptions): Promise<FastifyInstance> {
   const app: FastifyInstance = Fastify({
     loggerInstance: logger.child({ component: 'http' }) as FastifyBaseLogger,
     // Room for the longest message plus JSON escaping of every character.
@@ -45,6 +48,17 @@ export async function buildServer({ bot, logger, health }: ServerOptions): Promi
 
   await app.register(fastifyStatic, { root: `${PROJECT_ROOT}src/http/public`, index: 'index.html' });
   await app.register(webChatRoutes, { inbox: bot.inbox, db: bot.database.db });
+  if (staff) {
+    await app.register(staffRoutes, staff);
+    // The console's page and script; decorateReply: false because the web chat's static
+    // registration already decorated the reply.
+    await app.register(fastifyStatic, {
+      root: `${PROJECT_ROOT}src/staff/public`,
+      prefix: '/staff/',
+      index: 'index.html',
+      decorateReply: false,
+    });
+  }
 
   app.get('/healthz', async (_request, reply) => {
     try {

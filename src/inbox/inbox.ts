@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { InboundMessage, OutboundMessage } from '../channels/types.js';
 import { parseSaudiMobile } from '../domain/phone.js';
+import { isWithinWorkingHours, nextOpening, type WorkingHours } from '../domain/working-hours.js';
 import { parseConversationState } from '../engine/conversation-state.js';
 import { LOCALES, type Locale, type MessageCatalog } from '../engine/i18n.js';
 import {
@@ -9,6 +10,7 @@ import {
   type ConversationState,
   initialState,
 } from '../engine/runtime.js';
+import type { FollowUpPolicy } from '../jobs/follow-up-policy.js';
 import { type Logger, safeError } from '../logger.js';
 import { resolveIdentity, setContactLocale } from '../storage/repositories/contacts.js';
 import {
@@ -25,7 +27,15 @@ import {
   repliesTo,
 } from '../storage/repositories/messages.js';
 import { saveTurn } from '../storage/repositories/turns.js';
-import type { ChannelName, Conversation, Database, DeliveryStatus, Message } from '../storage/schema.js';
+import type {
+  ChannelName,
+  Conversation,
+  Database,
+  DeliveryStatus,
+  FollowUp,
+  Message,
+} from '../storage/schema.js';
+import { formatSaudiDateTime } from '../text/dates.js';
 import { createTurnActions } from './turn-actions.js';
 
 export interface InboxOptions {
@@ -40,6 +50,15 @@ export interface InboxOptions {
    * simulator): stored as sent. Others are stored pending for the outbound dispatcher.
    */
   inlineDelivery: ReadonlySet<ChannelName>;
+  /** Which follow-ups a turn calls for (written in the turn's transaction). */
+  followUps?: FollowUpPolicy | undefined;
+  /** Staff hours: a handoff outside them says when staff are back. */
+  workingHours?: WorkingHours | undefined;
+  /**
+   * Runs once a turn has committed: queue its follow-ups and the delivery of its replies.
+   * A failure here is logged, never lost: the rows are stored, and the sweeps pick them up.
+   */
+  afterCommit?: ((result: InboxResult) => Promise<void>) | undefined;
 }
 
 export interface InboxResult {
@@ -49,6 +68,10 @@ export interface InboxResult {
   inboundId: string;
   /** The bot's replies (on a duplicate: the replies stored the first time). */
   replies: OutboundMessage[];
+  /** Whether the replies wait for the outbound queue (not delivered in the response). */
+  pendingDelivery: boolean;
+  /** Follow-ups the turn scheduled. */
+  followUps: FollowUp[];
 }
 
 const IDENTITY_CACHE_SIZE = 50_000;
@@ -77,6 +100,19 @@ export class Inbox {
   constructor(private readonly options: InboxOptions) {}
 
   async receive(message: InboundMessage): Promise<InboxResult> {
+    const result = await this.process(message);
+    if (this.options.afterCommit && !result.duplicate) {
+      await this.options.afterCommit(result).catch((error: unknown) => {
+        this.options.logger.error(
+          { err: safeError(error) },
+          'queuing after a turn failed; the sweeps will pick it up',
+        );
+      });
+    }
+    return result;
+  }
+
+  private async process(message: InboundMessage): Promise<InboxResult> {
     try {
       return await this.options.db.transaction().execute((trx) => this.handle(trx, message, false));
     } catch (error) {
@@ -110,6 +146,7 @@ export class Inbox {
     const locale = isLocale(conversation.locale) ? conversation.locale : this.options.defaultLocale;
     const state = parseConversationState(conversation.state);
     const mediaOnly = Boolean(message.mediaKind) && message.text.trim() === '';
+    const scheduled: FollowUp[] = [];
     const turn = recovering
       ? this.recoveryTurn(locale)
       : mediaOnly
@@ -120,7 +157,7 @@ export class Inbox {
             state,
             mode: conversation.mode,
             locale,
-            context: senderContext(conversation.identity_phone),
+            context: { ...senderContext(conversation.identity_phone), ...this.hoursContext(now, locale) },
             actions: createTurnActions({
               db: trx,
               contactId: conversation.contact_id,
@@ -128,8 +165,20 @@ export class Inbox {
               catalog: this.options.catalog,
               throttle: this.options.throttle,
               position: { flowId: state.flowId, nodeId: state.nodeId },
+              followUps: this.options.followUps?.hooks(scheduled),
             }),
           });
+    await this.options.followUps?.afterTurn(
+      trx,
+      {
+        contactId: conversation.contact_id,
+        conversationId: conversation.id,
+        before: { flowId: state.flowId, mode: conversation.mode },
+        after: { flowId: turn.state.flowId, mode: turn.mode },
+        at: now,
+      },
+      scheduled,
+    );
 
     // The contact's language follows the conversation's: a new conversation starts in it.
     if (turn.locale !== conversation.locale)
@@ -151,6 +200,8 @@ export class Inbox {
       duplicate: false,
       conversationId: conversation.id,
       inboundId: inbound.id,
+      pendingDelivery: stored.length > 0 && !this.options.inlineDelivery.has(message.channel),
+      followUps: scheduled,
       replies: stored.map((reply) => ({
         id: reply.id,
         conversationId: reply.conversationId,
@@ -179,6 +230,16 @@ export class Inbox {
       nodeId: state.nodeId ?? 'unsupported_media',
     };
     return { ...base, replies: [reply] };
+  }
+
+  /**
+   * Whether staff are in now, for the handoff's first message: outside working hours it says
+   * so at once, and when they are back.
+   */
+  private hoursContext(now: Date, locale: Locale): Record<string, string> {
+    const hours = this.options.workingHours;
+    if (!hours || isWithinWorkingHours(hours, now)) return { after_hours: 'no' };
+    return { after_hours: 'yes', staff_back_at: formatSaudiDateTime(nextOpening(hours, now), locale) };
   }
 
   /** The turn used when the engine failed: an apology, and a clean slate at the main menu. */
@@ -276,6 +337,8 @@ export class Inbox {
     );
     return {
       duplicate: true,
+      pendingDelivery: false,
+      followUps: [],
       conversationId: original.conversation_id ?? conversationId,
       inboundId: original.id,
       replies: replies.map((row) => this.toOutbound(row, message.externalUserId)),

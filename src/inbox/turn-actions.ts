@@ -18,6 +18,11 @@ import {
 import type { Database, SupportRequest } from '../storage/schema.js';
 import { formatSaudiDate } from '../text/dates.js';
 
+/** Follow-ups the domain asks for while a turn runs (written in the turn's transaction). */
+export interface FollowUpHooks {
+  requestCreated(db: Kysely<Database>, request: SupportRequest, at: Date): Promise<void>;
+}
+
 export interface TurnContext {
   db: Kysely<Database>;
   contactId: string;
@@ -26,6 +31,7 @@ export interface TurnContext {
   throttle: ThrottlePolicy;
   /** Where the conversation was before this turn (recorded on an escalation for staff). */
   position: { flowId: string | null; nodeId: string | null };
+  followUps?: FollowUpHooks | undefined;
 }
 
 function describeRequest(request: SupportRequest, catalog: MessageCatalog, locale: Locale) {
@@ -56,7 +62,7 @@ export function createTurnActions(context: TurnContext): ActionHandler {
   const { db, contactId, conversationId, catalog } = context;
 
   const handlers: Record<ActionRequest['name'], (request: ActionRequest) => Promise<ActionOutcome>> = {
-    async create_request({ vars }) {
+    async create_request({ vars, now }) {
       const supportType = vars.support_type;
       if (!isSupportType(supportType)) throw new Error('support_type was not collected');
       const request = await createSupportRequest(db, {
@@ -71,6 +77,7 @@ export function createTurnActions(context: TurnContext): ActionHandler {
         monthlyIncome: number(vars.monthly_income),
         description: text(vars.description),
       });
+      await context.followUps?.requestCreated(db, request, now);
       return { result: 'created', vars: { reference: request.reference } };
     },
 
@@ -96,11 +103,13 @@ export function createTurnActions(context: TurnContext): ActionHandler {
     },
 
     async record_rating({ vars }) {
-      const [latest] = await requestsOfContact(db, contactId, 1);
+      // A survey about one request names it; a rating given unprompted is about the latest.
+      const surveyed = typeof vars.rating_request_id === 'string' ? vars.rating_request_id : undefined;
+      const requestId = surveyed ?? (await requestsOfContact(db, contactId, 1))[0]?.id ?? null;
       const rating = await recordRating(db, {
         contactId,
         conversationId,
-        requestId: latest?.id ?? null,
+        requestId,
         score: number(vars.score),
         comment: typeof vars.comment === 'string' ? vars.comment : null,
       });

@@ -1,7 +1,13 @@
+import { randomUUID } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
 import { ChannelSendError } from '../channels/send-error.js';
 import type { ChannelAdapter, ChannelName, OutboundMessage } from '../channels/types.js';
 import { type Logger, safeError } from '../logger.js';
+import {
+  acquireDeliveryLease,
+  releaseDeliveryLease,
+  renewDeliveryLease,
+} from '../storage/repositories/delivery-leases.js';
 import type { Database } from '../storage/schema.js';
 
 export interface DispatcherOptions {
@@ -14,7 +20,16 @@ export interface DispatcherOptions {
   /** Longest wait honoured for a channel's retry-after. */
   maxRetryAfterMs?: number;
   sleep?: (ms: number) => Promise<void>;
+  /** How long a deliverer may go without renewing its lease on a conversation. */
+  leaseMs?: number;
 }
+
+/**
+ * How one delivery pass ended: everything that could go went (`delivered`); a message keeps
+ * failing and its later messages wait behind it (`retry_later`); another deliverer holds the
+ * conversation and will take these messages too (`busy`).
+ */
+export type DeliveryOutcome = 'delivered' | 'retry_later' | 'busy';
 
 /** A channel that keeps answering 429 is left for the next sweep after this many waits. */
 const MAX_RATE_LIMIT_WAITS = 10;
@@ -27,6 +42,10 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
  * for the channel's retry-after; a blocked bot marks the identity unreachable and stops sending
  * to it; other failures back off and retry, and what is still pending is picked up by the next
  * sweep (at start-up after a crash, and periodically).
+ *
+ * One deliverer per conversation at a time, across processes: a lease row in the database (a
+ * crashed holder's lease runs out). The message id travels with every send as its idempotency
+ * key, so a channel that honours one never shows a retried message twice.
  */
 export class OutboundDispatcher {
   private readonly adapters = new Map<ChannelName, ChannelAdapter>();
@@ -46,7 +65,9 @@ export class OutboundDispatcher {
   deliverConversation(conversationId: string): Promise<void> {
     const previous = this.chains.get(conversationId) ?? Promise.resolve();
     const next = previous
-      .then(() => this.drain(conversationId))
+      .then(async () => {
+        await this.deliver(conversationId);
+      })
       .catch((error: unknown) => {
         this.options.logger.error({ err: safeError(error), conversationId }, 'outbound delivery failed');
       });
@@ -109,10 +130,60 @@ export class OutboundDispatcher {
       .execute();
   }
 
-  private async drain(conversationId: string): Promise<void> {
+  /** Channels this process can deliver on. */
+  channels(): ChannelName[] {
+    return [...this.adapters.keys()];
+  }
+
+  /** Whether a channel can deliver now (registered in this process). */
+  handles(channel: ChannelName): boolean {
+    return this.adapters.has(channel);
+  }
+
+  /**
+   * One delivery pass over a conversation, under its lease. The lease is released before a last
+   * look for messages stored meanwhile: a deliverer that found the lease taken just before the
+   * release has left its messages for this look, so none is stranded.
+   */
+  async deliver(conversationId: string): Promise<DeliveryOutcome> {
+    const leaseMs = this.options.leaseMs ?? 60_000;
+    const holder = randomUUID();
+    for (let pass = 0; ; pass++) {
+      if (!(await acquireDeliveryLease(this.options.db, conversationId, holder, leaseMs))) {
+        return pass === 0 ? 'busy' : 'delivered';
+      }
+      let outcome: 'drained' | 'stuck';
+      try {
+        outcome = await this.drain(conversationId, holder, leaseMs);
+      } finally {
+        await releaseDeliveryLease(this.options.db, conversationId, holder);
+      }
+      if (outcome === 'stuck') return 'retry_later';
+      if (!(await this.hasDeliverable(conversationId))) return 'delivered';
+    }
+  }
+
+  private async hasDeliverable(conversationId: string): Promise<boolean> {
+    const channels = [...this.adapters.keys()];
+    if (channels.length === 0) return false;
+    const row = await this.options.db
+      .selectFrom('messages')
+      .select('id')
+      .where('conversation_id', '=', conversationId)
+      .where('direction', '=', 'out')
+      .where('delivery_status', '=', 'pending')
+      .where('channel', 'in', channels)
+      .limit(1)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  private async drain(conversationId: string, holder: string, leaseMs: number): Promise<'drained' | 'stuck'> {
     for (const row of await this.pending(conversationId)) {
       const adapter = this.adapters.get(row.channel);
-      if (!adapter) return; // The channel is off: keep the messages for when it is back.
+      if (!adapter) return 'drained'; // The channel is off here: keep the messages for when it is back.
+      // A lease lost (this pass took longer than the lease) means another deliverer took over.
+      if (!(await renewDeliveryLease(this.options.db, conversationId, holder, leaseMs))) return 'drained';
       if (row.unreachable_at) {
         await this.markFailed(row.id, 'recipient unreachable');
         continue;
@@ -140,11 +211,12 @@ export class OutboundDispatcher {
           .where('direction', '=', 'out')
           .where('delivery_status', '=', 'pending')
           .execute();
-        return;
+        return 'drained';
       } else if (outcome === 'permanent') await this.markFailed(row.id, 'refused by the channel');
-      // Still failing: stop here so later replies do not overtake this one; the sweep retries.
-      else return;
+      // Still failing: stop here so later replies do not overtake this one; retried later.
+      else return 'stuck';
     }
+    return 'drained';
   }
 
   private async sendWithRetries(

@@ -1,6 +1,8 @@
 import { type Kysely, type Migration, type MigrationResult, Migrator } from 'kysely';
 import * as initial from './migrations/001-initial.js';
 import * as inputHints from './migrations/002-input-hints.js';
+import * as followUps from './migrations/003-follow-ups.js';
+import * as staff from './migrations/004-staff.js';
 
 /**
  * Every migration, in order. A static list (not a folder scan) so that the built `dist/` and
@@ -9,6 +11,8 @@ import * as inputHints from './migrations/002-input-hints.js';
 const MIGRATIONS: Record<string, Migration> = {
   '001-initial': initial,
   '002-input-hints': inputHints,
+  '003-follow-ups': followUps,
+  '004-staff': staff,
 };
 
 export class MigrationError extends Error {

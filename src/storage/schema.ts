@@ -83,6 +83,8 @@ export interface MessagesTable {
   delivery_attempts: Generated<number>;
   delivery_error: string | null;
   sent_at: Date | null;
+  /** The staff member who wrote it (sender 'staff'). */
+  staff_id: string | null;
   created_at: CreatedAt;
 }
 
@@ -100,6 +102,8 @@ export interface SupportRequestsTable {
   monthly_income: ColumnType<string, number | string, number | string>;
   description: string;
   status: RequestStatus;
+  /** The staff member handling the request (the last to change its status, or who claimed it). */
+  assigned_to: string | null;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
 }
@@ -136,8 +140,42 @@ export interface EscalationsTable {
   from_flow: string | null;
   from_node: string | null;
   assigned_to: string | null;
+  /** When a member of staff first wrote to the beneficiary (first response time). */
+  first_response_at: Date | null;
   created_at: CreatedAt;
   closed_at: Date | null;
+}
+
+export const FOLLOW_UP_KINDS = [
+  'intake_reminder',
+  'intake_expiry',
+  'review_notice',
+  'status_notice',
+  'rating_survey',
+  'handoff_sla',
+] as const;
+export type FollowUpKind = (typeof FOLLOW_UP_KINDS)[number];
+export type FollowUpStatus = 'scheduled' | 'done' | 'cancelled' | 'skipped';
+
+/** A follow-up, written with the change that calls for it; the job queue only times it. */
+export interface FollowUpsTable {
+  id: Generated<string>;
+  kind: FollowUpKind;
+  contact_id: string;
+  conversation_id: string | null;
+  request_id: string | null;
+  basis: Json<Record<string, unknown>>;
+  due_at: Date;
+  status: FollowUpStatus;
+  outcome: string | null;
+  created_at: CreatedAt;
+  finished_at: Date | null;
+}
+
+export interface DeliveryLeasesTable {
+  conversation_id: string;
+  holder: string;
+  expires_at: Date;
 }
 
 /** Failed reference look-ups per contact, to slow down guessing. */
@@ -158,6 +196,8 @@ export interface Database {
   ratings: RatingsTable;
   escalations: EscalationsTable;
   lookup_throttle: LookupThrottleTable;
+  follow_ups: FollowUpsTable;
+  delivery_leases: DeliveryLeasesTable;
 }
 
 export type Contact = Selectable<ContactsTable>;
@@ -168,4 +208,5 @@ export type NewMessage = Insertable<MessagesTable>;
 export type SupportRequest = Selectable<SupportRequestsTable>;
 export type Rating = Selectable<RatingsTable>;
 export type Escalation = Selectable<EscalationsTable>;
+export type FollowUp = Selectable<FollowUpsTable>;
 export type ConversationUpdate = Updateable<ConversationsTable>;

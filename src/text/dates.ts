@@ -29,3 +29,21 @@ export function formatSaudiDate(date: Date, locale: Locale): string {
   if (locale === 'ar') return `${GREGORIAN.ar.format(date)}م (${hijri.replace(/\s*هـ$/, '')}هـ)`;
   return `${GREGORIAN.en.format(date)} (${hijri})`;
 }
+
+const WEEKDAY_AND_TIME: Record<Locale, Intl.DateTimeFormat> = {
+  ar: new Intl.DateTimeFormat('ar-SA', { weekday: 'long', timeZone: TIME_ZONE }),
+  en: new Intl.DateTimeFormat('en-GB', { weekday: 'long', timeZone: TIME_ZONE }),
+};
+const TIME: Record<Locale, Intl.DateTimeFormat> = {
+  ar: new Intl.DateTimeFormat('ar-SA', { timeStyle: 'short', timeZone: TIME_ZONE }),
+  en: new Intl.DateTimeFormat('en-GB', { timeStyle: 'short', timeZone: TIME_ZONE }),
+};
+
+/** A moment with its weekday and Riyadh time: «الأحد ٢٩ نوفمبر ٢٠٢٦م (…هـ) الساعة ٨:٠٠ ص». */
+export function formatSaudiDateTime(date: Date, locale: Locale): string {
+  const weekday = WEEKDAY_AND_TIME[locale].format(date);
+  const time = TIME[locale].format(date);
+  return locale === 'ar'
+    ? `${weekday} ${formatSaudiDate(date, locale)} الساعة ${time}`
+    : `${weekday} ${formatSaudiDate(date, locale)} at ${time}`;
+}

@@ -71,6 +71,39 @@ describe('simulator (npm run --silent simulate)', { timeout: 120_000 }, () => {
     expect(stderr).not.toContain('محمد');
   });
 
+  it('advances the simulated clock and writes the follow-ups that came due, at their time only', async () => {
+    const input = [
+      { user: 'u1', text: 'السلام عليكم' },
+      { user: 'u1', text: '2' },
+      { user: 'u1', text: 'محمد عبدالله القحطاني' },
+      { user: 'u1', advance: '23h' },
+      { user: 'u1', advance: '2h' },
+      { user: 'u1', advance: '7d' },
+    ]
+      .map((line) => JSON.stringify(line))
+      .join('\n');
+    const { code, stdout } = await run('src/cli/simulate.ts', `${input}\n`);
+    expect(code).toBe(0);
+    const nodes = stdout
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { user: string; flow: string; node: string; text: string })
+      .map((l) => `${l.user} ${l.flow}/${l.node}`);
+    expect(nodes).toEqual([
+      'u1 main_menu/welcome',
+      'u1 main_menu/menu',
+      'u1 intake/intro',
+      'u1 intake/name',
+      'u1 intake/national_id',
+      // 23h: nothing yet. 25h: the reminder, and the question they stopped at.
+      'u1 intake/intake_reminder',
+      'u1 intake/national_id',
+      // 7 days: the unfinished request expires, back to the menu.
+      'u1 main_menu/intake_expired',
+      'u1 main_menu/menu',
+    ]);
+  });
+
   it('starts every run on a fresh database', async () => {
     const line = `${JSON.stringify({ user: 'u1', text: 'حالة طلبي' })}\n`;
     const first = await run('src/cli/simulate.ts', line);

@@ -6,9 +6,9 @@ import { type JobBackend, type JobBackendKind, openJobBackend } from '../../src/
 import { TEST_DATABASE_URL } from '../support/databases.js';
 
 const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-const BACKENDS: JobBackendKind[] = (process.env.TEST_JOB_BACKENDS ?? 'redis,postgres')
+const BACKENDS: JobBackendKind[] = (process.env.TEST_JOB_BACKENDS ?? 'redis,postgres,pglite')
   .split(',')
-  .filter((name): name is JobBackendKind => name === 'redis' || name === 'postgres');
+  .filter((name): name is JobBackendKind => ['redis', 'postgres', 'pglite'].includes(name));
 
 /** Resolves when `count` jobs have completed on the worker, with the jobs' data in order. */
 function completions<T>(count: number, timeoutMs = 15_000) {
@@ -36,9 +36,13 @@ describe.each(BACKENDS)('job backend contract on %s', { timeout: 60_000 }, (kind
   const schema = `jobs_${randomBytes(5).toString('hex')}`;
   const queueName = () => `test-${randomBytes(5).toString('hex')}`;
 
-  beforeAll(() => {
-    backend = openJobBackend(
-      kind === 'redis' ? { redisUrl: TEST_REDIS_URL } : { databaseUrl: TEST_DATABASE_URL, schema },
+  beforeAll(async () => {
+    backend = await openJobBackend(
+      kind === 'redis'
+        ? { redisUrl: TEST_REDIS_URL }
+        : kind === 'postgres'
+          ? { databaseUrl: TEST_DATABASE_URL, schema }
+          : { embeddedDataDir: 'memory://' },
     );
   });
   afterAll(async () => {

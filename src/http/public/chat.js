@@ -11,6 +11,12 @@ const SEND_RETRY_DELAYS_MS = [500, 1000, 2000, 4000, 8000];
 const HISTORY_RETRY_DELAYS_MS = [500, 1500];
 // A hung connection must count as a network failure, otherwise the queue would stall forever.
 const REQUEST_TIMEOUT_MS = 20000;
+// Staff replies (and anything else written outside the visitor's own requests) arrive by polling.
+const POLL_VISIBLE_MS = 3000;
+const POLL_HIDDEN_MS = 10000;
+// Each poll asks again for a little before the newest known message: a message whose transaction
+// started earlier can commit later. Ids de-duplicate what comes back twice.
+const POLL_OVERLAP_MS = 30000;
 const START_LABEL = 'ابدأ';
 
 const TEXT = {
@@ -23,6 +29,7 @@ const TEXT = {
   retry: 'إعادة المحاولة',
   historyFailed: 'تعذّر تحميل المحادثة السابقة.',
   choicesLabel: 'خيارات الرد',
+  staff: 'موظف الجمعية',
 };
 
 const els = {
@@ -54,6 +61,12 @@ const state = {
   // After a choice click its buttons vanish; remember to put keyboard focus somewhere sensible.
   focusAfterReply: false,
   historyLoaded: Promise.resolve(),
+  // Ids of the server's messages already on the page, so a poll never shows one twice.
+  seen: new Set(),
+  // Server time (ms) of the newest message the server has shown us: the polling cursor.
+  cursor: null,
+  pollTimer: null,
+  polling: false,
 };
 
 // ---------- identifiers ----------
@@ -94,9 +107,18 @@ function setTime(timeEl, at) {
 }
 
 /** Builds a message row. The data-testid sits on the bubble so its textContent is exactly the message. */
-function createMessage(direction, text, at, testId = direction === 'in' ? 'msg-in' : 'msg-out') {
+function createMessage(direction, text, at, testId = direction === 'in' ? 'msg-in' : 'msg-out', sender) {
   const row = document.createElement('div');
   row.className = `msg msg--${direction}`;
+  if (sender === 'staff') {
+    // A person answers now: say so, so the visitor knows it is not the bot.
+    row.classList.add('msg--staff');
+    row.dataset.sender = 'staff';
+    const who = document.createElement('div');
+    who.className = 'sender';
+    who.textContent = TEXT.staff;
+    row.append(who);
+  }
   const bubble = document.createElement('div');
   bubble.className = 'bubble';
   bubble.dir = 'auto'; // English/LTR text (emails, references) renders in its own direction
@@ -111,8 +133,8 @@ function createMessage(direction, text, at, testId = direction === 'in' ? 'msg-i
   return { row, bubble, meta, time, direction };
 }
 
-function appendMessage(direction, text, at, testId) {
-  const view = createMessage(direction, text, at, testId);
+function appendMessage(direction, text, at, testId, sender) {
+  const view = createMessage(direction, text, at, testId, sender);
   els.log.append(view.row);
   scrollToBottom();
   return view;
@@ -251,7 +273,11 @@ function parseReplies(body) {
   const replies = Array.isArray(body.replies) ? body.replies : [];
   return replies
     .filter((r) => typeof r?.text === 'string')
-    .map((r) => ({ text: r.text, choices: cleanChoices(r.choices) }));
+    .map((r) => ({
+      id: typeof r.id === 'string' ? r.id : null,
+      text: r.text,
+      choices: cleanChoices(r.choices),
+    }));
 }
 
 function rejectionText(result) {
@@ -324,7 +350,10 @@ async function sendHead() {
   scrollToBottom();
 }
 
-function renderReplies(replies) {
+function renderReplies(allReplies) {
+  // A poll may already have shown some of them (it can land between the commit and this answer).
+  const replies = allReplies.filter((reply) => !reply.id || !state.seen.has(reply.id));
+  for (const reply of replies) if (reply.id) state.seen.add(reply.id);
   if (replies.length === 0) {
     setChoicesEnabled(state.queue.length === 0);
     restoreFocus();
@@ -341,6 +370,13 @@ function renderReplies(replies) {
 
 function isValidHistoryMessage(m) {
   return (m?.direction === 'in' || m?.direction === 'out') && typeof m.text === 'string';
+}
+
+/** Remembers a message from the server: its id (de-duplication) and its time (the poll cursor). */
+function noteServerMessage(m) {
+  if (typeof m.id === 'string') state.seen.add(m.id);
+  const at = Date.parse(m.at);
+  if (Number.isFinite(at) && (state.cursor === null || at > state.cursor)) state.cursor = at;
 }
 
 async function loadHistory() {
@@ -360,8 +396,9 @@ async function loadHistory() {
 
   let last = null;
   for (const m of valid) {
-    last = createMessage(m.direction, m.text, m.at);
+    last = createMessage(m.direction, m.text, m.at, undefined, m.sender);
     fragment.append(last.row);
+    noteServerMessage(m);
   }
   if (last) {
     els.log.prepend(fragment);
@@ -379,6 +416,65 @@ async function loadHistory() {
   }
   // Restoring a long conversation should land at the end at once, not animate through it.
   scrollToBottom(true);
+}
+
+// ---------- polling for staff replies ----------
+
+function pollDelay() {
+  return document.hidden ? POLL_HIDDEN_MS : POLL_VISIBLE_MS;
+}
+
+function schedulePoll(delay = pollDelay()) {
+  clearTimeout(state.pollTimer);
+  state.pollTimer = setTimeout(poll, delay);
+}
+
+/** True while the visitor's own messages are on their way: their answers come with the POST. */
+function sending() {
+  return state.queue.length > 0 || state.draining;
+}
+
+async function poll() {
+  if (state.polling) return;
+  state.polling = true;
+  try {
+    if (sending()) return;
+    const params = new URLSearchParams({ visitorId: state.visitorId });
+    if (state.cursor !== null) params.set('after', new Date(state.cursor - POLL_OVERLAP_MS).toISOString());
+    const result = await requestJson(`${HISTORY_URL}?${params}`, { method: 'GET' });
+    // A send started meanwhile: let it render its own replies (with their buttons); the next
+    // poll picks up anything else.
+    if (result.ok && Array.isArray(result.body.messages) && !sending()) showPolled(result.body.messages);
+  } catch (error) {
+    console.error('chat poll', error);
+  } finally {
+    state.polling = false;
+    schedulePoll();
+  }
+}
+
+/** Appends the bot and staff messages the page does not have yet, oldest first. */
+function showPolled(messages) {
+  let last = null;
+  let lastMessage = null;
+  for (const m of messages.filter(isValidHistoryMessage)) {
+    const known = typeof m.id === 'string' && state.seen.has(m.id);
+    noteServerMessage(m);
+    // The visitor's own messages are already on the page (typed here); only answers are new.
+    if (known || m.direction !== 'out' || typeof m.id !== 'string') continue;
+    last = appendMessage('out', m.text, m.at, undefined, m.sender);
+    lastMessage = m;
+  }
+  // The newest answer's buttons are the live ones; buttons above it are stale.
+  if (last) showChoices(last.row, cleanChoices(lastMessage.choices));
+}
+
+function initPolling() {
+  schedulePoll();
+  // Back in view: fetch at once instead of finishing a 10 s wait.
+  document.addEventListener('visibilitychange', () => {
+    if (!document.hidden) schedulePoll(0);
+  });
 }
 
 // ---------- composer ----------
@@ -431,3 +527,5 @@ function initComposer() {
 initComposer();
 // Never let a rendering bug in history block the outgoing queue that awaits it.
 state.historyLoaded = loadHistory().catch((error) => console.error('chat history', error));
+// Polling starts once history is on the page, so a polled message never lands above it.
+state.historyLoaded.then(initPolling);

@@ -14,19 +14,24 @@ export async function lockIdentity(
   await sql`select pg_advisory_xact_lock(hashtextextended(${`${channel}:${externalId}`}, 0))`.execute(db);
 }
 
-/** The identity's open conversation, locked (FOR UPDATE) until the transaction ends. */
-export async function lockOpenConversation(
-  db: Kysely<Database>,
-  identityId: string,
-): Promise<LockedConversation | undefined> {
+/** Conversations with their identity's phone, rows locked FOR UPDATE; callers narrow the set. */
+function lockedConversations(db: Kysely<Database>) {
   return db
     .selectFrom('conversations')
     .innerJoin('channel_identities', 'channel_identities.id', 'conversations.identity_id')
     .selectAll('conversations')
     .select('channel_identities.phone_e164 as identity_phone')
+    .forUpdate('conversations');
+}
+
+/** The identity's open conversation, locked (FOR UPDATE) until the transaction ends. */
+export async function lockOpenConversation(
+  db: Kysely<Database>,
+  identityId: string,
+): Promise<LockedConversation | undefined> {
+  return lockedConversations(db)
     .where('conversations.identity_id', '=', identityId)
     .where('conversations.mode', '<>', 'closed')
-    .forUpdate('conversations')
     .executeTakeFirst();
 }
 
@@ -74,4 +79,12 @@ export async function findOpenConversation(
     .where('channel_identities.external_id', '=', externalId)
     .where('conversations.mode', '<>', 'closed')
     .executeTakeFirst();
+}
+
+/** A conversation by id, locked (FOR UPDATE) until the transaction ends. */
+export async function lockConversationById(
+  db: Kysely<Database>,
+  conversationId: string,
+): Promise<LockedConversation | undefined> {
+  return lockedConversations(db).where('conversations.id', '=', conversationId).executeTakeFirst();
 }

@@ -1,0 +1,170 @@
+import type { Kysely } from 'kysely';
+import type { RequestStatus } from '../domain/request-status.js';
+import { addWorkingTime, type WorkingHours } from '../domain/working-hours.js';
+import type { ConversationMode } from '../engine/actions.js';
+import type { FollowUpHooks } from '../inbox/turn-actions.js';
+import { cancelFollowUps, type NewFollowUp, scheduleFollowUp } from '../storage/repositories/follow-ups.js';
+import type { Database, FollowUp, SupportRequest } from '../storage/schema.js';
+
+export const INTAKE_FLOW = 'intake';
+
+/** When each follow-up falls due (all from configuration). */
+export interface FollowUpTimings {
+  intakeReminderAfterMs: number;
+  intakeExpiresAfterMs: number;
+  reviewNoticeAfterMs: number;
+  ratingAfterMs: number;
+  handoffSlaMs: number;
+  workingHours: WorkingHours;
+}
+
+/** Statuses in which the request is still with the research committee, undecided. */
+const AWAITING_DECISION: readonly RequestStatus[] = ['submitted', 'under_review'];
+
+/** Statuses the beneficiary is told about when staff set them. */
+export const NOTIFIED_STATUSES: readonly RequestStatus[] = [
+  'under_review',
+  'needs_info',
+  'approved',
+  'rejected',
+  'completed',
+];
+
+export interface TurnChange {
+  contactId: string;
+  conversationId: string;
+  before: { flowId: string | null; mode: ConversationMode };
+  after: { flowId: string | null; mode: ConversationMode };
+  at: Date;
+}
+
+/**
+ * Decides which follow-ups a change calls for, and writes them in the change's own transaction
+ * (so neither can happen without the other). Each decision collects the rows it scheduled, for
+ * the caller to hand to the queue once the transaction has committed.
+ */
+export class FollowUpPolicy {
+  constructor(readonly timings: FollowUpTimings) {}
+
+  /** Hooks for one turn's actions; what they schedule lands in `scheduled`. */
+  hooks(scheduled: FollowUp[]): FollowUpHooks {
+    return {
+      requestCreated: async (db, request, at) => {
+        await this.add(db, scheduled, {
+          kind: 'review_notice',
+          contactId: request.contact_id,
+          requestId: request.id,
+          basis: { status: request.status },
+          dueAt: new Date(at.getTime() + this.timings.reviewNoticeAfterMs),
+        });
+      },
+    };
+  }
+
+  /**
+   * After an inbound turn: an unfinished support request gets a reminder and an expiry, moved
+   * on with every answer; a new wait for staff gets its service-level check.
+   */
+  async afterTurn(db: Kysely<Database>, change: TurnChange, scheduled: FollowUp[]): Promise<void> {
+    const { before, after, at } = change;
+    if (before.flowId === INTAKE_FLOW || after.flowId === INTAKE_FLOW) {
+      await cancelFollowUps(
+        db,
+        { conversationId: change.conversationId },
+        ['intake_reminder', 'intake_expiry'],
+        at,
+      );
+      if (after.flowId === INTAKE_FLOW && after.mode === 'bot') {
+        const basis = { flowId: INTAKE_FLOW };
+        await this.add(db, scheduled, {
+          kind: 'intake_reminder',
+          contactId: change.contactId,
+          conversationId: change.conversationId,
+          basis,
+          dueAt: new Date(at.getTime() + this.timings.intakeReminderAfterMs),
+        });
+        await this.add(db, scheduled, {
+          kind: 'intake_expiry',
+          contactId: change.contactId,
+          conversationId: change.conversationId,
+          basis,
+          dueAt: new Date(at.getTime() + this.timings.intakeExpiresAfterMs),
+        });
+      }
+    }
+    if (before.mode !== 'waiting' && after.mode === 'waiting') {
+      await this.add(db, scheduled, {
+        kind: 'handoff_sla',
+        contactId: change.contactId,
+        conversationId: change.conversationId,
+        basis: { since: at.toISOString() },
+        dueAt: addWorkingTime(this.timings.workingHours, at, this.timings.handoffSlaMs),
+      });
+    }
+    if (before.mode === 'waiting' && after.mode !== 'waiting') {
+      await cancelFollowUps(db, { conversationId: change.conversationId }, ['handoff_sla'], at);
+    }
+  }
+
+  /** Staff closed a conversation: the satisfaction survey, once per conversation. */
+  async conversationClosed(
+    db: Kysely<Database>,
+    conversation: { id: string; contact_id: string },
+    at: Date,
+    scheduled: FollowUp[],
+  ): Promise<void> {
+    await cancelFollowUps(
+      db,
+      { conversationId: conversation.id },
+      ['handoff_sla', 'intake_reminder', 'intake_expiry'],
+      at,
+    );
+    await this.add(db, scheduled, {
+      kind: 'rating_survey',
+      contactId: conversation.contact_id,
+      conversationId: conversation.id,
+      basis: { reason: 'conversation_closed' },
+      dueAt: new Date(at.getTime() + this.timings.ratingAfterMs),
+    });
+  }
+
+  /**
+   * Staff changed a request's status: tell the beneficiary now (through the queue), stop the
+   * «still under review» notice once decided, and survey once the service is delivered.
+   */
+  async requestStatusChanged(
+    db: Kysely<Database>,
+    request: SupportRequest,
+    at: Date,
+    scheduled: FollowUp[],
+  ): Promise<void> {
+    if (!AWAITING_DECISION.includes(request.status)) {
+      await cancelFollowUps(db, { requestId: request.id }, ['review_notice'], at);
+    }
+    if (NOTIFIED_STATUSES.includes(request.status)) {
+      await this.add(db, scheduled, {
+        kind: 'status_notice',
+        contactId: request.contact_id,
+        requestId: request.id,
+        basis: { status: request.status },
+        dueAt: at,
+      });
+    }
+    if (request.status === 'completed') {
+      await this.add(db, scheduled, {
+        kind: 'rating_survey',
+        contactId: request.contact_id,
+        requestId: request.id,
+        basis: { reason: 'service_delivered' },
+        dueAt: new Date(at.getTime() + this.timings.ratingAfterMs),
+      });
+    }
+  }
+
+  private async add(db: Kysely<Database>, scheduled: FollowUp[], followUp: NewFollowUp): Promise<void> {
+    const row = await scheduleFollowUp(db, followUp);
+    if (row) scheduled.push(row);
+  }
+}
+
+export { AWAITING_DECISION };

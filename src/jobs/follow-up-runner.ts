@@ -1,0 +1,294 @@
+import type { Kysely } from 'kysely';
+import type { Clock } from '../clock.js';
+import { addWorkingTime } from '../domain/working-hours.js';
+import { parseConversationState } from '../engine/conversation-state.js';
+import { LOCALES, type Locale } from '../engine/i18n.js';
+import { type EngineEvent, MAIN_MENU } from '../engine/runtime.js';
+import {
+  applyEvent,
+  type EventDependencies,
+  lastReachableIdentity,
+  lockConversationOf,
+} from '../inbox/conversation-events.js';
+import type { Logger } from '../logger.js';
+import { type LockedConversation, lockConversationById } from '../storage/repositories/conversations.js';
+import { finishFollowUp, lockFollowUp, postponeFollowUp } from '../storage/repositories/follow-ups.js';
+import type { StoredReply } from '../storage/repositories/turns.js';
+import type { Database, FollowUp, SupportRequest } from '../storage/schema.js';
+import { formatSaudiDate, formatSaudiDateTime } from '../text/dates.js';
+import {
+  AWAITING_DECISION,
+  type FollowUpPolicy,
+  INTAKE_FLOW,
+  NOTIFIED_STATUSES,
+} from './follow-up-policy.js';
+
+/** A survey waits while the beneficiary is busy (mid-question, with staff), at most this often. */
+const SURVEY_RETRY_MS = 60 * 60 * 1000;
+const SURVEY_MAX_POSTPONEMENTS = 24;
+
+export interface FollowUpRunnerOptions extends EventDependencies {
+  db: Kysely<Database>;
+  policy: FollowUpPolicy;
+  clock: Clock;
+  logger: Logger;
+}
+
+/** What running a follow-up did, for the queue to act on after the transaction committed. */
+export interface FollowUpRun {
+  /** The conversation that got messages (to deliver). */
+  conversationId?: string;
+  replies: StoredReply[];
+  /** The follow-up moved to a later time (to queue again). */
+  postponed?: FollowUp;
+  outcome: string;
+}
+
+type Decision =
+  | { status: 'done' | 'skipped'; outcome: string; conversationId?: string; replies?: StoredReply[] }
+  | { status: 'postponed'; dueAt: Date; basis: Record<string, unknown>; outcome: string };
+
+const isLocale = (value: string): value is Locale => (LOCALES as readonly string[]).includes(value);
+
+/**
+ * Runs one due follow-up, in one transaction that locks it and its conversation: first it checks
+ * the follow-up still applies (a reminder for an intake since finished does nothing), then it
+ * re-enters the engine as an event, storing the bot's messages for the outbound queue.
+ */
+export class FollowUpRunner {
+  constructor(private readonly options: FollowUpRunnerOptions) {}
+
+  async run(id: string): Promise<FollowUpRun> {
+    return this.options.db.transaction().execute(async (trx) => {
+      const followUp = await lockFollowUp(trx, id);
+      if (!followUp || followUp.status !== 'scheduled') return { replies: [], outcome: 'already handled' };
+      const now = this.options.clock.now();
+      // Moved later since this job was queued: its new job will come.
+      if (followUp.due_at.getTime() > now.getTime()) return { replies: [], outcome: 'not due yet' };
+      const decision = await this.decide(trx, followUp, now);
+      if (decision.status === 'postponed') {
+        const postponed = await postponeFollowUp(trx, id, decision.dueAt, decision.basis);
+        return { replies: [], postponed, outcome: decision.outcome };
+      }
+      await finishFollowUp(trx, id, decision.status, decision.outcome, now);
+      return {
+        ...(decision.conversationId ? { conversationId: decision.conversationId } : {}),
+        replies: decision.replies ?? [],
+        outcome: decision.outcome,
+      };
+    });
+  }
+
+  private decide(trx: Kysely<Database>, followUp: FollowUp, now: Date): Promise<Decision> {
+    switch (followUp.kind) {
+      case 'intake_reminder':
+        return this.intake(trx, followUp, now, {
+          kind: 'repeat',
+          notice: { key: 'followup.intake_reminder', nodeId: 'intake_reminder' },
+        });
+      case 'intake_expiry':
+        return this.intake(trx, followUp, now, {
+          kind: 'start',
+          flowId: MAIN_MENU,
+          nodeId: 'menu',
+          notice: { key: 'followup.intake_expired', nodeId: 'intake_expired' },
+        });
+      case 'review_notice':
+        return this.reviewNotice(trx, followUp, now);
+      case 'status_notice':
+        return this.statusNotice(trx, followUp, now);
+      case 'rating_survey':
+        return this.ratingSurvey(trx, followUp, now);
+      case 'handoff_sla':
+        return this.handoffSla(trx, followUp, now);
+    }
+  }
+
+  /** Only while the conversation is still in the unfinished intake, with the bot. */
+  private async intake(
+    trx: Kysely<Database>,
+    followUp: FollowUp,
+    now: Date,
+    event: EngineEvent,
+  ): Promise<Decision> {
+    const conversation = followUp.conversation_id
+      ? await lockConversationById(trx, followUp.conversation_id)
+      : undefined;
+    if (!conversation || conversation.mode !== 'bot')
+      return { status: 'skipped', outcome: 'conversation moved on' };
+    if (parseConversationState(conversation.state).flowId !== INTAKE_FLOW) {
+      return { status: 'skipped', outcome: 'intake finished' };
+    }
+    return this.send(trx, conversation, event, now);
+  }
+
+  private async reviewNotice(trx: Kysely<Database>, followUp: FollowUp, now: Date): Promise<Decision> {
+    const request = await this.request(trx, followUp);
+    if (!request || !AWAITING_DECISION.includes(request.status))
+      return { status: 'skipped', outcome: 'decided' };
+    return this.toContact(trx, followUp.contact_id, now, (locale) => ({
+      kind: 'notice',
+      notice: {
+        key: 'followup.review_notice',
+        nodeId: 'review_notice',
+        params: { reference: request.reference, submitted_on: formatSaudiDate(request.created_at, locale) },
+      },
+    }));
+  }
+
+  private async statusNotice(trx: Kysely<Database>, followUp: FollowUp, now: Date): Promise<Decision> {
+    const request = await this.request(trx, followUp);
+    const status = (followUp.basis as { status?: string }).status;
+    // A later change has its own notice: tell only the status the request is still in.
+    if (!request || request.status !== status || !NOTIFIED_STATUSES.includes(request.status)) {
+      return { status: 'skipped', outcome: 'status changed again' };
+    }
+    return this.toContact(trx, followUp.contact_id, now, () => ({
+      kind: 'notice',
+      notice: {
+        key: `followup.status.${request.status}`,
+        nodeId: 'status_notice',
+        params: { reference: request.reference },
+      },
+    }));
+  }
+
+  /**
+   * One survey per service, never to someone who cannot be reached, never interrupting: while
+   * the beneficiary is answering a question or talking with staff it waits and tries again.
+   */
+  private async ratingSurvey(trx: Kysely<Database>, followUp: FollowUp, now: Date): Promise<Decision> {
+    const rated = await trx
+      .selectFrom('ratings')
+      .select('id')
+      .where((eb) =>
+        followUp.request_id
+          ? eb('request_id', '=', followUp.request_id)
+          : eb('conversation_id', '=', followUp.conversation_id),
+      )
+      .where('created_at', '>=', followUp.created_at)
+      .executeTakeFirst();
+    if (rated) return { status: 'skipped', outcome: 'already rated' };
+
+    const identity = followUp.request_id
+      ? await lastReachableIdentity(trx, followUp.contact_id)
+      : await this.identityOfConversation(trx, followUp.conversation_id);
+    if (!identity) return { status: 'skipped', outcome: 'unreachable' };
+    const conversation = await lockConversationOf(
+      trx,
+      identity,
+      await this.localeOf(trx, followUp.contact_id),
+    );
+    if (this.busy(conversation)) {
+      const postponements = Number((followUp.basis as { postponed?: number }).postponed ?? 0);
+      if (postponements >= SURVEY_MAX_POSTPONEMENTS)
+        return { status: 'skipped', outcome: 'beneficiary busy' };
+      return {
+        status: 'postponed',
+        dueAt: new Date(now.getTime() + SURVEY_RETRY_MS),
+        basis: { ...(followUp.basis as Record<string, unknown>), postponed: postponements + 1 },
+        outcome: 'beneficiary busy',
+      };
+    }
+    return this.send(
+      trx,
+      conversation,
+      {
+        kind: 'start',
+        flowId: 'rating',
+        vars: followUp.request_id ? { rating_request_id: followUp.request_id } : {},
+        notice: { key: 'followup.rating_invite', nodeId: 'rating_invite' },
+      },
+      now,
+    );
+  }
+
+  /** Still waiting after the service level: staff are alerted (logged) and the beneficiary told when to expect a reply. */
+  private async handoffSla(trx: Kysely<Database>, followUp: FollowUp, now: Date): Promise<Decision> {
+    const conversation = followUp.conversation_id
+      ? await lockConversationById(trx, followUp.conversation_id)
+      : undefined;
+    if (!conversation || conversation.mode !== 'waiting') return { status: 'skipped', outcome: 'answered' };
+    this.options.logger.warn(
+      { conversationId: conversation.id, waitingSince: (followUp.basis as { since?: string }).since },
+      'a beneficiary has waited for staff longer than HANDOFF_SLA',
+    );
+    const { workingHours, handoffSlaMs } = this.options.policy.timings;
+    const expected = addWorkingTime(workingHours, now, handoffSlaMs);
+    const locale = isLocale(conversation.locale) ? conversation.locale : this.options.defaultLocale;
+    const sent = await this.send(
+      trx,
+      conversation,
+      {
+        kind: 'notice',
+        notice: {
+          key: 'followup.handoff_sla',
+          nodeId: 'handoff_sla',
+          params: { expected_at: formatSaudiDateTime(expected, locale) },
+        },
+      },
+      now,
+    );
+    return { ...sent, outcome: 'sla_breached' };
+  }
+
+  private async toContact(
+    trx: Kysely<Database>,
+    contactId: string,
+    now: Date,
+    event: (locale: Locale) => EngineEvent,
+  ): Promise<Decision> {
+    const identity = await lastReachableIdentity(trx, contactId);
+    if (!identity) return { status: 'skipped', outcome: 'unreachable' };
+    const conversation = await lockConversationOf(trx, identity, await this.localeOf(trx, contactId));
+    const locale = isLocale(conversation.locale) ? conversation.locale : this.options.defaultLocale;
+    return this.send(trx, conversation, event(locale), now);
+  }
+
+  private async send(
+    trx: Kysely<Database>,
+    conversation: LockedConversation,
+    event: EngineEvent,
+    now: Date,
+  ): Promise<Decision> {
+    const replies = await applyEvent(trx, this.options, conversation, event, now);
+    return { status: 'done', outcome: 'sent', conversationId: conversation.id, replies };
+  }
+
+  /** Answering a question, or with staff: not the moment for a survey. */
+  private busy(conversation: LockedConversation): boolean {
+    if (conversation.mode === 'waiting' || conversation.mode === 'staff') return true;
+    const state = parseConversationState(conversation.state);
+    if (!state.flowId || !state.nodeId || state.flowId === MAIN_MENU) return false;
+    return this.options.engine.flows.get(state.flowId)?.nodes.get(state.nodeId)?.type === 'ask';
+  }
+
+  private async request(trx: Kysely<Database>, followUp: FollowUp): Promise<SupportRequest | undefined> {
+    if (!followUp.request_id) return undefined;
+    return trx
+      .selectFrom('support_requests')
+      .selectAll()
+      .where('id', '=', followUp.request_id)
+      .executeTakeFirst();
+  }
+
+  private async identityOfConversation(trx: Kysely<Database>, conversationId: string | null) {
+    if (!conversationId) return undefined;
+    return trx
+      .selectFrom('conversations')
+      .innerJoin('channel_identities', 'channel_identities.id', 'conversations.identity_id')
+      .selectAll('channel_identities')
+      .where('conversations.id', '=', conversationId)
+      .where('channel_identities.unreachable_at', 'is', null)
+      .executeTakeFirst();
+  }
+
+  private async localeOf(trx: Kysely<Database>, contactId: string): Promise<Locale> {
+    const contact = await trx
+      .selectFrom('contacts')
+      .select('locale')
+      .where('id', '=', contactId)
+      .executeTakeFirst();
+    return contact && isLocale(contact.locale) ? contact.locale : this.options.defaultLocale;
+  }
+}

@@ -1,0 +1,114 @@
+import type { Job, Queue, Worker } from 'bullmq';
+import type { Kysely } from 'kysely';
+import type { ChannelAdapter } from '../channels/types.js';
+import type { JobBackend } from '../jobs/backend.js';
+import { type Logger, safeError } from '../logger.js';
+import type { Database } from '../storage/schema.js';
+import type { OutboundDispatcher } from './dispatcher.js';
+
+export const OUTBOUND_QUEUE = 'outbound';
+
+export interface DeliverJob {
+  conversationId: string;
+}
+
+export interface OutboundQueueOptions {
+  db: Kysely<Database>;
+  jobs: JobBackend;
+  dispatcher: OutboundDispatcher;
+  logger: Logger;
+  /** Deliveries run at once in this process (each conversation still one at a time). */
+  concurrency: number;
+  /** First retry delay of a batch that could not be delivered; doubles on every attempt. */
+  retryDelayMs?: number;
+}
+
+/** A batch that cannot go out yet: BullMQ retries it with exponential backoff. */
+class DeliveryDeferred extends Error {
+  override readonly name = 'DeliveryDeferred';
+}
+
+/**
+ * Outbound delivery as BullMQ jobs: one job per batch of replies, keyed by the batch's first
+ * message, so enqueuing the same batch twice (a retried request, a sweep) runs it once. The job
+ * hands the conversation to the dispatcher, which delivers everything pending in order under
+ * the conversation's lease; a batch that keeps failing is retried with exponential backoff, and
+ * a periodic sweep re-enqueues anything still pending (after a crash, or a channel back up).
+ */
+export class OutboundQueue {
+  private readonly queue: Queue;
+  private worker: Worker | undefined;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: OutboundQueueOptions) {
+    this.queue = options.jobs.createQueue(OUTBOUND_QUEUE);
+  }
+
+  register(adapter: ChannelAdapter): void {
+    this.options.dispatcher.register(adapter);
+  }
+
+  /** Queues delivery of a conversation's pending messages; `batchKey` makes it idempotent. */
+  async deliverConversation(conversationId: string, batchKey?: string): Promise<void> {
+    await this.queue.add('deliver', { conversationId } satisfies DeliverJob, {
+      ...(batchKey ? { jobId: `batch-${batchKey}` } : {}),
+      attempts: 12,
+      backoff: { type: 'exponential', delay: this.options.retryDelayMs ?? 1000 },
+      removeOnComplete: true,
+      removeOnFail: { age: 7 * 24 * 3600 },
+    });
+  }
+
+  /** Starts taking delivery jobs in this process. */
+  start(): void {
+    if (this.worker) return;
+    this.worker = this.options.jobs.createWorker(
+      OUTBOUND_QUEUE,
+      async (job: Job<DeliverJob>) => {
+        const outcome = await this.options.dispatcher.deliver(job.data.conversationId);
+        if (outcome === 'retry_later') throw new DeliveryDeferred('a message could not be delivered yet');
+      },
+      { concurrency: this.options.concurrency },
+    );
+    this.worker.on('failed', (job, error) => {
+      if (error instanceof DeliveryDeferred) return; // Logged per message by the dispatcher.
+      this.options.logger.error({ err: safeError(error), jobId: job?.id }, 'delivery job failed');
+    });
+  }
+
+  /** Queues every conversation that still has messages waiting on a channel of this process. */
+  async sweep(): Promise<void> {
+    const channels = this.options.dispatcher.channels();
+    if (channels.length === 0) return;
+    const rows = await this.options.db
+      .selectFrom('messages')
+      .select('conversation_id')
+      .distinct()
+      .where('direction', '=', 'out')
+      .where('delivery_status', '=', 'pending')
+      .where('channel', 'in', channels)
+      .execute();
+    const round = Math.floor(Date.now() / 10_000);
+    await Promise.all(
+      rows.map((row) =>
+        this.deliverConversation(row.conversation_id, `sweep-${row.conversation_id}-${round}`),
+      ),
+    );
+  }
+
+  startSweeping(intervalMs: number): void {
+    this.timer = setInterval(() => {
+      this.sweep().catch((error: unknown) => {
+        this.options.logger.warn({ err: safeError(error) }, 'outbound sweep failed');
+      });
+    }, intervalMs);
+    this.timer.unref();
+  }
+
+  /** Stops taking work and waits for the deliveries in flight. */
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.worker?.close();
+    this.worker = undefined;
+  }
+}
