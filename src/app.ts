@@ -60,6 +60,8 @@ export interface CreateBotOptions {
   jobs?: JobBackendOptions;
   /** How often the outbound sweep looks for undelivered messages. */
   sweepIntervalMs?: number;
+  /** How long a crashed deliverer keeps a conversation's messages waiting (default 60 s; tests shorten it). */
+  deliveryLeaseMs?: number;
 }
 
 /** Builds the engine and its storage from configuration: flows, locales, database, inbox, queues. */
@@ -166,10 +168,16 @@ async function createJobs(options: {
   policy: FollowUpPolicy;
   clock: Clock;
   sweepIntervalMs?: number;
+  /** How long a crashed deliverer keeps a conversation's messages waiting (default 60 s; tests shorten it). */
+  deliveryLeaseMs?: number;
 }): Promise<BotJobs> {
   const { config, logger, db, clock } = options;
   const backend = await openJobBackend(options.jobs);
-  const dispatcher = new OutboundDispatcher({ db, logger: logger.child({ component: 'outbound' }) });
+  const dispatcher = new OutboundDispatcher({
+    db,
+    logger: logger.child({ component: 'outbound' }),
+    ...(options.deliveryLeaseMs ? { leaseMs: options.deliveryLeaseMs } : {}),
+  });
   const outbound = new OutboundQueue({
     db,
     jobs: backend,

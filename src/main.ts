@@ -48,6 +48,7 @@ async function main(): Promise<void> {
       logger,
       control: bot.control,
       cookieSecure: config.STAFF_COOKIE_SECURE,
+      queues: [jobs.outbound.queue, jobs.followUps.queue],
       whatsappStatus: () => whatsappStatus?.() ?? { state: 'off', reason: 'WHATSAPP_ENABLED is not true' },
     },
   });

@@ -9,6 +9,9 @@ import type { FollowUpRunner } from './follow-up-runner.js';
 
 export const FOLLOW_UP_QUEUE = 'follow-ups';
 
+/** Follow-ups run at once per process (each locks its own row and conversation). */
+export const FOLLOW_UP_CONCURRENCY = 4;
+
 interface FollowUpJob {
   followUpId: string;
 }
@@ -32,7 +35,8 @@ const jobIdOf = (followUp: FollowUp) => `followup-${followUp.id}-${followUp.due_
  * re-queues any row whose job was lost, so nothing scheduled is ever forgotten.
  */
 export class FollowUpQueue {
-  private readonly queue: Queue;
+  /** The BullMQ queue itself, for Bull Board. */
+  readonly queue: Queue;
   private worker: Worker | undefined;
 
   constructor(private readonly options: FollowUpQueueOptions) {
@@ -55,7 +59,7 @@ export class FollowUpQueue {
     );
   }
 
-  start(concurrency = 4): void {
+  start(concurrency = FOLLOW_UP_CONCURRENCY): void {
     if (this.worker) return;
     this.worker = this.options.jobs.createWorker(
       FOLLOW_UP_QUEUE,

@@ -36,7 +36,8 @@ class DeliveryDeferred extends Error {
  * a periodic sweep re-enqueues anything still pending (after a crash, or a channel back up).
  */
 export class OutboundQueue {
-  private readonly queue: Queue;
+  /** The BullMQ queue itself, for Bull Board. */
+  readonly queue: Queue;
   private worker: Worker | undefined;
   private timer: NodeJS.Timeout | undefined;
 

@@ -66,6 +66,7 @@ describe('staff console in a real browser', () => {
         control: bot.control,
         cookieSecure: false,
         eventsIntervalMs: 200,
+        queues: bot.jobs ? [bot.jobs.outbound.queue, bot.jobs.followUps.queue] : [],
         whatsappStatus: () => ({
           state: 'qr',
           qr: WHATSAPP_QR,
@@ -393,6 +394,16 @@ describe('staff console in a real browser', () => {
     await expect.poll(() => staff.getByTestId('audit-table').locator('tbody tr').count()).toBeGreaterThan(3);
     await shot(staff, '10-admin');
     expect(problems).toEqual([]);
+
+    // Bull Board, for admins: the bot's two queues on the embedded backend.
+    await staff.getByTestId('queues-link').click();
+    await staff.waitForURL(/\/staff\/queues\/$/);
+    await staff.getByText('follow-ups', { exact: false }).first().waitFor();
+    await staff.getByText('outbound', { exact: false }).first().waitFor();
+    await staff.getByText('Loading...').waitFor({ state: 'hidden' });
+    await shot(staff, '11-queues');
+    await staff.goBack();
+    await staff.getByTestId('whatsapp-qr').waitFor();
   });
 
   it('switches to English and back, remembering the choice across a reload', async () => {

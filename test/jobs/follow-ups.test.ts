@@ -96,8 +96,8 @@ describe('follow-ups on BullMQ (Redis)', { timeout: 60_000 }, () => {
     expect(reminder.at - startedAt).toBeGreaterThanOrEqual(1900);
     expect(reminder.text).toContain('لم يكتمل طلب الدعم');
     // The question they stopped at is asked again, right after.
-    const afterReminder = channel.to(user).slice(channel.to(user).indexOf(reminder) + 1);
-    expect(afterReminder[0]?.nodeId).toBe('name');
+    const askedAgain = await until(() => channel.to(user)[channel.to(user).indexOf(reminder) + 1]);
+    expect(askedAgain.nodeId).toBe('name');
 
     const expired = await until(() => channel.to(user).find((m) => m.nodeId === 'intake_expired'));
     expect(expired.at - startedAt).toBeGreaterThanOrEqual(3900);

@@ -1,6 +1,5 @@
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
-import type { IServerAdapter } from '@bull-board/api/typings/app';
 import { FastifyAdapter } from '@bull-board/fastify';
 import type { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
@@ -15,6 +14,15 @@ export const QUEUES_PATH = '/staff/queues';
  */
 const BOARD_CSP =
   "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'";
+
+/**
+ * Bull Board's page asks Google for its web font; staff pages make no third-party requests (the
+ * policy above would block it anyway and log an error), so the link is dropped and the page
+ * falls back to the system font.
+ */
+function withoutExternalFonts(html: string): string {
+  return html.replace(/<link[^>]+href="https:\/\/fonts\.googleapis\.com[^>]*>/g, '');
+}
 
 export interface QueueBoardOptions {
   db: StaffDb;
@@ -33,16 +41,13 @@ export async function queueBoardRoutes(app: FastifyInstance, options: QueueBoard
     board.addHook('onSend', async (_request, reply, payload) => {
       reply.header('content-security-policy', BOARD_CSP);
       reply.header('cache-control', 'no-store');
-      return payload;
+      return typeof payload === 'string' ? withoutExternalFonts(payload) : payload;
     });
     const adapter = new FastifyAdapter();
     adapter.setBasePath(QUEUES_PATH);
     createBullBoard({
       queues: options.queues.map((queue) => new BullMQAdapter(queue)),
-      // package.json asks for @bull-board/api ^9.10.2 while @bull-board/fastify 9.10.1 pins its own
-      // api 9.10.1, so two copies are installed whose types differ only in a private field. One
-      // version for both packages removes this cast.
-      serverAdapter: adapter as unknown as IServerAdapter,
+      serverAdapter: adapter,
     });
     await board.register(adapter.registerPlugin(), { prefix: QUEUES_PATH });
   });

@@ -49,6 +49,7 @@ export function render(container, ctx) {
     addSection('canned', t('adm.canned'), (el) => cannedSection(el, ctx, () => disposed));
   if (ctx.hasRole('admin')) {
     addSection('whatsapp', t('adm.whatsapp'), (el) => whatsappSection(el, ctx, () => disposed));
+    addSection('queues', t('adm.queues'), queuesSection);
     addSection('audit', t('adm.audit'), (el) => auditSection(el, ctx, () => disposed));
   }
 
@@ -56,6 +57,16 @@ export function render(container, ctx) {
     disposed = true;
     for (const cleanup of cleanups) cleanup();
   };
+}
+
+// ---------- job queues ----------
+
+/** Bull Board is a page of its own (admins only, server-side); this is the way there. */
+function queuesSection(section) {
+  section.append(
+    h('p', null, t('adm.queuesHelp')),
+    h('a', { href: '/staff/queues/', class: 'btn', 'data-testid': 'queues-link' }, t('adm.queuesOpen')),
+  );
 }
 
 // ---------- accounts ----------
