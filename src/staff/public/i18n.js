@@ -461,7 +461,8 @@ const en = {
   'adm.details': 'Details',
   'adm.whatsapp': 'WhatsApp login',
   'adm.queues': 'Job queues',
-  'adm.queuesHelp': 'Outbound deliveries and scheduled follow-ups: waiting, delayed and failed jobs, with retry.',
+  'adm.queuesHelp':
+    'Outbound deliveries and scheduled follow-ups: waiting, delayed and failed jobs, with retry.',
   'adm.queuesOpen': 'Open the queue board',
   'adm.whatsappState': 'Channel state: {state}',
   'adm.whatsappScan': 'Scan the code in WhatsApp: Linked devices → Link a device.',
