@@ -129,6 +129,25 @@ export const configSchema = z.object({
       z.enum(['true', 'false'], { error: 'expected true or false' }).default('false'),
     )
     .transform((v) => v === 'true'),
+  /**
+   * Which proxies' X-Forwarded-For/-Proto to believe, so the login rate limit and the audit log
+   * see the real address and the session cookie knows the request came over https: `false`
+   * (none, the default), `true` (any: only when nothing but the proxy can reach the app), a hop
+   * count, or a comma-separated list of addresses/CIDRs.
+   */
+  TRUST_PROXY: z.preprocess(emptyAsUndefined, z.string().default('false')).transform((text, ctx) => {
+    const value = text.trim();
+    if (value === 'false') return false;
+    if (value === 'true') return true;
+    if (/^\d+$/.test(value)) return Number(value);
+    const entries = value.split(',').map((entry) => entry.trim());
+    if (entries.every((entry) => /^[0-9a-fA-F.:]+(\/\d{1,3})?$/.test(entry))) return entries;
+    ctx.addIssue({
+      code: 'custom',
+      message: 'expected true, false, a hop count, or comma-separated proxy addresses/CIDRs',
+    });
+    return z.NEVER;
+  }),
   /** Outbound deliveries run at once per process (each conversation stays in order). */
   DELIVERY_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
 });

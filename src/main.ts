@@ -43,6 +43,7 @@ async function main(): Promise<void> {
     bot,
     logger,
     health,
+    trustProxy: config.TRUST_PROXY,
     staff: {
       db: bot.database.db,
       logger,

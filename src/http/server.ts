@@ -17,11 +17,22 @@ export interface ServerOptions {
   health?: ChannelHealth;
   /** The staff console: its API under /api/staff and its page under /staff/. Absent → no console. */
   staff?: StaffRouteOptions;
+  /** TRUST_PROXY: the proxies whose forwarded address and protocol to believe (none by default). */
+  trustProxy?: boolean | number | string[];
 }
 
 /** The HTTP server: the web chat page and its API, and /healthz. Channel webhooks join later. */
-export async function buildServer({ bot, logger, health, staff }: ServerOptions): Promise<FastifyInstance> {
+export async function buildServer({
+  bot,
+  logger,
+  health,
+  staff,
+  trustProxy = false,
+}: ServerOptions): Promise<FastifyInstance> {
   const app: FastifyInstance = Fastify({
+    // A hop count trusts that many proxies nearest the app (what proxy-addr does with a number).
+    trustProxy:
+      typeof trustProxy === 'number' ? (_address: string, hop: number) => hop < trustProxy : trustProxy,
     loggerInstance: logger.child({ component: 'http' }) as FastifyBaseLogger,
     // Room for the longest message plus JSON escaping of every character.
     bodyLimit: MAX_MESSAGE_LENGTH * 8,
@@ -58,6 +69,8 @@ export async function buildServer({ bot, logger, health, staff }: ServerOptions)
       index: 'index.html',
       decorateReply: false,
     });
+    // The console's relative links need the trailing slash; typed without it, the address still works.
+    app.get('/staff', (_request, reply) => reply.redirect('/staff/', 301));
   }
 
   app.get('/healthz', async (_request, reply) => {

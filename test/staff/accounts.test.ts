@@ -226,6 +226,10 @@ for (const kind of DIALECTS) {
       expect(page.statusCode).toBe(200);
       expect(page.headers['content-type']).toMatch(/^text\/html/);
       expect(String(page.headers['content-security-policy'])).toContain("script-src 'self'");
+      // Typed without the slash, the address still leads to the console.
+      const bare = await t.app.inject({ method: 'GET', url: '/staff' });
+      expect(bare.statusCode).toBe(301);
+      expect(bare.headers.location).toBe('/staff/');
     });
 
     it('answers unknown API routes with a JSON 404', async () => {

@@ -319,28 +319,48 @@ describe('session cookie Secure flag', () => {
     }
   });
 
-  it('is set for X-Forwarded-Proto: https when the server trusts its proxy', async () => {
-    const t = await createStaffTestApp(kind);
-    const app = Fastify({ trustProxy: true });
+  it('is set for X-Forwarded-Proto: https when the server trusts its proxy (TRUST_PROXY)', async () => {
+    const t = await createStaffTestApp(kind, { trustProxy: ['127.0.0.1'] });
     try {
-      await app.register(staffRoutes, {
-        db: t.bot.database.db,
-        logger: silentLogger,
-        control: t.bot.control,
-        cookieSecure: false,
-      });
       const agent = await createStaff(t.db, 'agent');
-      const response = await app.inject({
+      const response = await t.app.inject({
         method: 'POST',
         url: '/api/staff/login',
-        headers: { 'x-forwarded-proto': 'https' },
+        headers: { 'x-forwarded-proto': 'https', 'x-forwarded-for': '203.0.113.9' },
         payload: { email: agent.email, password: agent.password },
       });
       expect(response.statusCode).toBe(200);
       expect(String(response.headers['set-cookie'])).toContain('Secure');
       expect(sessionCookie(response)).toHaveLength(43);
+      // The audit log names the beneficiary-facing address the proxy forwarded, not the proxy.
+      const login = await t.db
+        .selectFrom('audit_log')
+        .select('ip')
+        .where('action', '=', 'login')
+        .executeTakeFirstOrThrow();
+      expect(login.ip).toBe('203.0.113.9');
     } finally {
-      await app.close();
+      await t.close();
+    }
+  });
+
+  it('trusts a hop count of proxies: the address one hop out is the client', async () => {
+    const t = await createStaffTestApp(kind, { trustProxy: 1 });
+    try {
+      const agent = await createStaff(t.db, 'agent');
+      await t.app.inject({
+        method: 'POST',
+        url: '/api/staff/login',
+        headers: { 'x-forwarded-for': '198.51.100.1, 203.0.113.7' },
+        payload: { email: agent.email, password: agent.password },
+      });
+      const login = await t.db
+        .selectFrom('audit_log')
+        .select('ip')
+        .where('action', '=', 'login')
+        .executeTakeFirstOrThrow();
+      expect(login.ip).toBe('203.0.113.7');
+    } finally {
       await t.close();
     }
   });

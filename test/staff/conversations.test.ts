@@ -206,6 +206,26 @@ for (const kind of DIALECTS) {
       ).toBe(200);
     });
 
+    it('lists an agent’s active colleagues to transfer to, without account settings', async () => {
+      const response = await call(t.app, alice, 'GET', '/api/staff/colleagues');
+      expect(response.statusCode).toBe(200);
+      const colleagues = response.json().colleagues as Array<Record<string, unknown>>;
+      const ids = colleagues.map((colleague) => colleague.id);
+      expect(ids).toContain(bob.staff.id);
+      expect(ids).toContain(supervisor.staff.id);
+      expect(ids).not.toContain(alice.staff.id);
+      expect(Object.keys(colleagues[0] ?? {}).sort()).toEqual(['email', 'id', 'name', 'role']);
+      // A disabled account is nobody's colleague.
+      await t.db.updateTable('staff_accounts').set({ disabled: true }).where('id', '=', bob.staff.id).execute();
+      try {
+        const after = await call(t.app, alice, 'GET', '/api/staff/colleagues');
+        expect(after.json().colleagues.map((c: { id: string }) => c.id)).not.toContain(bob.staff.id);
+      } finally {
+        await t.db.updateTable('staff_accounts').set({ disabled: false }).where('id', '=', bob.staff.id).execute();
+      }
+      expect((await t.app.inject({ method: 'GET', url: '/api/staff/colleagues' })).statusCode).toBe(401);
+    });
+
     it('transfers to a colleague, who may then act; the previous holder may not', async () => {
       const { id } = await waitingConversation();
       await call(t.app, alice, 'POST', `/api/staff/conversations/${id}/takeover`, {});

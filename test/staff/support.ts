@@ -18,7 +18,7 @@ export interface StaffTestApp {
 export interface StaffTestOptions {
   loginLimits?: LoginLimits;
   cookieSecure?: boolean;
-  trustProxy?: boolean;
+  trustProxy?: boolean | number | string[];
   eventsIntervalMs?: number;
 }
 
@@ -32,6 +32,7 @@ export async function createStaffTestApp(
   const app = await buildServer({
     bot,
     logger: silentLogger,
+    ...(options.trustProxy !== undefined ? { trustProxy: options.trustProxy } : {}),
     staff: {
       db: bot.database.db,
       logger: silentLogger,

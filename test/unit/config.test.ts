@@ -54,6 +54,14 @@ describe('loadConfig values', () => {
     expect(config.DEFAULT_LOCALE).toBe('en');
   });
 
+  it('reads TRUST_PROXY as none, any, a hop count or a list of proxies, and refuses anything else', () => {
+    expect(loadConfig({}).TRUST_PROXY).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: 'true' }).TRUST_PROXY).toBe(true);
+    expect(loadConfig({ TRUST_PROXY: '1' }).TRUST_PROXY).toBe(1);
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 127.0.0.1' }).TRUST_PROXY).toEqual(['10.0.0.0/8', '127.0.0.1']);
+    expect(configError({ TRUST_PROXY: 'yes please' }).message).toMatch(/^Invalid configuration: TRUST_PROXY: expected true, false/);
+  });
+
   it('treats empty DATABASE_URL and CONTACT_DETAILS as unset', () => {
     const config = loadConfig({ DATABASE_URL: '', CONTACT_DETAILS: '' });
     expect(config.DATABASE_URL).toBeUndefined();

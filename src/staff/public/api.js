@@ -102,6 +102,7 @@ export const api = {
   satisfaction: (from, to) => request('GET', withQuery('/api/staff/reports/satisfaction', { from, to })),
 
   accounts: () => request('GET', '/api/staff/accounts'),
+  colleagues: () => request('GET', '/api/staff/colleagues'),
   createAccount: (account) => request('POST', '/api/staff/accounts', account),
   updateAccount: (id, changes) => request('PATCH', `/api/staff/accounts/${enc(id)}`, changes),
   audit: (limit = 100) => request('GET', withQuery('/api/staff/audit', { limit })),

@@ -4,7 +4,7 @@ import { type AuditDetails, listAudit, recordAudit } from '../audit.js';
 import { deleteSessionsOf } from '../auth/sessions.js';
 import type { StaffContext } from '../context.js';
 import { sessionOf } from '../http/guard.js';
-import { createStaffAccount, listAccounts, updateAccount } from '../storage/accounts.js';
+import { createStaffAccount, listAccounts, listColleagues, updateAccount } from '../storage/accounts.js';
 import { idParams, newStaffAccount, staffName, staffPassword, staffRole } from '../validation.js';
 
 const accountChanges = z
@@ -24,9 +24,14 @@ const auditQuery = z.object({
   action: z.string().max(50).optional(),
 });
 
-/** Staff accounts and the audit log: admins only. */
+/** Staff accounts and the audit log: admins only; the list of colleagues: every signed-in staff member. */
 export function accountRoutes(app: FastifyInstance, ctx: StaffContext): void {
   const admin = { config: { staffAccess: 'admin' as const } };
+
+  // Whom a conversation can be transferred to: active colleagues, without account settings.
+  app.get('/colleagues', async (request) => ({
+    colleagues: await listColleagues(ctx.db, sessionOf(request).staff.id),
+  }));
 
   app.get('/accounts', admin, async () => ({ accounts: await listAccounts(ctx.db) }));
 

@@ -55,6 +55,26 @@ export async function listAccounts(db: StaffDb): Promise<StaffAccountView[]> {
   return rows.map(accountView);
 }
 
+/** A colleague as any signed-in staff member sees them: who they are, not how the account is set up. */
+export interface ColleagueView {
+  id: string;
+  name: string;
+  email: string;
+  role: StaffRole;
+}
+
+/** Active accounts other than `exceptId`: the people a conversation can be transferred to. */
+export async function listColleagues(db: StaffDb, exceptId: string): Promise<ColleagueView[]> {
+  return db
+    .selectFrom('staff_accounts')
+    .select(['id', 'name', 'email', 'role'])
+    .where('disabled', '=', false)
+    .where('id', '!=', exceptId)
+    .orderBy('name')
+    .orderBy('email')
+    .execute();
+}
+
 export async function findAccountByEmail(db: StaffDb, email: string): Promise<StaffAccount | undefined> {
   return db.selectFrom('staff_accounts').selectAll().where('email', '=', email).executeTakeFirst();
 }

@@ -177,10 +177,9 @@ export function render(container, ctx, { id }) {
 
   async function loadColleagues() {
     try {
-      const { accounts } = await api.accounts();
-      colleagues = (accounts ?? []).filter((a) => !a.disabled && a.id !== ctx.me.id);
+      colleagues = (await api.colleagues()).colleagues ?? [];
     } catch {
-      // Only admins may list accounts; others transfer to colleagues they can see in the inbox.
+      // Without the list (a network error) the holder named by the conversation is still offered.
       colleagues = [];
     }
     if (disposed) return;
@@ -200,7 +199,7 @@ export function render(container, ctx, { id }) {
         option(c.id, `${c.name || c.email}${c.role ? ` (${label('role', c.role)})` : ''}`, c.id === selected),
       ),
     );
-    // Only admins can list every account (GET /api/staff/accounts); without names, no transfer.
+    // With no colleague to name, there is nobody to transfer to.
     transferForm.hidden = !mayAct || known.size === 0;
   }
 
