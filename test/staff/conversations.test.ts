@@ -216,12 +216,20 @@ for (const kind of DIALECTS) {
       expect(ids).not.toContain(alice.staff.id);
       expect(Object.keys(colleagues[0] ?? {}).sort()).toEqual(['email', 'id', 'name', 'role']);
       // A disabled account is nobody's colleague.
-      await t.db.updateTable('staff_accounts').set({ disabled: true }).where('id', '=', bob.staff.id).execute();
+      await t.db
+        .updateTable('staff_accounts')
+        .set({ disabled: true })
+        .where('id', '=', bob.staff.id)
+        .execute();
       try {
         const after = await call(t.app, alice, 'GET', '/api/staff/colleagues');
         expect(after.json().colleagues.map((c: { id: string }) => c.id)).not.toContain(bob.staff.id);
       } finally {
-        await t.db.updateTable('staff_accounts').set({ disabled: false }).where('id', '=', bob.staff.id).execute();
+        await t.db
+          .updateTable('staff_accounts')
+          .set({ disabled: false })
+          .where('id', '=', bob.staff.id)
+          .execute();
       }
       expect((await t.app.inject({ method: 'GET', url: '/api/staff/colleagues' })).statusCode).toBe(401);
     });

@@ -58,8 +58,13 @@ describe('loadConfig values', () => {
     expect(loadConfig({}).TRUST_PROXY).toBe(false);
     expect(loadConfig({ TRUST_PROXY: 'true' }).TRUST_PROXY).toBe(true);
     expect(loadConfig({ TRUST_PROXY: '1' }).TRUST_PROXY).toBe(1);
-    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 127.0.0.1' }).TRUST_PROXY).toEqual(['10.0.0.0/8', '127.0.0.1']);
-    expect(configError({ TRUST_PROXY: 'yes please' }).message).toMatch(/^Invalid configuration: TRUST_PROXY: expected true, false/);
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 127.0.0.1' }).TRUST_PROXY).toEqual([
+      '10.0.0.0/8',
+      '127.0.0.1',
+    ]);
+    expect(configError({ TRUST_PROXY: 'yes please' }).message).toMatch(
+      /^Invalid configuration: TRUST_PROXY: expected true, false/,
+    );
   });
 
   it('treats empty DATABASE_URL and CONTACT_DETAILS as unset', () => {
