@@ -38,6 +38,14 @@ export interface OutboundMessage {
   input?: 'phone' | null;
 }
 
+/** What a channel looking back at its history needs to recognise a message it may have sent. */
+export interface DeliveryCheck {
+  /** When the message was stored: nothing sent before it can be it. */
+  createdAt: Date;
+  /** The last message to this person recorded as delivered, to anchor the search (null: none yet). */
+  previous: Pick<OutboundMessage, 'text' | 'choices'> | null;
+}
+
 /** What a channel can render; the outbound layer adapts messages to it. */
 export interface ChannelCapabilities {
   /** Tappable choices (Telegram inline keyboards, WhatsApp buttons, web chat buttons). */
@@ -62,5 +70,11 @@ export interface ChannelAdapter {
   start(onMessage: InboundHandler): Promise<void>;
   /** Delivers one message; throws a ChannelSendError when the channel refuses it. */
   send(message: OutboundMessage): Promise<void>;
+  /**
+   * Optional, for channels whose history can be read back: whether `message` already reached the
+   * beneficiary although its sender died before recording it (the one gap an at-least-once sender
+   * cannot close alone). Answer true only when sure; false means «send it».
+   */
+  wasDelivered?(message: OutboundMessage, context: DeliveryCheck): Promise<boolean>;
   stop(): Promise<void>;
 }

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WAWebJS, {
+  type Chat,
   type ClientOptions,
   type Message,
   type MessageContent,
@@ -88,6 +89,19 @@ class FakeWhatsAppClient extends EventEmitter implements WhatsAppClient {
       id: { _serialized: `true_${chatId}_${this.world.sent.length}` },
       body: text,
     } as unknown as Message;
+  }
+
+  /** A chat whose history is what this world sent to it (whatsapp-web.js: newest last). */
+  async getChatById(chatId: string): Promise<Chat> {
+    const world = this.world;
+    return {
+      async fetchMessages({ limit = 50, fromMe }: { limit?: number; fromMe?: boolean }) {
+        return world.sent
+          .filter((record) => record.chatId === chatId && fromMe !== false)
+          .slice(-limit)
+          .map((record) => ({ body: record.text, fromMe: true, timestamp: Math.floor(record.at / 1000) }));
+      },
+    } as unknown as Chat;
   }
 
   async getContactLidAndPhone(userIds: string[]): Promise<{ lid: string; pn: string }[]> {
@@ -698,6 +712,56 @@ describe('WhatsApp pacing', () => {
       .map((s) => s.text[0]);
     expect(parts).toEqual(['أ', 'ب']);
     await h.adapter.stop();
+  });
+
+  it('after a crash, reads the chat back: a message already there is not sent again, a half-sent one only finishes', async () => {
+    const h = whatsapp();
+    await h.adapter.start(noop);
+    h.client().emit('ready');
+    const chat = saudiJid();
+    const at = (offsetMs: number) => new Date(h.world.now() + offsetMs);
+    const menu = outbound(chat, 'القائمة:', ['الأسئلة الشائعة', 'تقديم طلب دعم']);
+    await h.adapter.send(menu);
+    const storedAt = at(0);
+    const answer = outbound(chat, 'يُحال طلبكم إلى لجنة البحث.');
+    await h.adapter.send(answer); // the platform took it; the sender died before recording it
+
+    const check = (message: OutboundMessage, previous: OutboundMessage | null, createdAt = storedAt) =>
+      h.adapter.wasDelivered?.(message, { createdAt, previous });
+    expect(await check(answer, menu)).toBe(true);
+    // Never sent: false, so it goes out.
+    expect(await check(outbound(chat, 'رسالة لم تُرسل'), answer)).toBe(false);
+    // The same words as the anchor: cannot tell them apart, so it is sent (a repeat beats a loss).
+    expect(await check(outbound(chat, 'يُحال طلبكم إلى لجنة البحث.'), answer)).toBe(false);
+    // An identical text sent before this message was stored is an older message, not this one.
+    expect(await check(answer, null, at(60_000))).toBe(false);
+    expect(await check(answer, null)).toBe(true);
+    // The anchor out of view (another person's chat): not sure, so false.
+    expect(await check(outbound(saudiJid(), 'يُحال طلبكم إلى لجنة البحث.'), menu)).toBe(false);
+
+    // A long reply whose first part went out before the crash: only the second is sent.
+    const long = outbound(chat, `${'أ'.repeat(3000)}\n${'ب'.repeat(3000)}`);
+    const client = h.client();
+    const realSend = client.sendMessage.bind(client);
+    let calls = 0;
+    client.sendMessage = async (...args) => {
+      if (++calls === 2) throw new Error('Evaluation failed: Error: something went wrong');
+      return realSend(...args);
+    };
+    const longStoredAt = at(0);
+    await expect(h.adapter.send(long)).rejects.toMatchObject({ kind: 'transient' });
+    const restarted = whatsapp();
+    restarted.world.sent.push(...h.world.sent); // the same account's chat, seen by a new process
+    await restarted.adapter.start(noop);
+    restarted.client().emit('ready');
+    expect(await restarted.adapter.wasDelivered?.(long, { createdAt: longStoredAt, previous: answer })).toBe(
+      false,
+    );
+    const before = restarted.world.sent.length;
+    await restarted.adapter.send(long);
+    expect(restarted.world.sent.slice(before).map((s) => s.text[0])).toEqual(['ب']);
+    await h.adapter.stop();
+    await restarted.adapter.stop();
   });
 
   it('refuses ids that are not a person and chats WhatsApp does not know as unreachable', async () => {

@@ -23,7 +23,7 @@ export interface WhatsAppClientEvents {
 /** The subset of whatsapp-web.js's Client the adapter uses, typed against the library's own types. */
 export type WhatsAppClient = Pick<
   Client,
-  'initialize' | 'destroy' | 'sendMessage' | 'getState' | 'getContactLidAndPhone'
+  'initialize' | 'destroy' | 'sendMessage' | 'getState' | 'getContactLidAndPhone' | 'getChatById'
 > &
   WhatsAppClientEvents;
 

@@ -9,6 +9,7 @@ import type {
   ChannelAdapter,
   ChannelCapabilities,
   InboundHandler,
+  DeliveryCheck,
   InboundMessage,
   OutboundMessage,
 } from '../types.js';
@@ -69,6 +70,10 @@ export interface WhatsAppStatus {
 export interface WhatsAppAdapter extends ChannelAdapter {
   status(): WhatsAppStatus;
 }
+
+/** How many of the chat's latest messages from this account are read back after a crash. */
+const HISTORY_LOOKBACK = 30;
+const CLOCK_SKEW_SECONDS = 2;
 
 /**
  * Buttons and lists are deprecated in WhatsApp Web and often not shown at all, so choices go out
@@ -452,6 +457,51 @@ export function createWhatsAppAdapter(options: WhatsAppChannelOptions): WhatsApp
         }
       }
       partsSent.delete(message.id);
+    },
+
+    /**
+     * Reads the chat's latest messages from this account: if every part of this one is there, in
+     * order, after the last message recorded as delivered and not before this one was stored, it
+     * went out before the crash. Parts found without the rest are remembered, so only the missing
+     * ones are sent. Whenever it cannot be sure (the anchor is out of view, the two texts are the
+     * same) it answers false: a repeat is better than a message lost.
+     */
+    async wasDelivered(message: OutboundMessage, { createdAt, previous }: DeliveryCheck) {
+      const chatId = message.externalUserId;
+      if (!isPersonJid(chatId)) return false;
+      const active = readyClient();
+      const { texts } = renderReply(message.text, message.choices, WHATSAPP_CAPABILITIES);
+      const anchor = previous
+        ? renderReply(previous.text, previous.choices, WHATSAPP_CAPABILITIES).texts.at(-1)
+        : undefined;
+      if (anchor !== undefined && texts.includes(anchor)) return false;
+      const chat = await withTimeout(active.getChatById(chatId), sendTimeoutMs, 'getChatById');
+      const recent = await withTimeout(
+        chat.fetchMessages({ limit: HISTORY_LOOKBACK, fromMe: true }),
+        sendTimeoutMs,
+        'fetchMessages',
+      );
+      // WhatsApp stamps whole seconds, by its own clock: allow it a little skew.
+      const notBefore = Math.floor(createdAt.getTime() / 1000) - CLOCK_SKEW_SECONDS;
+      const bodies = recent
+        .filter((item) => item.fromMe)
+        .map((item) => ({ body: item.body, at: item.timestamp }));
+      let start = 0;
+      if (anchor !== undefined) {
+        start = bodies.map((item) => item.body).lastIndexOf(anchor) + 1;
+        if (start === 0) return false;
+      }
+      let found = 0;
+      for (const { body, at } of bodies.slice(start)) {
+        if (at >= notBefore && body === texts[found]) found++;
+        if (found === texts.length) break;
+      }
+      if (found === texts.length) {
+        partsSent.delete(message.id);
+        return true;
+      }
+      if (found > 0) partsSent.set(message.id, found);
+      return false;
     },
 
     async stop() {
