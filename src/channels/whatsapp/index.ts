@@ -8,8 +8,8 @@ import { ChannelSendError } from '../send-error.js';
 import type {
   ChannelAdapter,
   ChannelCapabilities,
-  InboundHandler,
   DeliveryCheck,
+  InboundHandler,
   InboundMessage,
   OutboundMessage,
 } from '../types.js';
