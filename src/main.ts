@@ -35,40 +35,10 @@ async function main(): Promise<void> {
     'bot ready',
   );
 
-  const health = new ChannelHealth();
-  // The WhatsApp adapter is created after the server (its webhook-free start needs the server
-  // first); the staff console reads its status through this late binding.
-  let whatsappStatus: (() => { state: string; qr?: string; reason?: string }) | undefined;
-  const server = await buildServer({
-    bot,
-    logger,
-    health,
-    trustProxy: config.TRUST_PROXY,
-    staff: {
-      db: bot.database.db,
-      logger,
-      control: bot.control,
-      cookieSecure: config.STAFF_COOKIE_SECURE,
-      queues: [jobs.outbound.queue, jobs.followUps.queue],
-      whatsappStatus: () => whatsappStatus?.() ?? { state: 'off', reason: 'WHATSAPP_ENABLED is not true' },
-    },
-  });
-  const channels = createChannels({
-    config,
-    logger,
-    health,
-    catalog: bot.catalog,
-    outbound: jobs.outbound,
-    onMessage: createInboundHandler(bot.inbox),
-    app: server,
-  });
-  whatsappStatus = channels.whatsappStatus;
-  registerAdminRoutes(server, { token: config.ADMIN_TOKEN, whatsappStatus: channels.whatsappStatus });
-  await jobs.start();
-  await server.listen({ port: config.PORT, host: config.HOST });
-  logger.info(`web chat on http://${config.HOST === '0.0.0.0' ? 'localhost' : config.HOST}:${config.PORT}/`);
-  await channels.start();
-
+  // Signals are handled from here on, even while the rest starts (WhatsApp's browser can take a
+  // while): a stop closes whatever has started, and start-up goes no further.
+  let server: Awaited<ReturnType<typeof buildServer>> | undefined;
+  let channels: ReturnType<typeof createChannels> | undefined;
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -77,9 +47,9 @@ async function main(): Promise<void> {
     try {
       // Stop taking new work, let deliveries and follow-ups in flight finish while the channels
       // can still send, then close the channels, the queues and the database.
-      await server.close();
+      await server?.close();
       await jobs.stop();
-      await channels.stop();
+      await channels?.stop();
       await bot.close();
       logger.info('stopped cleanly');
       process.exit(0);
@@ -95,6 +65,43 @@ async function main(): Promise<void> {
   process.on('unhandledRejection', (reason) => {
     logger.error({ err: safeError(reason) }, 'unhandled rejection (kept running)');
   });
+
+  const health = new ChannelHealth();
+  // The WhatsApp adapter is created after the server (its webhook-free start needs the server
+  // first); the staff console reads its status through this late binding.
+  let whatsappStatus: (() => { state: string; qr?: string; reason?: string }) | undefined;
+  server = await buildServer({
+    bot,
+    logger,
+    health,
+    trustProxy: config.TRUST_PROXY,
+    staff: {
+      db: bot.database.db,
+      logger,
+      control: bot.control,
+      cookieSecure: config.STAFF_COOKIE_SECURE,
+      queues: [jobs.outbound.queue, jobs.followUps.queue],
+      whatsappStatus: () => whatsappStatus?.() ?? { state: 'off', reason: 'WHATSAPP_ENABLED is not true' },
+    },
+  });
+  channels = createChannels({
+    config,
+    logger,
+    health,
+    catalog: bot.catalog,
+    outbound: jobs.outbound,
+    onMessage: createInboundHandler(bot.inbox),
+    app: server,
+  });
+  whatsappStatus = channels.whatsappStatus;
+  registerAdminRoutes(server, { token: config.ADMIN_TOKEN, whatsappStatus: channels.whatsappStatus });
+  if (stopping) return;
+  await jobs.start();
+  if (stopping) return;
+  await server.listen({ port: config.PORT, host: config.HOST });
+  if (stopping) return;
+  logger.info(`web chat on http://${config.HOST === '0.0.0.0' ? 'localhost' : config.HOST}:${config.PORT}/`);
+  await channels.start();
 }
 
 main().catch((error: unknown) => {

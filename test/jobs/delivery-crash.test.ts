@@ -10,7 +10,6 @@ import { StandInChannelAdapter, StandInChannelServer } from '../support/stand-in
 
 const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const WORKER = join(PROJECT_ROOT, 'test', 'jobs', 'fixtures', 'delivery-worker.ts');
-const TSX = join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx');
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -66,7 +65,8 @@ describe('outbound delivery survives crashes and refusals', { timeout: 120_000 }
 
   /** A delivery worker in a process of its own (test/jobs/fixtures/delivery-worker.ts). */
   async function spawnWorker(prefix: string): Promise<ChildProcess> {
-    const child = spawn(TSX, [WORKER], {
+    // Node itself (tsx as a loader): SIGKILL and SIGTERM reach the worker, not a wrapper.
+    const child = spawn(process.execPath, ['--import', 'tsx', WORKER], {
       cwd: PROJECT_ROOT,
       env: {
         ...process.env,

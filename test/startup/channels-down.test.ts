@@ -41,7 +41,8 @@ describe('start-up with unreachable channels', { timeout: 180_000 }, () => {
     const port = await freePort();
     const deadApi = await freePort(); // nothing listens there: the Telegram API is unreachable
     base = `http://127.0.0.1:${port}`;
-    child = spawn(join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx'), [join(PROJECT_ROOT, 'src', 'main.ts')], {
+    // Node itself (tsx as a loader), as in production: the signals reach the app, not a wrapper.
+    child = spawn(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'src', 'main.ts')], {
       cwd: PROJECT_ROOT,
       env: {
         ...process.env,
@@ -103,5 +104,12 @@ describe('start-up with unreachable channels', { timeout: 180_000 }, () => {
     // The start-up log says which channels are on and why the others are not.
     expect(stderr).toMatch(/channel telegram/);
     expect(stderr).toMatch(/channel whatsapp/);
+  });
+
+  it('stops gracefully on SIGTERM: finishes, closes its queues and database, and exits 0', async () => {
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    expect(await exited, stderr.slice(-2000)).toBe(0);
+    expect(stderr).toMatch(/shutting down|stopped/i);
   });
 });
