@@ -4,11 +4,13 @@ import { ChannelSendError } from '../channels/send-error.js';
 import type { ChannelAdapter, ChannelName, OutboundMessage } from '../channels/types.js';
 import { type Logger, safeError } from '../logger.js';
 import {
-  acquireDeliveryLease,
+  acquireDeliveryLeaseIfPending,
+  type HeldLease,
+  type MessageSettlement,
   releaseDeliveryLease,
-  renewDeliveryLease,
 } from '../storage/repositories/delivery-leases.js';
 import type { Database } from '../storage/schema.js';
+import { SettlementBatcher } from './settlement-batcher.js';
 
 export interface DispatcherOptions {
   db: Kysely<Database>;
@@ -34,6 +36,8 @@ export type DeliveryOutcome = 'delivered' | 'retry_later' | 'busy';
 /** A channel that keeps answering 429 is left for the next sweep after this many waits. */
 const MAX_RATE_LIMIT_WAITS = 10;
 
+type PendingRow = Awaited<ReturnType<OutboundDispatcher['pending']>>[number];
+
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -50,11 +54,15 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 export class OutboundDispatcher {
   private readonly adapters = new Map<ChannelName, ChannelAdapter>();
   private readonly chains = new Map<string, Promise<void>>();
+  /** Conversations this process is delivering now; `again` asks the pass to go round once more. */
+  private readonly running = new Map<string, { again: boolean }>();
   private timer: NodeJS.Timeout | undefined;
   private readonly sleep: (ms: number) => Promise<void>;
+  private readonly settlements: SettlementBatcher;
 
   constructor(private readonly options: DispatcherOptions) {
     this.sleep = options.sleep ?? defaultSleep;
+    this.settlements = new SettlementBatcher(options.db);
   }
 
   register(adapter: ChannelAdapter): void {
@@ -118,6 +126,7 @@ export class OutboundDispatcher {
         'messages.flow_id',
         'messages.node_id',
         'messages.input_hint',
+        'messages.created_at',
         'channel_identities.id as identity_id',
         'channel_identities.external_id',
         'channel_identities.unreachable_at',
@@ -144,22 +153,44 @@ export class OutboundDispatcher {
    * One delivery pass over a conversation, under its lease. The lease is released before a last
    * look for messages stored meanwhile: a deliverer that found the lease taken just before the
    * release has left its messages for this look, so none is stranded.
+   *
+   * Within this process a conversation already being delivered is not raced for in the
+   * database: the call returns `busy` at once and the running pass goes round once more, which
+   * takes the caller's messages (stored before it was called) without the lease's round trips.
    */
   async deliver(conversationId: string): Promise<DeliveryOutcome> {
-    const leaseMs = this.options.leaseMs ?? 60_000;
-    const holder = randomUUID();
+    const running = this.running.get(conversationId);
+    if (running) {
+      running.again = true;
+      return 'busy';
+    }
+    const state = { again: false };
+    this.running.set(conversationId, state);
+    try {
+      return await this.passes(conversationId, state);
+    } finally {
+      this.running.delete(conversationId);
+    }
+  }
+
+  private async passes(conversationId: string, state: { again: boolean }): Promise<DeliveryOutcome> {
+    const lease: HeldLease = { conversationId, holder: randomUUID(), ttlMs: this.options.leaseMs ?? 60_000 };
     for (let pass = 0; ; pass++) {
-      if (!(await acquireDeliveryLease(this.options.db, conversationId, holder, leaseMs))) {
-        return pass === 0 ? 'busy' : 'delivered';
-      }
-      let outcome: 'drained' | 'stuck';
-      try {
-        outcome = await this.drain(conversationId, holder, leaseMs);
-      } finally {
-        await releaseDeliveryLease(this.options.db, conversationId, holder);
-      }
+      state.again = false;
+      const { pending, taken, recovered } = await acquireDeliveryLeaseIfPending(
+        this.options.db,
+        conversationId,
+        lease.holder,
+        lease.ttlMs,
+        this.channels(),
+      );
+      // Nothing waiting: this call's messages went out with an earlier one.
+      if (!pending) return 'delivered';
+      if (!taken) return pass === 0 ? 'busy' : 'delivered';
+      const outcome = await this.drain(lease, recovered);
       if (outcome === 'stuck') return 'retry_later';
-      if (!(await this.hasDeliverable(conversationId))) return 'delivered';
+      // Checked after the look: a call that came in during it is taken by one more pass.
+      if (!(await this.hasDeliverable(conversationId)) && !state.again) return 'delivered';
     }
   }
 
@@ -178,45 +209,105 @@ export class OutboundDispatcher {
     return row !== undefined;
   }
 
-  private async drain(conversationId: string, holder: string, leaseMs: number): Promise<'drained' | 'stuck'> {
-    for (const row of await this.pending(conversationId)) {
-      const adapter = this.adapters.get(row.channel);
-      if (!adapter) return 'drained'; // The channel is off here: keep the messages for when it is back.
-      // A lease lost (this pass took longer than the lease) means another deliverer took over.
-      if (!(await renewDeliveryLease(this.options.db, conversationId, holder, leaseMs))) return 'drained';
-      if (row.unreachable_at) {
-        await this.markFailed(row.id, 'recipient unreachable');
-        continue;
+  /**
+   * Sends what is pending, in order, and releases the lease. Each message is recorded as soon as
+   * the channel has answered, in the statement that also renews the lease for the next one (or
+   * releases it after the last): the lease is confirmed just before every send.
+   */
+  private async drain(lease: HeldLease, recovered: boolean): Promise<'drained' | 'stuck'> {
+    let released = false;
+    try {
+      const rows = await this.pending(lease.conversationId);
+      for (const [index, row] of rows.entries()) {
+        const adapter = this.adapters.get(row.channel);
+        if (!adapter) return 'drained'; // The channel is off here: keep the messages for when it is back.
+        const then = index === rows.length - 1 ? 'release' : 'renew';
+        let settlement: MessageSettlement;
+        if (row.unreachable_at) settlement = { status: 'failed', reason: 'recipient unreachable' };
+        else if (index === 0 && recovered && (await this.alreadyDelivered(adapter, row))) {
+          settlement = { status: 'sent' };
+        } else {
+          const outcome = await this.sendWithRetries(adapter, this.outboundMessage(row));
+          if (outcome === 'unreachable') {
+            await this.giveUpOnRecipient(lease.conversationId, row.identity_id);
+            return 'drained';
+          }
+          // Still failing: stop here so later replies do not overtake this one; retried later.
+          if (outcome === 'retry_later') return 'stuck';
+          settlement =
+            outcome === 'sent' ? { status: 'sent' } : { status: 'failed', reason: 'refused by the channel' };
+        }
+        const held = await this.settlements.settle({ lease, messageId: row.id, settlement, then });
+        released = then === 'release';
+        // A lease lost (this pass took longer than the lease) means another deliverer took over.
+        if (!held && !released) return 'drained';
       }
-      const message: OutboundMessage = {
-        id: row.id,
-        conversationId: row.conversation_id,
-        channel: row.channel,
-        externalUserId: row.external_id,
-        text: row.text,
-        choices: row.choices,
-        flowId: row.flow_id,
-        nodeId: row.node_id,
-        input: row.input_hint,
-      };
-      const outcome = await this.sendWithRetries(adapter, message);
-      if (outcome === 'sent') await this.markSent(row.id);
-      else if (outcome === 'unreachable') {
-        // Nothing more goes to this person until they write again.
-        await this.markUnreachable(row.identity_id);
-        await this.options.db
-          .updateTable('messages')
-          .set({ delivery_status: 'failed', delivery_error: 'recipient unreachable' })
-          .where('conversation_id', '=', conversationId)
-          .where('direction', '=', 'out')
-          .where('delivery_status', '=', 'pending')
-          .execute();
-        return 'drained';
-      } else if (outcome === 'permanent') await this.markFailed(row.id, 'refused by the channel');
-      // Still failing: stop here so later replies do not overtake this one; retried later.
-      else return 'stuck';
+      return 'drained';
+    } finally {
+      if (!released) await releaseDeliveryLease(this.options.db, lease.conversationId, lease.holder);
     }
-    return 'drained';
+  }
+
+  /**
+   * After a deliverer died holding this conversation, its last message may have reached the
+   * channel unrecorded. Only that one (the first still pending: deliveries go one at a time) is in
+   * doubt; a channel that can read its history back says whether it went out, the others get it
+   * again. A failed look is no answer: the message is sent.
+   */
+  private async alreadyDelivered(adapter: ChannelAdapter, row: PendingRow): Promise<boolean> {
+    if (!adapter.wasDelivered) return false;
+    try {
+      const previous = await this.options.db
+        .selectFrom('messages')
+        .innerJoin('conversations', 'conversations.id', 'messages.conversation_id')
+        .select(['messages.text', 'messages.choices'])
+        .where('conversations.identity_id', '=', row.identity_id)
+        .where('messages.direction', '=', 'out')
+        .where('messages.delivery_status', '=', 'sent')
+        .orderBy('messages.sent_at', 'desc')
+        .limit(1)
+        .executeTakeFirst();
+      const delivered = await adapter.wasDelivered(this.outboundMessage(row), {
+        createdAt: row.created_at,
+        previous: previous ?? null,
+      });
+      if (delivered) {
+        this.options.logger.info(
+          { messageId: row.id, channel: row.channel },
+          'a message sent before a crash was found in the channel history: not sent again',
+        );
+      }
+      return delivered;
+    } catch (error) {
+      this.options.logger.warn({ err: safeError(error), messageId: row.id }, 'could not read the channel history');
+      return false;
+    }
+  }
+
+  private outboundMessage(row: PendingRow): OutboundMessage {
+    return {
+      id: row.id,
+      conversationId: row.conversation_id,
+      channel: row.channel,
+      externalUserId: row.external_id,
+      text: row.text,
+      choices: row.choices,
+      flowId: row.flow_id,
+      nodeId: row.node_id,
+      input: row.input_hint,
+    };
+  }
+
+  /** Nothing more goes to this person until they write again. */
+  private async giveUpOnRecipient(conversationId: string, identityId: string): Promise<void> {
+    await this.markUnreachable(identityId);
+    await this.options.db
+      .updateTable('messages')
+      .set({ delivery_status: 'failed', delivery_error: 'recipient unreachable' })
+      .where('conversation_id', '=', conversationId)
+      .where('direction', '=', 'out')
+      .where('delivery_status', '=', 'pending')
+      .execute();
   }
 
   private async sendWithRetries(
@@ -270,22 +361,6 @@ export class OutboundDispatcher {
         await this.sleep(baseDelay * 2 ** (attempt - 1));
       }
     }
-  }
-
-  private async markSent(id: string): Promise<void> {
-    await this.options.db
-      .updateTable('messages')
-      .set({ delivery_status: 'sent', sent_at: new Date(), delivery_error: null })
-      .where('id', '=', id)
-      .execute();
-  }
-
-  private async markFailed(id: string, reason: string): Promise<void> {
-    await this.options.db
-      .updateTable('messages')
-      .set({ delivery_status: 'failed', delivery_error: reason })
-      .where('id', '=', id)
-      .execute();
   }
 
   private async markUnreachable(identityId: string): Promise<void> {

@@ -64,7 +64,7 @@ describe('outbound delivery survives crashes and refusals', { timeout: 120_000 }
   }
 
   /** A delivery worker in a process of its own (test/jobs/fixtures/delivery-worker.ts). */
-  async function spawnWorker(prefix: string): Promise<ChildProcess> {
+  async function spawnWorker(prefix: string, readsHistory: boolean): Promise<ChildProcess> {
     // Node itself (tsx as a loader): SIGKILL and SIGTERM reach the worker, not a wrapper.
     const child = spawn(process.execPath, ['--import', 'tsx', WORKER], {
       cwd: PROJECT_ROOT,
@@ -76,6 +76,7 @@ describe('outbound delivery survives crashes and refusals', { timeout: 120_000 }
         QUEUE_PREFIX: prefix,
         CHANNEL_URL: channelUrl,
         DELIVERY_LEASE_MS: '1500',
+        CHANNEL_HISTORY: String(readsHistory),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -119,75 +120,87 @@ describe('outbound delivery survives crashes and refusals', { timeout: 120_000 }
     await database.drop();
   });
 
-  it('a worker killed (SIGKILL) mid-batch: after a restart every message arrives exactly once, in order', async () => {
-    channel = new StandInChannelServer();
-    channelUrl = await channel.start();
-    channel.latencyMs = 15;
-    const prefix = `test-${randomBytes(4).toString('hex')}`;
-    const bot = await producer(prefix, false);
+  it.each([
+    ['a platform honouring the idempotency key', false],
+    ['a platform whose history can be read back', true],
+  ])(
+    'a worker killed (SIGKILL) mid-batch, %s: after a restart every message arrives exactly once, in order',
+    async (_name, readsHistory) => {
+      channel = new StandInChannelServer();
+      channelUrl = await channel.start();
+      channel.latencyMs = 15;
+      const prefix = `test-${randomBytes(4).toString('hex')}`;
+      const bot = await producer(prefix, false);
 
-    // Four beneficiaries, each with a long exchange: greetings, menu choices, FAQ answers and
-    // staff replies, so each conversation has many messages queued in many batches.
-    const users = Array.from({ length: 4 }, () => `u-${randomUUID()}`);
-    for (const user of users) {
-      const { conversationId } = await say(bot, user, 'السلام عليكم');
-      await say(bot, user, '1');
-      await say(bot, user, 'القائمة');
-      for (let n = 1; n <= 8; n++)
-        await bot.control.reply(conversationId, randomUUID(), `رسالة الموظف رقم ${n}`);
-      await say(bot, user, 'متى يصدر القرار في طلبي؟');
-    }
-    const stored = await storedOutbound(bot);
-    expect(stored.length).toBeGreaterThanOrEqual(48);
-    expect(stored.every((message) => message.delivery_status === 'pending')).toBe(true);
+      // Four beneficiaries, each with a long exchange: greetings, menu choices, FAQ answers and
+      // staff replies, so each conversation has many messages queued in many batches.
+      const users = Array.from({ length: 4 }, () => `u-${randomUUID()}`);
+      for (const user of users) {
+        const { conversationId } = await say(bot, user, 'السلام عليكم');
+        await say(bot, user, '1');
+        await say(bot, user, 'القائمة');
+        for (let n = 1; n <= 8; n++)
+          await bot.control.reply(conversationId, randomUUID(), `رسالة الموظف رقم ${n}`);
+        await say(bot, user, 'متى يصدر القرار في طلبي؟');
+      }
+      const stored = await storedOutbound(bot);
+      expect(stored.length).toBeGreaterThanOrEqual(48);
+      expect(stored.every((message) => message.delivery_status === 'pending')).toBe(true);
 
-    // The worker dies the moment the platform has taken the 25th message and before it could
-    // hear back: the one gap an at-least-once sender cannot close by itself.
-    let first: ChildProcess | undefined;
-    let killedAt = 0;
-    channel.answer = () => {
-      if (channel.delivered.length < 24 || killedAt) return { status: 200 };
-      killedAt = Date.now();
-      first?.kill('SIGKILL');
-      return 'hang';
-    };
-    first = await spawnWorker(prefix);
-    expect(await exited(first)).toEqual({ code: null, signal: 'SIGKILL' });
-    const beforeRestart = channel.delivered.length;
-    expect(beforeRestart).toBeGreaterThanOrEqual(25);
-    expect(beforeRestart).toBeLessThan(stored.length);
-    const unfinished = (await storedOutbound(bot)).filter((message) => message.delivery_status === 'pending');
-    expect(unfinished.length).toBeGreaterThan(0);
+      // The worker dies the moment the platform has taken the 25th message and before it could
+      // hear back: the one gap an at-least-once sender cannot close by itself.
+      let first: ChildProcess | undefined;
+      let killedAt = 0;
+      channel.answer = () => {
+        if (channel.delivered.length < 24 || killedAt) return { status: 200 };
+        killedAt = Date.now();
+        first?.kill('SIGKILL');
+        return 'hang';
+      };
+      first = await spawnWorker(prefix, readsHistory);
+      expect(await exited(first)).toEqual({ code: null, signal: 'SIGKILL' });
+      const beforeRestart = channel.delivered.length;
+      expect(beforeRestart).toBeGreaterThanOrEqual(25);
+      expect(beforeRestart).toBeLessThan(stored.length);
+      const unfinished = (await storedOutbound(bot)).filter(
+        (message) => message.delivery_status === 'pending',
+      );
+      expect(unfinished.length).toBeGreaterThan(0);
 
-    // A new worker takes over: the dead one's lease runs out, the sweep and BullMQ's stalled-job
-    // check bring its batches back.
-    const restartedAt = Date.now();
-    const second = await spawnWorker(prefix);
-    await until(async () =>
-      (await storedOutbound(bot)).every((message) => message.delivery_status === 'sent'),
-    );
-    await until(() => channel.delivered.length === stored.length);
+      // A new worker takes over: the dead one's lease runs out, the sweep and BullMQ's stalled-job
+      // check bring its batches back.
+      const restartedAt = Date.now();
+      const second = await spawnWorker(prefix, readsHistory);
+      await until(async () =>
+        (await storedOutbound(bot)).every((message) => message.delivery_status === 'sent'),
+      );
+      await until(() => channel.delivered.length === stored.length);
 
-    // Exactly once: every stored message reached the beneficiary once, nothing else did.
-    expect(channel.delivered.map((receipt) => receipt.id).sort()).toEqual(stored.map((m) => m.id).sort());
-    // In order, per conversation.
-    for (const user of users) {
-      const conversationId = channel.to(user)[0]?.conversationId;
-      const expected = stored.filter((m) => m.conversation_id === conversationId).map((m) => m.id);
-      expect(channel.to(user).map((receipt) => receipt.id)).toEqual(expected);
-    }
-    // Only what was in flight at the kill was sent again, and its repeat carried the same key.
-    const repeated = stored.filter((message) => channel.attemptsOf(message.id) > 1);
-    expect(repeated.length).toBeGreaterThanOrEqual(1);
-    for (const message of repeated) {
-      expect(channel.attemptsOf(message.id)).toBe(2);
-      expect(channel.receipts.find((receipt) => receipt.id === message.id)?.at).toBeLessThan(restartedAt);
-    }
+      // Exactly once: every stored message reached the beneficiary once, nothing else did.
+      expect(channel.delivered.map((receipt) => receipt.id).sort()).toEqual(stored.map((m) => m.id).sort());
+      // In order, per conversation.
+      for (const user of users) {
+        const conversationId = channel.to(user)[0]?.conversationId;
+        const expected = stored.filter((m) => m.conversation_id === conversationId).map((m) => m.id);
+        expect(channel.to(user).map((receipt) => receipt.id)).toEqual(expected);
+      }
+      const repeated = stored.filter((message) => channel.attemptsOf(message.id) > 1);
+      if (readsHistory) {
+        // The new worker looked up what the dead one had sent unrecorded: nothing went out twice.
+        expect(repeated).toEqual([]);
+      }
+      // Otherwise only what was in flight at the kill was sent again, with the same key.
+      else expect(repeated.length).toBeGreaterThanOrEqual(1);
+      for (const message of repeated) {
+        expect(channel.attemptsOf(message.id)).toBe(2);
+        expect(channel.receipts.find((receipt) => receipt.id === message.id)?.at).toBeLessThan(restartedAt);
+      }
 
-    // A graceful stop: SIGTERM finishes in-flight work and exits 0.
-    second.kill('SIGTERM');
-    expect(await exited(second)).toEqual({ code: 0, signal: null });
-  });
+      // A graceful stop: SIGTERM finishes in-flight work and exits 0.
+      second.kill('SIGTERM');
+      expect(await exited(second)).toEqual({ code: 0, signal: null });
+    },
+  );
 
   it('a platform answering 429 and 5xx: delivery waits, retries, and loses nothing', async () => {
     channel = new StandInChannelServer();

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ChannelSendError } from '../../src/channels/send-error.js';
-import type { ChannelAdapter, OutboundMessage } from '../../src/channels/types.js';
+import type { ChannelAdapter, DeliveryCheck, OutboundMessage } from '../../src/channels/types.js';
 
 /** What the stand-in channel's server received: one entry per HTTP request, duplicates included. */
 export interface Receipt {
@@ -63,6 +63,15 @@ export class StandInChannelServer {
   }
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    // GET /history?user=…: what this person was shown, with the sender's ids (as platforms that
+    // echo a client reference do).
+    if (request.method === 'GET') {
+      const user = new URL(request.url ?? '/', 'http://stand-in').searchParams.get('user') ?? '';
+      response
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify(this.to(user).map((receipt) => receipt.id)));
+      return;
+    }
     let body = '';
     for await (const chunk of request) body += chunk;
     const message = JSON.parse(body) as Omit<Receipt, 'at' | 'id'>;
@@ -102,7 +111,20 @@ export class StandInChannelAdapter implements ChannelAdapter {
   readonly channel = 'telegram' as const;
   readonly capabilities = { buttons: true, maxButtons: 10, maxTextLength: 4096 };
 
-  constructor(private readonly url: string) {}
+  /** With `readsHistory`, it can also tell whether a message already reached the person. */
+  constructor(
+    private readonly url: string,
+    private readonly options: { readsHistory?: boolean } = {},
+  ) {
+    if (!options.readsHistory) this.wasDelivered = undefined;
+  }
+
+  wasDelivered?: (message: OutboundMessage, context: DeliveryCheck) => Promise<boolean> = async (message) => {
+    const history = new URL(this.url);
+    history.searchParams.set('user', message.externalUserId);
+    const response = await fetch(history, { signal: AbortSignal.timeout(5000) });
+    return ((await response.json()) as string[]).includes(message.id);
+  };
 
   async start(): Promise<void> {}
   async stop(): Promise<void> {}

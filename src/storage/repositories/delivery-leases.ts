@@ -1,45 +1,46 @@
 import { type Kysely, sql } from 'kysely';
-import type { Database } from '../schema.js';
+import type { ChannelName, Database } from '../schema.js';
 
 /**
  * Takes the delivery lease on a conversation for `holder`, unless someone else holds an unexpired
- * one. Returns whether it was taken. Expiry is the database's clock, shared by every process.
+ * one, and only when the conversation has a message waiting on one of `channels`. Expiry is the
+ * database's clock, shared by every process. One statement, so a delivery with nothing left to
+ * do (its messages went out with an earlier batch) costs one read and no commit. `pending` says
+ * whether anything was waiting; `taken` whether the lease is now ours; `recovered` whether it was
+ * taken over from a holder that never released it (a process that died mid-delivery), whose last
+ * message may have reached the channel without being recorded.
  */
-export async function acquireDeliveryLease(
+export async function acquireDeliveryLeaseIfPending(
   db: Kysely<Database>,
   conversationId: string,
   holder: string,
   ttlMs: number,
-): Promise<boolean> {
+  channels: readonly ChannelName[],
+): Promise<{ pending: boolean; taken: boolean; recovered: boolean }> {
+  if (channels.length === 0) return { pending: false, taken: false, recovered: false };
   const expires = sql<Date>`now() + make_interval(secs => ${ttlMs / 1000})`;
-  const row = await db
-    .insertInto('delivery_leases')
-    .values({ conversation_id: conversationId, holder, expires_at: expires })
-    .onConflict((conflict) =>
-      conflict
-        .column('conversation_id')
-        .doUpdateSet({ holder, expires_at: expires })
-        .where(sql.ref('delivery_leases.expires_at'), '<', sql<Date>`now()`),
+  // A clean release deletes the row, so a row still there (expired) is a holder that died;
+  // xmax is non-zero exactly for rows the upsert updated rather than inserted.
+  const result = await sql<{ pending: boolean; holder: string | null; recovered: boolean | null }>`
+    with waiting as (
+      select exists (
+        select 1 from messages
+        where conversation_id = ${conversationId} and direction = 'out' and delivery_status = 'pending'
+          and channel in (${sql.join(channels)})
+      ) as pending
+    ),
+    taken as (
+      insert into delivery_leases (conversation_id, holder, expires_at)
+      select ${conversationId}, ${holder}, ${expires} from waiting where waiting.pending
+      on conflict (conversation_id) do update set holder = excluded.holder, expires_at = excluded.expires_at
+        where delivery_leases.expires_at < now()
+      returning holder, (xmax <> 0) as recovered
     )
-    .returning('holder')
-    .executeTakeFirst();
-  return row?.holder === holder;
-}
-
-/** Extends a held lease; false when it was lost (expired and taken by another deliverer). */
-export async function renewDeliveryLease(
-  db: Kysely<Database>,
-  conversationId: string,
-  holder: string,
-  ttlMs: number,
-): Promise<boolean> {
-  const result = await db
-    .updateTable('delivery_leases')
-    .set({ expires_at: sql<Date>`now() + make_interval(secs => ${ttlMs / 1000})` })
-    .where('conversation_id', '=', conversationId)
-    .where('holder', '=', holder)
-    .executeTakeFirst();
-  return result.numUpdatedRows > 0n;
+    select (select pending from waiting) as pending, (select holder from taken) as holder,
+      (select recovered from taken) as recovered`.execute(db);
+  const row = result.rows[0];
+  const taken = row?.holder === holder;
+  return { pending: row?.pending === true, taken, recovered: taken && row?.recovered === true };
 }
 
 export async function releaseDeliveryLease(
@@ -52,4 +53,66 @@ export async function releaseDeliveryLease(
     .where('conversation_id', '=', conversationId)
     .where('holder', '=', holder)
     .execute();
+}
+
+/** A held lease: whose, on which conversation, and how long each renewal lasts. */
+export interface HeldLease {
+  conversationId: string;
+  holder: string;
+  ttlMs: number;
+}
+
+/** What became of a message: accepted by the channel, or given up on with a reason. */
+export type MessageSettlement = { status: 'sent' } | { status: 'failed'; reason: string };
+
+/** One message settled under its conversation's lease, which is then renewed or released. */
+export interface Settlement {
+  lease: HeldLease;
+  messageId: string;
+  settlement: MessageSettlement;
+  then: 'renew' | 'release';
+}
+
+/**
+ * Records what became of several messages (of any conversations) and, in the same statement,
+ * renews each one's lease for its next message or gives it up after its last: one statement and
+ * one commit for all of them. A message is recorded whoever holds its lease (it was sent, or
+ * given up on, either way). Returns the conversations whose lease was renewed and is still held.
+ */
+export async function settleUnderLeases(
+  db: Kysely<Database>,
+  settlements: readonly Settlement[],
+): Promise<Set<string>> {
+  if (settlements.length === 0) return new Set();
+  const rows = settlements.map(
+    ({ lease, messageId, settlement, then }) =>
+      sql`(${messageId}::uuid, ${lease.conversationId}::uuid, ${lease.holder}::text, ${settlement.status}::text,
+           ${settlement.status === 'failed' ? settlement.reason : null}::text, ${then === 'release'}::boolean,
+           ${lease.ttlMs / 1000}::float8)`,
+  );
+  const result = await sql<{ conversation_id: string }>`
+    with batch (message_id, conversation_id, holder, status, error, release, ttl_secs) as (
+      values ${sql.join(rows)}
+    ),
+    settled as (
+      update messages m
+      set delivery_status = b.status,
+          sent_at = case when b.status = 'sent' then now() else m.sent_at end,
+          delivery_error = b.error
+      from batch b
+      where m.id = b.message_id
+      returning m.id
+    ),
+    released as (
+      delete from delivery_leases l
+      using batch b
+      where b.release and l.conversation_id = b.conversation_id and l.holder = b.holder
+      returning l.conversation_id
+    )
+    update delivery_leases l
+    set expires_at = now() + make_interval(secs => b.ttl_secs)
+    from batch b
+    where not b.release and l.conversation_id = b.conversation_id and l.holder = b.holder
+    returning l.conversation_id`.execute(db);
+  return new Set(result.rows.map((row) => row.conversation_id));
 }

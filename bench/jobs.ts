@@ -1,0 +1,586 @@
+/**
+ * Job throughput benchmark: `npm run --silent bench:jobs` (issue #4's proof).
+ *
+ * For each job backend (Redis, and BullMQ's PostgreSQL backend) it measures, through the bot's
+ * real queues (`createBot({ jobs })`):
+ *
+ *   - outbound deliveries per second: simulated beneficiaries walk into the intake over Telegram
+ *     (greeting → «٢» → their name), which leaves their replies pending in the database; one
+ *     delivery job per batch of replies is queued with `jobs.outbound.deliverConversation`
+ *     (keyed by the inbound message, as the inbox does), then the outbound worker is started
+ *     and timed until every message is marked sent on an in-process stand-in channel;
+ *   - delayed follow-ups processed per second: the intake reminder each of those conversations
+ *     got is made due a few seconds ahead and queued with `jobs.followUps.enqueue`; the follow-up
+ *     worker is timed from that moment until every row is marked done.
+ *
+ * Next to each, the ceiling: a bare BullMQ worker with an empty processor on the same backend
+ * (the same `JobBackend`, so the same connection kind), the same number of jobs with the same
+ * options (and the same delay for follow-ups), the same concurrency, in the same run. The ratio
+ * compares the time the same workload took, so the ceiling is shown per item (message or
+ * follow-up) like ours. Target: at least 40% of the ceiling. A missed target prints a warning;
+ * the exit code is 0 either way (a benchmark reports, it does not fail CI).
+ *
+ * Everything lives in fresh places (an app schema and a BullMQ schema in PostgreSQL, a Redis key
+ * prefix), removed at the end.
+ *
+ * Environment:
+ *   BENCH_CONVERSATIONS      conversations seeded (default 500; 3 turns and 5 replies each, and
+ *                            one intake reminder each)
+ *   BENCH_JOB_BACKENDS       comma list of redis,postgres,pglite (default redis,postgres)
+ *   BENCH_FOLLOW_UP_DELAY_MS how far ahead the follow-ups are made due (default 3000)
+ *   BENCH_SEND_MS            time the stand-in channel takes per send (default 0: one event-loop turn)
+ *   BENCH_DATABASE_URL / TEST_DATABASE_URL  PostgreSQL (default postgres://postgres@127.0.0.1:5432/test)
+ *   BENCH_REDIS_URL / TEST_REDIS_URL        Redis (default redis://127.0.0.1:6379)
+ *   DELIVERY_CONCURRENCY     as in the app (default 16)
+ *   BENCH_PROFILE            a folder: a CPU profile of each timed phase of ours is written there
+ */
+import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import type { Job, Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { KyselyPlugin } from 'kysely';
+import pg from 'pg';
+import { type Bot, type BotJobs, createBot } from '../src/app.js';
+import type { ChannelAdapter, OutboundMessage } from '../src/channels/types.js';
+import { type Config, loadConfig } from '../src/config.js';
+import type { JobBackend, JobBackendKind, JobBackendOptions } from '../src/jobs/backend.js';
+import { FOLLOW_UP_CONCURRENCY } from '../src/jobs/follow-up-queue.js';
+import { createLogger } from '../src/logger.js';
+import { type DatabaseHandle, openDatabase } from '../src/storage/database.js';
+
+function intEnv(name: string, fallback: number, min = 1): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min)
+    throw new Error(`${name} must be an integer ≥ ${min} (got ${raw})`);
+  return value;
+}
+
+const CONVERSATIONS = intEnv('BENCH_CONVERSATIONS', 500);
+const FOLLOW_UP_DELAY_MS = intEnv('BENCH_FOLLOW_UP_DELAY_MS', 3000, 100);
+const SEND_MS = intEnv('BENCH_SEND_MS', 0, 0);
+const DATABASE_URL =
+  process.env.BENCH_DATABASE_URL ||
+  process.env.TEST_DATABASE_URL ||
+  'postgres://postgres@127.0.0.1:5432/test';
+const REDIS_URL = process.env.BENCH_REDIS_URL || process.env.TEST_REDIS_URL || 'redis://127.0.0.1:6379';
+const BACKENDS = (process.env.BENCH_JOB_BACKENDS ?? 'redis,postgres')
+  .split(',')
+  .map((name) => name.trim())
+  .filter((name): name is JobBackendKind => ['redis', 'postgres', 'pglite'].includes(name));
+
+/** Share of the bare worker's rate the real code must reach. */
+const TARGET_SHARE = 0.4;
+/** Inbound turns seeded in parallel (setup only, untimed). */
+const SEED_CONCURRENCY = 8;
+/** A phase that has not finished after this long is reported as stuck, not waited on forever. */
+const PHASE_TIMEOUT_MS = 120_000;
+/** How often the end of a phase is looked for in the database. */
+const POLL_MS = 10;
+
+/** Each conversation's turns: they end at the intake's second question, a reminder scheduled. */
+const TURNS = ['السلام عليكم', '٢', 'محمد عبدالله القحطاني'] as const;
+
+const PROFILE_DIR = process.env.BENCH_PROFILE || undefined;
+
+/** With BENCH_PROFILE, records a CPU profile of `phase` (where the time goes in our code). */
+async function profiled<T>(name: string, phase: () => Promise<T>): Promise<T> {
+  if (!PROFILE_DIR) return phase();
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  try {
+    return await phase();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    await writeFile(join(PROFILE_DIR, `${name}.cpuprofile`), JSON.stringify(profile));
+    session.disconnect();
+  }
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The stand-in channel: accepts every send in-process (no network), optionally after a delay,
+ * and records the order per conversation so the benchmark can check nothing overtook anything.
+ */
+class StandInChannel implements ChannelAdapter {
+  readonly channel = 'telegram' as const;
+  readonly capabilities = { buttons: true, maxButtons: 10, maxTextLength: 4096 };
+  readonly sentIds = new Map<string, string[]>();
+  sends = 0;
+  async start(): Promise<void> {}
+  async stop(): Promise<void> {}
+  async send(message: OutboundMessage): Promise<void> {
+    if (SEND_MS > 0) await sleep(SEND_MS);
+    else await nextTurn();
+    this.sends++;
+    const list = this.sentIds.get(message.conversationId) ?? [];
+    list.push(message.id);
+    this.sentIds.set(message.conversationId, list);
+  }
+}
+
+/** Counts the SQL statements the app sends (BEGIN/COMMIT are not queries and are not counted). */
+class StatementCounter implements KyselyPlugin {
+  count = 0;
+  transformQuery: KyselyPlugin['transformQuery'] = (args) => {
+    this.count++;
+    return args.node;
+  };
+  transformResult: KyselyPlugin['transformResult'] = async (args) => args.result;
+}
+
+/** One delivery job as the inbox queues it: the conversation and the turn that produced the replies. */
+interface Batch {
+  conversationId: string;
+  batchKey: string;
+}
+
+interface Measurement {
+  /** Items done: messages marked sent, or follow-ups marked done. */
+  items: number;
+  jobs: number;
+  seconds: number;
+  /** SQL statements the app sent while timed (ours only). */
+  statements?: number;
+}
+
+interface WorkloadResult {
+  workload: 'outbound deliveries' | 'delayed follow-ups';
+  ours: Measurement;
+  ceiling: Measurement;
+  /** What went wrong with correctness (order, duplicates, rows left behind); empty when all is well. */
+  problems: string[];
+}
+
+/** One backend's run: the bot under test and what the benchmark watches it with. */
+interface Run {
+  kind: JobBackendKind;
+  jobs: BotJobs;
+  /** The app database without the statement counter: the benchmark's own reads are not counted. */
+  db: DatabaseHandle['db'];
+  counter: StatementCounter;
+  channel: StandInChannel;
+  deliveryConcurrency: number;
+}
+
+/** Polls `remaining` until it reaches 0; returns the seconds since `since`, or throws when stuck. */
+async function waitUntilNone(remaining: () => Promise<number>, since: number, what: string): Promise<number> {
+  for (;;) {
+    const left = await remaining();
+    if (left === 0) return (performance.now() - since) / 1000;
+    if (performance.now() - since > PHASE_TIMEOUT_MS)
+      throw new Error(`${what}: ${left} still not done after ${PHASE_TIMEOUT_MS / 1000} s`);
+    await sleep(POLL_MS);
+  }
+}
+
+/** How the ceiling queues job `index`; `dueAt` is the moment delayed jobs fall due (Date.now() scale). */
+type AddCeilingJob = (queue: Queue, index: number, dueAt: number) => Promise<unknown>;
+
+/**
+ * Runs `jobs` jobs through a bare worker with an empty processor, timed from the moment they
+ * can run (queued, and due) until the last completed.
+ */
+async function ceilingOnce(
+  backend: JobBackend,
+  jobs: number,
+  concurrency: number,
+  delayMs: number,
+  add: AddCeilingJob,
+): Promise<number> {
+  const name = `bench-ceiling-${randomBytes(4).toString('hex')}`;
+  const queue = backend.createQueue(name);
+  const dueAt = Date.now() + delayMs;
+  for (let i = 0; i < jobs; i++) await add(queue, i, dueAt);
+  let completed = 0;
+  let resolveDone!: () => void;
+  const done = new Promise<void>((resolve) => {
+    resolveDone = resolve;
+  });
+  const since = performance.now() + Math.max(0, dueAt - Date.now());
+  const worker = backend.createWorker(name, async (_job: Job) => {}, { concurrency });
+  worker.on('completed', () => {
+    if (++completed === jobs) resolveDone();
+  });
+  const timeout = setTimeout(resolveDone, PHASE_TIMEOUT_MS + delayMs);
+  await done;
+  clearTimeout(timeout);
+  const seconds = (performance.now() - since) / 1000;
+  await worker.close();
+  await queue.obliterate({ force: true }).catch(() => undefined);
+  if (completed < jobs) throw new Error(`ceiling: only ${completed} of ${jobs} jobs completed`);
+  return seconds;
+}
+
+/**
+ * The ceiling, measured three times around ours (once before, which also warms BullMQ's code
+ * up for ours, and twice after) and taken as the median, so one noisy run does not decide.
+ */
+function ceiling(
+  backend: JobBackend,
+  jobs: number,
+  concurrency: number,
+  delayMs: number,
+  add: AddCeilingJob,
+) {
+  const runs: number[] = [];
+  const once = async () => {
+    runs.push(await ceilingOnce(backend, jobs, concurrency, delayMs, add));
+  };
+  return {
+    before: once,
+    async after(): Promise<Measurement> {
+      await once();
+      await once();
+      const sorted = [...runs].sort((x, y) => x - y);
+      return { items: jobs, jobs, seconds: sorted[1] as number };
+    },
+  };
+}
+
+/** Walks every simulated beneficiary through TURNS; returns one batch per turn that left replies pending. */
+async function seedConversations(bot: Bot, runId: string): Promise<Batch[]> {
+  const batches: Batch[] = [];
+  let next = 0;
+  const worker = async () => {
+    for (let user = next++; user < CONVERSATIONS; user = next++) {
+      for (const [turn, text] of TURNS.entries()) {
+        const result = await bot.inbox.receive({
+          channel: 'telegram',
+          externalUserId: `bench-${runId}-${user}`,
+          externalMessageId: `${runId}-${user}-${turn}`,
+          text,
+          displayName: 'مستفيد تجريبي',
+        });
+        if (result.pendingDelivery)
+          batches.push({ conversationId: result.conversationId, batchKey: result.inboundId });
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: SEED_CONCURRENCY }, worker));
+  return batches;
+}
+
+/** Every sent message arrived once, and each conversation's in the order they were stored. */
+async function checkDeliveries(db: DatabaseHandle['db'], channel: StandInChannel): Promise<string[]> {
+  const problems: string[] = [];
+  const rows = await db
+    .selectFrom('messages')
+    .select(['id', 'conversation_id', 'delivery_status'])
+    .where('direction', '=', 'out')
+    .orderBy('conversation_id')
+    .orderBy('created_at')
+    .orderBy('position')
+    .execute();
+  const stored = new Map<string, string[]>();
+  for (const row of rows) {
+    if (row.delivery_status !== 'sent') continue;
+    const list = stored.get(row.conversation_id) ?? [];
+    list.push(row.id);
+    stored.set(row.conversation_id, list);
+  }
+  const sentCount = [...stored.values()].reduce((sum, list) => sum + list.length, 0);
+  if (channel.sends !== sentCount)
+    problems.push(`${channel.sends} sends for ${sentCount} messages marked sent (duplicates?)`);
+  let outOfOrder = 0;
+  for (const [conversationId, ids] of stored) {
+    if ((channel.sentIds.get(conversationId) ?? []).join() !== ids.join()) outOfOrder++;
+  }
+  if (outOfOrder > 0) problems.push(`${outOfOrder} conversations delivered out of order`);
+  return problems;
+}
+
+async function benchDeliveries(run: Run, batches: Batch[]): Promise<WorkloadResult> {
+  const { db, jobs, channel } = run;
+  const pendingCount = async () => {
+    const row = await db
+      .selectFrom('messages')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .where('direction', '=', 'out')
+      .where('delivery_status', '=', 'pending')
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  };
+  const messages = await pendingCount();
+  const top = ceiling(jobs.backend, batches.length, run.deliveryConcurrency, 0, (queue, i) =>
+    queue.add(
+      'deliver',
+      { conversationId: batches[i]?.conversationId },
+      {
+        jobId: `batch-${batches[i]?.batchKey}`,
+        attempts: 12,
+        backoff: { type: 'exponential', delay: 1000 },
+        removeOnComplete: true,
+        removeOnFail: { age: 7 * 24 * 3600 },
+      },
+    ),
+  );
+  await top.before();
+
+  for (const batch of batches) await jobs.outbound.deliverConversation(batch.conversationId, batch.batchKey);
+  const statementsBefore = run.counter.count;
+  const since = performance.now();
+  const seconds = await profiled(`${run.kind}-deliveries`, async () => {
+    jobs.outbound.start();
+    // The channel's count first (no database load while sending), then the last rows' marks.
+    await waitUntilNone(async () => messages - channel.sends, since, 'deliveries');
+    return waitUntilNone(pendingCount, since, 'deliveries');
+  });
+  const statements = run.counter.count - statementsBefore;
+  await jobs.outbound.stop();
+  const problems = await checkDeliveries(db, channel);
+
+  return {
+    workload: 'outbound deliveries',
+    ours: { items: messages, jobs: batches.length, seconds, statements },
+    // The same jobs, counted in the messages they would have carried: the ratio is one of times.
+    ceiling: { ...(await top.after()), items: messages },
+    problems,
+  };
+}
+
+async function benchFollowUps(run: Run): Promise<WorkloadResult> {
+  const { db, jobs } = run;
+  const problems: string[] = [];
+  // Each conversation sits at an intake question with its reminder a day away.
+  const rows = await db
+    .selectFrom('follow_ups')
+    .selectAll()
+    .where('kind', '=', 'intake_reminder')
+    .where('status', '=', 'scheduled')
+    .execute();
+  const top = ceiling(jobs.backend, rows.length, FOLLOW_UP_CONCURRENCY, FOLLOW_UP_DELAY_MS, (queue, i, due) =>
+    queue.add(
+      'intake_reminder',
+      { followUpId: rows[i]?.id },
+      {
+        jobId: `followup-${rows[i]?.id}-${due}`,
+        delay: Math.max(0, due - Date.now()),
+        attempts: 8,
+        backoff: { type: 'exponential', delay: 5000 },
+        removeOnComplete: true,
+        removeOnFail: { age: 30 * 24 * 3600 },
+      },
+    ),
+  );
+  await top.before();
+
+  // Brought close: due a moment after they are all queued, as the ceiling's were.
+  const due = new Date(Date.now() + FOLLOW_UP_DELAY_MS);
+  await db
+    .updateTable('follow_ups')
+    .set({ due_at: due })
+    .where(
+      'id',
+      'in',
+      rows.map((row) => row.id),
+    )
+    .execute();
+  await jobs.followUps.enqueue(rows.map((row) => ({ ...row, due_at: due })));
+  jobs.followUps.start(FOLLOW_UP_CONCURRENCY);
+  const waitFor = due.getTime() - Date.now();
+  if (waitFor <= 0) problems.push('queuing took longer than BENCH_FOLLOW_UP_DELAY_MS: raise it');
+  // Timed from the moment the follow-ups fall due: a performance.now() reading of that moment.
+  const since = performance.now() + Math.max(0, waitFor);
+  const ids = rows.map((row) => row.id);
+  const scheduledCount = async () => {
+    const row = await db
+      .selectFrom('follow_ups')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .where('id', 'in', ids)
+      .where('status', '=', 'scheduled')
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  };
+  await sleep(Math.max(0, waitFor));
+  const statementsBefore = run.counter.count;
+  const seconds = await profiled(`${run.kind}-follow-ups`, () =>
+    waitUntilNone(scheduledCount, since, 'follow-ups'),
+  );
+  const statements = run.counter.count - statementsBefore;
+  await jobs.followUps.stop();
+  const done = await db
+    .selectFrom('follow_ups')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('id', 'in', ids)
+    .where('status', '=', 'done')
+    .executeTakeFirstOrThrow();
+  if (Number(done.n) !== rows.length)
+    problems.push(`${rows.length - Number(done.n)} reminders skipped instead of sent`);
+
+  return {
+    workload: 'delayed follow-ups',
+    ours: { items: rows.length, jobs: rows.length, seconds, statements },
+    ceiling: await top.after(),
+    problems,
+  };
+}
+
+async function adminQuery(text: string): Promise<void> {
+  const client = new pg.Client({ connectionString: DATABASE_URL });
+  await client.connect();
+  try {
+    await client.query(text);
+  } finally {
+    await client.end();
+  }
+}
+
+async function deleteRedisKeys(prefix: string): Promise<void> {
+  const redis = new Redis(REDIS_URL);
+  try {
+    const stream = redis.scanStream({ match: `${prefix}:*`, count: 1000 });
+    for await (const keys of stream as AsyncIterable<string[]>)
+      if (keys.length > 0) await redis.unlink(...keys);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** Fresh places for one backend's run, and how to remove them. */
+function places(kind: JobBackendKind) {
+  const id = randomBytes(4).toString('hex');
+  const appSchema = `bench_jobs_app_${id}`;
+  const jobsSchema = `bench_jobs_bull_${id}`;
+  const prefix = `bench-jobs-${id}`;
+  const jobs: JobBackendOptions =
+    kind === 'redis'
+      ? { redisUrl: REDIS_URL, prefix }
+      : kind === 'postgres'
+        ? { databaseUrl: DATABASE_URL, schema: jobsSchema }
+        : { embeddedDataDir: 'memory://' };
+  return {
+    jobs,
+    // PGlite throughout for the embedded case: the app database too, as `npm start` would.
+    openAppDatabase: () =>
+      kind === 'pglite'
+        ? openDatabase({ dataDir: 'memory://' })
+        : openDatabase({ databaseUrl: DATABASE_URL, schema: appSchema }),
+    async remove() {
+      if (kind !== 'pglite') await adminQuery(`drop schema if exists ${appSchema} cascade`);
+      if (kind === 'postgres') await adminQuery(`drop schema if exists ${jobsSchema} cascade`);
+      if (kind === 'redis') await deleteRedisKeys(prefix);
+    },
+  };
+}
+
+async function benchBackend(kind: JobBackendKind, config: Config): Promise<WorkloadResult[]> {
+  const logger = createLogger('silent');
+  const place = places(kind);
+  let database: DatabaseHandle | undefined;
+  let bot: Bot | undefined;
+  try {
+    database = await place.openAppDatabase();
+    const runId = randomBytes(3).toString('hex');
+    // Seeding goes through a bot without queues, so nothing is queued or sent before the timing.
+    const seeder = await createBot({ config, logger, database });
+    const seedStarted = performance.now();
+    const batches = await seedConversations(seeder, runId);
+    await seeder.close();
+    process.stderr.write(
+      `bench:jobs: ${kind}: seeded ${CONVERSATIONS} conversations (${batches.length} batches) in ` +
+        `${Math.round(performance.now() - seedStarted)} ms\n`,
+    );
+
+    const counter = new StatementCounter();
+    bot = await createBot({
+      config,
+      logger,
+      database: { ...database, db: database.db.withPlugin(counter) },
+      jobs: place.jobs,
+    });
+    if (!bot.jobs) throw new Error('the bot has no queues');
+    const run: Run = {
+      kind,
+      jobs: bot.jobs,
+      db: database.db,
+      counter,
+      channel: new StandInChannel(),
+      deliveryConcurrency: config.DELIVERY_CONCURRENCY,
+    };
+    run.jobs.outbound.register(run.channel);
+    const deliveries = await benchDeliveries(run, batches);
+    const followUps = await benchFollowUps(run);
+    return [deliveries, followUps];
+  } finally {
+    await bot?.close().catch((error: unknown) => console.error('bench:jobs: closing the bot failed:', error));
+    await database?.close().catch(() => undefined);
+    await place
+      .remove()
+      .catch((error: unknown) => console.error(`bench:jobs: ${kind}: cleanup failed:`, error));
+  }
+}
+
+const COLUMNS = [10, 21, 6, 7, 10, 8, 11, 7];
+const row = (cells: string[]) =>
+  cells
+    .map((cell, i) => (i < cells.length - 1 ? cell.padEnd(COLUMNS[i] ?? 10) : cell))
+    .join('')
+    .trimEnd();
+
+async function main(): Promise<void> {
+  const config = loadConfig({ ...process.env, LOG_LEVEL: 'silent' });
+  process.stderr.write(
+    `bench:jobs: ${CONVERSATIONS} conversations, delivery concurrency ${config.DELIVERY_CONCURRENCY}, ` +
+      `follow-up concurrency ${FOLLOW_UP_CONCURRENCY}, follow-ups due in ${FOLLOW_UP_DELAY_MS} ms, ` +
+      `stand-in send ${SEND_MS} ms; backends ${BACKENDS.join(', ')}\n`,
+  );
+  const lines = [
+    row(['backend', 'workload', 'jobs', 'items', 'SQL/item', 'ours/s', 'ceiling/s', 'ratio', '≥40%']),
+  ];
+  const warnings: string[] = [];
+  for (const kind of BACKENDS) {
+    let results: WorkloadResult[];
+    try {
+      results = await benchBackend(kind, config);
+    } catch (error) {
+      console.error(`bench:jobs: ${kind} failed:`, error);
+      lines.push(row([kind, 'n/a', '', '', '', '', '', '', 'n/a']));
+      warnings.push(`${kind}: the run failed (see above)`);
+      continue;
+    }
+    for (const result of results) {
+      const ours = result.ours.items / result.ours.seconds;
+      const top = result.ceiling.items / result.ceiling.seconds;
+      const ratio = ours / top;
+      const met = ratio >= TARGET_SHARE;
+      lines.push(
+        row([
+          kind,
+          result.workload,
+          String(result.ours.jobs),
+          String(result.ours.items),
+          ((result.ours.statements ?? 0) / result.ours.items).toFixed(1),
+          ours.toFixed(0),
+          top.toFixed(0),
+          `${(ratio * 100).toFixed(0)}%`,
+          met ? 'yes' : 'NO',
+        ]),
+      );
+      if (!met)
+        warnings.push(
+          `${kind} ${result.workload}: ${(ratio * 100).toFixed(0)}% of the bare worker, under the ${TARGET_SHARE * 100}% target`,
+        );
+      for (const problem of result.problems) warnings.push(`${kind} ${result.workload}: ${problem}`);
+    }
+  }
+  console.log(
+    '\nbench:jobs — ours: the real queues, dispatcher and runner on a stand-in channel; ceiling: a bare ' +
+      'BullMQ worker with an empty processor, same backend, jobs, delay and concurrency (per item, median of 3);\n' +
+      'SQL/item: statements our code sent per message or follow-up while timed\n',
+  );
+  for (const line of lines) console.log(line);
+  for (const warning of warnings) console.log(`warning: ${warning}`);
+}
+
+await main();
+// BullMQ and pg may keep handles open a moment after closing; a benchmark is done when it has printed.
+process.exit(0);
