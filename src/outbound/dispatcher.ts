@@ -279,7 +279,10 @@ export class OutboundDispatcher {
       }
       return delivered;
     } catch (error) {
-      this.options.logger.warn({ err: safeError(error), messageId: row.id }, 'could not read the channel history');
+      this.options.logger.warn(
+        { err: safeError(error), messageId: row.id },
+        'could not read the channel history',
+      );
       return false;
     }
   }

@@ -114,7 +114,7 @@ export class StandInChannelAdapter implements ChannelAdapter {
   /** With `readsHistory`, it can also tell whether a message already reached the person. */
   constructor(
     private readonly url: string,
-    private readonly options: { readsHistory?: boolean } = {},
+    options: { readsHistory?: boolean } = {},
   ) {
     if (!options.readsHistory) this.wasDelivered = undefined;
   }
