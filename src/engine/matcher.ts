@@ -33,10 +33,30 @@ const SUGGEST_SCORE = 0.15;
 const FUZZY_CREDIT = 0.7;
 const MAX_MATCHED_LENGTH = 500;
 
+/**
+ * Question words people type glued to the next word in a hurry («كيفاقدم»، «وشالخدمات»). The
+ * short or ambiguous ones («شو»، «ليه») only split before «ال», where no Arabic word continues.
+ */
+const GLUED_QUESTION_WORDS = ['ايش', 'وش', 'كيف', 'وين', 'ليش', 'متي'];
+const GLUED_BEFORE_ARTICLE = ['شو', 'ليه', 'ماذا', 'ما'];
+
+/** Splits a glued question word off its word; a word the lexicon knows is left whole. */
+function unglued(token: string): string[] {
+  if (DIALECT_LEXICON.has(token)) return [token];
+  for (const word of GLUED_QUESTION_WORDS) {
+    if (token.startsWith(word) && token.length - word.length >= 3) return [word, token.slice(word.length)];
+  }
+  for (const word of GLUED_BEFORE_ARTICLE) {
+    const rest = token.slice(word.length);
+    if (token.startsWith(word) && rest.startsWith('ال') && rest.length >= 4) return [word, rest];
+  }
+  return [token];
+}
+
 /** Canonical terms of a text: normalised, dialect words folded, stop words dropped, lightly stemmed. */
 export function termsOf(text: string): string[] {
   const terms: string[] = [];
-  for (const token of tokenize(normalizeForMatching(text))) {
+  for (const token of tokenize(normalizeForMatching(text)).flatMap(unglued)) {
     const stem = lightStem(token);
     // The lexicon knows whole words; try the word, then without its clitic prefix, then the stem.
     const canonical =
