@@ -9,6 +9,7 @@ import { registerAdminRoutes } from './http/admin-routes.js';
 import { buildServer } from './http/server.js';
 import { checkRedisEviction } from './jobs/redis-check.js';
 import { createLogger, safeError } from './logger.js';
+import { DataDirInUseError } from './storage/data-dir-lock.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -106,7 +107,7 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   // Invalid configuration is one clear line; anything else is logged without personal data.
-  if (error instanceof ConfigError) console.error(error.message);
+  if (error instanceof ConfigError || error instanceof DataDirInUseError) console.error(error.message);
   else console.error(JSON.stringify({ level: 'fatal', msg: 'failed to start', err: safeError(error) }));
   process.exit(1);
 });

@@ -10,6 +10,7 @@ import { parseStaffCreateArgs, UsageError } from '../staff/create-account-args.j
 import { StaffApiError } from '../staff/errors.js';
 import { createStaffAccount } from '../staff/storage/accounts.js';
 import { staffDb } from '../staff/storage/schema.js';
+import { DataDirInUseError } from '../storage/data-dir-lock.js';
 import { openDatabase } from '../storage/database.js';
 
 async function main(): Promise<number> {
@@ -25,7 +26,12 @@ async function main(): Promise<number> {
       await database.close();
     }
   } catch (error) {
-    if (error instanceof UsageError || error instanceof ConfigError || error instanceof StaffApiError) {
+    if (
+      error instanceof UsageError ||
+      error instanceof ConfigError ||
+      error instanceof StaffApiError ||
+      error instanceof DataDirInUseError
+    ) {
       console.error(`staff:create: ${error.message}`);
     } else {
       // Anything else (database unreachable…): kind and a digit-masked message, never the password.

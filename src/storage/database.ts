@@ -4,6 +4,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { type Dialect, Kysely, PostgresDialect } from 'kysely';
 import { KyselyPGlite } from 'kysely-pglite';
 import pg from 'pg';
+import { claimDataDir } from './data-dir-lock.js';
 import { migrateToLatest } from './migrate.js';
 import type { Database } from './schema.js';
 import { SerializedDriver } from './serialized-driver.js';
@@ -65,11 +66,23 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     const dataDir = options.dataDir ?? './data';
     const inMemory = dataDir.startsWith('memory://');
     const location = inMemory ? dataDir : resolve(dataDir);
-    if (!inMemory) await mkdir(location, { recursive: true });
+    let release = async () => {};
+    if (!inMemory) {
+      await mkdir(location, { recursive: true });
+      release = await claimDataDir(location);
+    }
     const client = inMemory ? new PGlite() : new PGlite(location);
     const { dialect } = new KyselyPGlite(client);
     const db = new Kysely<Database>({ dialect: serialized(dialect) });
-    handle = { db, kind: 'pglite', location, close: () => db.destroy() };
+    handle = {
+      db,
+      kind: 'pglite',
+      location,
+      close: async () => {
+        await db.destroy();
+        await release();
+      },
+    };
   }
   try {
     if (options.migrate !== false) await migrateToLatest(handle.db as Kysely<unknown>, options.schema);

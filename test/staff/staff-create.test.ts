@@ -129,6 +129,44 @@ describe('npm run staff:create', { timeout: 120_000 }, () => {
   });
   afterAll(() => rm(dataDir, { recursive: true, force: true }));
 
+  it('refuses in one line while another process has the embedded database open, and takes it over once that process is gone', async () => {
+    const holder = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(PROJECT_ROOT, 'test/storage/fixtures/hold-database.ts')],
+      {
+        cwd: PROJECT_ROOT,
+        env: { ...process.env, DATA_DIR: dataDir },
+      },
+    );
+    try {
+      await new Promise<void>((resolve, reject) => {
+        holder.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve());
+        holder.once('exit', (code) => reject(new Error(`the holder exited with ${code}`)));
+      });
+      const refused = await run(
+        ['--email', 'busy@example.org', '--password', 'busy password!!', '--role', 'agent'],
+        {
+          DATA_DIR: dataDir,
+        },
+      );
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toBe(
+        `staff:create: the embedded database in ${dataDir} is in use by another process (pid ${holder.pid}); stop it first, or use PostgreSQL (DATABASE_URL) to share one database between processes\n`,
+      );
+    } finally {
+      const gone = new Promise((resolve) => holder.once('exit', resolve));
+      holder.kill('SIGKILL'); // dies without releasing: its claim is stale
+      await gone;
+    }
+    const database = await openDatabase({ dataDir });
+    try {
+      const rows = await staffDb(database.db).selectFrom('staff_accounts').select('email').execute();
+      expect(rows.map((row) => row.email)).not.toContain('busy@example.org');
+    } finally {
+      await database.close();
+    }
+  });
+
   it('creates an account in the embedded database and exits 0; a bad role is one line and exit 1', async () => {
     const ok = await run(
       [
