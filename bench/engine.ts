@@ -21,21 +21,12 @@ import { randomBytes } from 'node:crypto';
 import { accessSync, constants, readdirSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { KyselyPlugin } from 'kysely';
 import pg from 'pg';
 import { type Bot, createBot } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { type DatabaseHandle, openDatabase } from '../src/storage/database.js';
-
-function intEnv(name: string, fallback: number, min = 1): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min)
-    throw new Error(`${name} must be an integer ≥ ${min} (got ${raw})`);
-  return value;
-}
+import { intEnv, StatementCounter } from './support.js';
 
 const MESSAGES = intEnv('BENCH_MESSAGES', 3000);
 const USERS = intEnv('BENCH_USERS', 50);
@@ -161,16 +152,6 @@ async function drive(bot: Bot, users: SimUser[], concurrency: number, runId: str
   stats.elapsedMs = performance.now() - started;
   if (firstError) console.error(`bench: ${stats.failures} message(s) failed; first error:`, firstError);
   return stats;
-}
-
-/** Counts the SQL statements Kysely sends (BEGIN/COMMIT are not queries and are not counted). */
-class StatementCounter implements KyselyPlugin {
-  count = 0;
-  transformQuery: KyselyPlugin['transformQuery'] = (args) => {
-    this.count++;
-    return args.node;
-  };
-  transformResult: KyselyPlugin['transformResult'] = async (args) => args.result;
 }
 
 interface BackendResult {

@@ -42,7 +42,6 @@ import { performance } from 'node:perf_hooks';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Job, Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import type { KyselyPlugin } from 'kysely';
 import pg from 'pg';
 import { type Bot, type BotJobs, createBot } from '../src/app.js';
 import type { ChannelAdapter, OutboundMessage } from '../src/channels/types.js';
@@ -51,15 +50,7 @@ import type { JobBackend, JobBackendKind, JobBackendOptions } from '../src/jobs/
 import { FOLLOW_UP_CONCURRENCY } from '../src/jobs/follow-up-queue.js';
 import { createLogger } from '../src/logger.js';
 import { type DatabaseHandle, openDatabase } from '../src/storage/database.js';
-
-function intEnv(name: string, fallback: number, min = 1): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min)
-    throw new Error(`${name} must be an integer ≥ ${min} (got ${raw})`);
-  return value;
-}
+import { intEnv, StatementCounter } from './support.js';
 
 const CONVERSATIONS = intEnv('BENCH_CONVERSATIONS', 500);
 const FOLLOW_UP_DELAY_MS = intEnv('BENCH_FOLLOW_UP_DELAY_MS', 3000, 100);
@@ -125,16 +116,6 @@ class StandInChannel implements ChannelAdapter {
     list.push(message.id);
     this.sentIds.set(message.conversationId, list);
   }
-}
-
-/** Counts the SQL statements the app sends (BEGIN/COMMIT are not queries and are not counted). */
-class StatementCounter implements KyselyPlugin {
-  count = 0;
-  transformQuery: KyselyPlugin['transformQuery'] = (args) => {
-    this.count++;
-    return args.node;
-  };
-  transformResult: KyselyPlugin['transformResult'] = async (args) => args.result;
 }
 
 /** One delivery job as the inbox queues it: the conversation and the turn that produced the replies. */

@@ -25,15 +25,7 @@ import { createLogger } from '../src/logger.js';
 import { hashPassword } from '../src/staff/auth/passwords.js';
 import { staffDb } from '../src/staff/storage/schema.js';
 import { openDatabase } from '../src/storage/database.js';
-
-function intEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1)
-    throw new Error(`${name} must be a positive integer (got ${raw})`);
-  return value;
-}
+import { intEnv } from './support.js';
 
 const DATABASE_URL =
   process.env.BENCH_DATABASE_URL ||

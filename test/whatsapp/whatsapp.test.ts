@@ -290,6 +290,16 @@ function whatsapp(
 
 const noop = async () => undefined;
 
+/** The client's second send from now fails as a dying WhatsApp Web page does (a long reply cut in half). */
+function failSecondSend(client: FakeWhatsAppClient): void {
+  const realSend = client.sendMessage.bind(client);
+  let calls = 0;
+  client.sendMessage = async (...args) => {
+    if (++calls === 2) throw new Error('Evaluation failed: Error: something went wrong');
+    return realSend(...args);
+  };
+}
+
 function outbound(externalUserId: string, text: string, choices: string[] = []): OutboundMessage {
   return {
     id: `out-${++messageSequence}`,
@@ -698,13 +708,7 @@ describe('WhatsApp pacing', () => {
     expect(h.sent.at(-1)?.text).toBe('اختاروا:\n\n١. نعم\n٢. لا');
 
     const long = outbound(chat, `${'أ'.repeat(3000)}\n${'ب'.repeat(3000)}`);
-    const client = h.client();
-    const realSend = client.sendMessage.bind(client);
-    let calls = 0;
-    client.sendMessage = async (...args) => {
-      if (++calls === 2) throw new Error('Evaluation failed: Error: something went wrong');
-      return realSend(...args);
-    };
+    failSecondSend(h.client());
     await expect(h.adapter.send(long)).rejects.toMatchObject({ kind: 'transient' });
     await h.adapter.send(long);
     const parts = h.sent
@@ -741,13 +745,7 @@ describe('WhatsApp pacing', () => {
 
     // A long reply whose first part went out before the crash: only the second is sent.
     const long = outbound(chat, `${'أ'.repeat(3000)}\n${'ب'.repeat(3000)}`);
-    const client = h.client();
-    const realSend = client.sendMessage.bind(client);
-    let calls = 0;
-    client.sendMessage = async (...args) => {
-      if (++calls === 2) throw new Error('Evaluation failed: Error: something went wrong');
-      return realSend(...args);
-    };
+    failSecondSend(h.client());
     const longStoredAt = at(0);
     await expect(h.adapter.send(long)).rejects.toMatchObject({ kind: 'transient' });
     const restarted = whatsapp();
