@@ -103,12 +103,18 @@ export function createTurnActions(context: TurnContext): ActionHandler {
     },
 
     async record_rating({ vars }) {
-      // A survey about one request names it; a rating given unprompted is about the latest.
-      const surveyed = typeof vars.rating_request_id === 'string' ? vars.rating_request_id : undefined;
-      const requestId = surveyed ?? (await requestsOfContact(db, contactId, 1))[0]?.id ?? null;
+      // A survey names what it is about: one request, or a conversation staff closed (the
+      // rating then counts for whoever handled it). A rating given unprompted is about the
+      // latest request.
+      const surveyedRequest = typeof vars.rating_request_id === 'string' ? vars.rating_request_id : undefined;
+      const surveyedConversation =
+        typeof vars.rating_conversation_id === 'string' ? vars.rating_conversation_id : undefined;
+      const requestId =
+        surveyedRequest ??
+        (surveyedConversation ? null : ((await requestsOfContact(db, contactId, 1))[0]?.id ?? null));
       const rating = await recordRating(db, {
         contactId,
-        conversationId,
+        conversationId: surveyedConversation ?? conversationId,
         requestId,
         score: number(vars.score),
         comment: typeof vars.comment === 'string' ? vars.comment : null,

@@ -28,6 +28,7 @@ export const NOTIFIED_STATUSES: readonly RequestStatus[] = [
   'approved',
   'rejected',
   'completed',
+  'cancelled',
 ];
 
 export interface TurnChange {
@@ -49,14 +50,10 @@ export class FollowUpPolicy {
   /** Hooks for one turn's actions; what they schedule lands in `scheduled`. */
   hooks(scheduled: FollowUp[]): FollowUpHooks {
     return {
+      // Submitted is with the research committee already (the policy sends it there at once):
+      // its review period, and so its notice, starts now.
       requestCreated: async (db, request, at) => {
-        await this.add(db, scheduled, {
-          kind: 'review_notice',
-          contactId: request.contact_id,
-          requestId: request.id,
-          basis: { status: request.status },
-          dueAt: new Date(at.getTime() + this.timings.reviewNoticeAfterMs),
-        });
+        await this.reviewNotice(db, request, at, scheduled);
       },
     };
   }
@@ -129,17 +126,27 @@ export class FollowUpPolicy {
   }
 
   /**
-   * Staff changed a request's status: tell the beneficiary now (through the queue), stop the
-   * «still under review» notice once decided, and survey once the service is delivered.
+   * Staff changed a request's status (from `previous`): tell the beneficiary now (through the
+   * queue), stop the «still under review» notice on any decision (more information needed
+   * included), start a new one when the request comes back under review, and survey once the
+   * service is delivered.
    */
   async requestStatusChanged(
     db: Kysely<Database>,
     request: SupportRequest,
     at: Date,
     scheduled: FollowUp[],
+    previous?: RequestStatus,
   ): Promise<void> {
     if (!AWAITING_DECISION.includes(request.status)) {
       await cancelFollowUps(db, { requestId: request.id }, ['review_notice'], at);
+    } else if (previous && !AWAITING_DECISION.includes(previous)) {
+      // Back with the committee (after more information): a new review period, counted from now.
+      await this.reviewNotice(db, request, at, scheduled);
+    } else if (!(await this.hasReviewNotice(db, request.id))) {
+      // Submitted → under review is the same period, whose notice was set at submission; only a
+      // request that never had one (not created through the intake) gets one now.
+      await this.reviewNotice(db, request, at, scheduled);
     }
     if (NOTIFIED_STATUSES.includes(request.status)) {
       await this.add(db, scheduled, {
@@ -159,6 +166,35 @@ export class FollowUpPolicy {
         dueAt: new Date(at.getTime() + this.timings.ratingAfterMs),
       });
     }
+  }
+
+  /**
+   * The «still under review» notice of a review period starting at `at`. At most one is scheduled
+   * per request (a unique index): a second call within the period adds nothing.
+   */
+  private async reviewNotice(
+    db: Kysely<Database>,
+    request: SupportRequest,
+    at: Date,
+    scheduled: FollowUp[],
+  ): Promise<void> {
+    await this.add(db, scheduled, {
+      kind: 'review_notice',
+      contactId: request.contact_id,
+      requestId: request.id,
+      basis: { status: request.status, reviewSince: at.toISOString() },
+      dueAt: new Date(at.getTime() + this.timings.reviewNoticeAfterMs),
+    });
+  }
+
+  private async hasReviewNotice(db: Kysely<Database>, requestId: string): Promise<boolean> {
+    const found = await db
+      .selectFrom('follow_ups')
+      .select('id')
+      .where('request_id', '=', requestId)
+      .where('kind', '=', 'review_notice')
+      .executeTakeFirst();
+    return found !== undefined;
   }
 
   private async add(db: Kysely<Database>, scheduled: FollowUp[], followUp: NewFollowUp): Promise<void> {

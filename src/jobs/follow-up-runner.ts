@@ -196,19 +196,36 @@ export class FollowUpRunner {
       {
         kind: 'start',
         flowId: 'rating',
-        vars: followUp.request_id ? { rating_request_id: followUp.request_id } : {},
+        // The survey names what it is about: the service (request), or the conversation staff
+        // closed — which is not the one it runs in, as a closed conversation never reopens.
+        vars: followUp.request_id
+          ? { rating_request_id: followUp.request_id }
+          : followUp.conversation_id
+            ? { rating_conversation_id: followUp.conversation_id }
+            : {},
         notice: { key: 'followup.rating_invite', nodeId: 'rating_invite' },
       },
       now,
     );
   }
 
-  /** Still waiting after the service level: staff are alerted (logged) and the beneficiary told when to expect a reply. */
+  /**
+   * Still waiting after the service level: staff are alerted — the open escalation is marked
+   * (`sla_breached_at`), which the staff inbox flags and, as the conversation changes, the live
+   * inbox announces — and the beneficiary is told when to expect a reply.
+   */
   private async handoffSla(trx: Kysely<Database>, followUp: FollowUp, now: Date): Promise<Decision> {
     const conversation = followUp.conversation_id
       ? await lockConversationById(trx, followUp.conversation_id)
       : undefined;
     if (!conversation || conversation.mode !== 'waiting') return { status: 'skipped', outcome: 'answered' };
+    await trx
+      .updateTable('escalations')
+      .set({ sla_breached_at: now })
+      .where('conversation_id', '=', conversation.id)
+      .where('status', '=', 'open')
+      .where('sla_breached_at', 'is', null)
+      .execute();
     this.options.logger.warn(
       { conversationId: conversation.id, waitingSince: (followUp.basis as { since?: string }).since },
       'a beneficiary has waited for staff longer than HANDOFF_SLA',
