@@ -18,6 +18,7 @@ import {
   type LockedConversation,
   lockIdentity,
   lockOpenConversation,
+  lockOpenConversationStoringInbound,
 } from '../storage/repositories/conversations.js';
 import type { ThrottlePolicy } from '../storage/repositories/lookup-throttle.js';
 import {
@@ -28,7 +29,9 @@ import {
 } from '../storage/repositories/messages.js';
 import { saveTurn } from '../storage/repositories/turns.js';
 import type {
+  ChannelIdentity,
   ChannelName,
+  Contact,
   Conversation,
   Database,
   DeliveryStatus,
@@ -76,6 +79,19 @@ export interface InboxResult {
 
 const IDENTITY_CACHE_SIZE = 50_000;
 
+/** What the inbox remembers of a channel identity: it decides whether the fast path applies. */
+interface RememberedIdentity {
+  id: string;
+  phone: string | null;
+}
+
+/** The remembered identity no longer matched the database: the turn is run again from scratch. */
+class StaleIdentityError extends Error {
+  constructor() {
+    super('channel identity changed since it was remembered');
+  }
+}
+
 /**
  * What the channel vouches for about the sender, offered to flows: a Saudi mobile number from
  * WhatsApp (or a shared Telegram contact) lets the intake confirm it instead of asking to type it.
@@ -94,8 +110,8 @@ const isLocale = (value: string): value is Locale => (LOCALES as readonly string
  * with the state change that produced it.
  */
 export class Inbox {
-  /** channel:externalUserId → channel identity id, to skip the identity look-up on most messages. */
-  private readonly identities = new Map<string, string>();
+  /** channel:externalUserId → channel identity, to skip the identity look-up on most messages. */
+  private readonly identities = new Map<string, RememberedIdentity>();
 
   constructor(private readonly options: InboxOptions) {}
 
@@ -116,6 +132,9 @@ export class Inbox {
     try {
       return await this.options.db.transaction().execute((trx) => this.handle(trx, message, false));
     } catch (error) {
+      // The remembered identity was out of date; the turn rolled back whole, so run it again.
+      if (error instanceof StaleIdentityError)
+        return this.options.db.transaction().execute((trx) => this.handle(trx, message, false));
       // A flow or engine failure must not lose the message: store it with an apology and send
       // the conversation back to the menu, so the beneficiary is not stuck in a failing node.
       this.options.logger.error(
@@ -132,15 +151,7 @@ export class Inbox {
     recovering: boolean,
   ): Promise<InboxResult> {
     const now = message.receivedAt ?? new Date();
-    const conversation = await this.lockConversation(trx, message);
-    const inbound = await insertInbound(trx, {
-      conversationId: conversation.id,
-      channel: message.channel,
-      externalId: message.externalMessageId,
-      text: message.text,
-      mediaKind: message.mediaKind ?? null,
-      receivedAt: now,
-    });
+    const { conversation, inbound } = await this.lockAndStore(trx, message, now);
     if (!inbound) return this.replayDuplicate(trx, message, conversation.id);
 
     const locale = isLocale(conversation.locale) ? conversation.locale : this.options.defaultLocale;
@@ -276,23 +287,36 @@ export class Inbox {
   }
 
   /**
-   * Locks the sender's open conversation for the rest of the transaction, creating contact,
-   * identity and conversation on a first message. The common case is one statement: the
-   * identity's id is remembered, and its conversation row is locked FOR UPDATE. Only when there
-   * is no open conversation yet does it take the advisory lock on the identity (no row exists
-   * to lock) and look again under it, so two processes never create two conversations.
+   * Locks the sender's open conversation for the rest of the transaction and stores the inbound
+   * message in it (undefined `inbound`: a redelivery), creating contact, identity and
+   * conversation on a first message. The common case is ONE statement: the identity is
+   * remembered, and its conversation row is locked FOR UPDATE while the message is inserted.
+   * When there is no open conversation yet, or the channel vouches for a phone number the
+   * identity does not have (to link identities), it takes the advisory lock on the identity
+   * first (no row exists to lock) and looks again under it, so two processes never create two
+   * conversations, and the locks are always taken in the same order.
    */
-  private async lockConversation(
+  private async lockAndStore(
     trx: Kysely<Database>,
     message: InboundMessage,
-  ): Promise<LockedConversation> {
+    now: Date,
+  ): Promise<{ conversation: LockedConversation; inbound: { id: string } | undefined }> {
     const key = `${message.channel}:${message.externalUserId}`;
-    const knownIdentity = this.identities.get(key);
-    if (knownIdentity) {
-      const open = await lockOpenConversation(trx, knownIdentity);
-      // A newly proven phone number (a shared contact) goes the long way, to link identities.
-      const newPhone = message.verifiedPhone && message.verifiedPhone !== open?.identity_phone;
-      if (open && !newPhone) return open;
+    const record = {
+      channel: message.channel,
+      externalId: message.externalMessageId,
+      text: message.text,
+      mediaKind: message.mediaKind ?? null,
+      receivedAt: now,
+    };
+    const known = this.identities.get(key);
+    const newPhone = Boolean(message.verifiedPhone) && message.verifiedPhone !== known?.phone;
+    if (known && !newPhone) {
+      const locked = await lockOpenConversationStoringInbound(trx, known.id, record);
+      if (locked && locked.conversation.identity_phone === known.phone) return locked;
+      // Another process changed the identity since it was remembered: forget it, start again.
+      this.identities.delete(key);
+      if (locked) throw new StaleIdentityError();
     }
     await lockIdentity(trx, message.channel, message.externalUserId);
     const { contact, identity } = await resolveIdentity(trx, {
@@ -301,26 +325,35 @@ export class Inbox {
       displayName: message.displayName,
       verifiedPhone: message.verifiedPhone,
     });
-    this.rememberIdentity(key, identity.id);
-    const existing = await lockOpenConversation(trx, identity.id);
-    if (existing) return existing;
+    this.rememberIdentity(key, { id: identity.id, phone: identity.phone_e164 });
+    const conversation =
+      (await lockOpenConversation(trx, identity.id)) ?? (await this.newConversation(trx, contact, identity));
+    const inbound = await insertInbound(trx, { ...record, conversationId: conversation.id });
+    return { conversation, inbound };
+  }
+
+  private async newConversation(
+    trx: Kysely<Database>,
+    contact: Contact,
+    identity: ChannelIdentity,
+  ): Promise<LockedConversation> {
     const created = await createConversation(trx, {
       contactId: contact.id,
       identityId: identity.id,
-      channel: message.channel,
+      channel: identity.channel,
       locale: isLocale(contact.locale) ? contact.locale : this.options.defaultLocale,
       state: initialState(),
     });
     return { ...created, identity_phone: identity.phone_e164 };
   }
 
-  private rememberIdentity(key: string, identityId: string): void {
+  private rememberIdentity(key: string, identity: RememberedIdentity): void {
     // A bounded map, oldest first out: identity ids never change, so this is only a cache.
     if (this.identities.size >= IDENTITY_CACHE_SIZE) {
       const oldest = this.identities.keys().next().value;
       if (oldest !== undefined) this.identities.delete(oldest);
     }
-    this.identities.set(key, identityId);
+    this.identities.set(key, identity);
   }
 
   private async replayDuplicate(

@@ -1,6 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import type { ConversationMode } from '../../engine/actions.js';
 import type { ChannelName, Conversation, Database } from '../schema.js';
+import type { InboundRecord } from './messages.js';
 
 /**
  * Serialises all work on one channel identity across processes, for the rest of the
@@ -87,4 +88,72 @@ export async function lockConversationById(
   conversationId: string,
 ): Promise<LockedConversation | undefined> {
   return lockedConversations(db).where('conversations.id', '=', conversationId).executeTakeFirst();
+}
+
+/** The identity's open conversation, locked, and whether the inbound message was new to it. */
+export interface LockedWithInbound {
+  conversation: LockedConversation;
+  /** The stored inbound message; undefined when the channel had delivered it before. */
+  inbound: { id: string } | undefined;
+}
+
+/**
+ * The inbox's fast path in ONE statement: locks the identity's open conversation (FOR UPDATE)
+ * and stores the inbound message in it, recognising a redelivery by the unique channel +
+ * external id. Undefined when the identity has no open conversation (nothing is stored then).
+ * Round trips are most of a turn's cost, so the lock and the insert travel together.
+ */
+export async function lockOpenConversationStoringInbound(
+  db: Kysely<Database>,
+  identityId: string,
+  record: Omit<InboundRecord, 'conversationId'>,
+): Promise<LockedWithInbound | undefined> {
+  const row = await db
+    .with('conv', (qb) =>
+      lockedConversations(qb as unknown as Kysely<Database>)
+        .where('conversations.identity_id', '=', identityId)
+        .where('conversations.mode', '<>', 'closed'),
+    )
+    .with('ins', (qb) =>
+      qb
+        .insertInto('messages')
+        .columns([
+          'conversation_id',
+          'direction',
+          'sender',
+          'channel',
+          'external_id',
+          'text',
+          'choices',
+          'media_kind',
+        ])
+        .expression((eb) =>
+          eb
+            .selectFrom('conv')
+            .select([
+              'conv.id',
+              sql.lit('in').as('direction'),
+              sql.lit('contact').as('sender'),
+              sql.val(record.channel).as('channel'),
+              sql.val(record.externalId).as('external_id'),
+              sql.val(record.text).as('text'),
+              sql.lit('[]').as('choices'),
+              sql.val(record.mediaKind).as('media_kind'),
+            ]),
+        )
+        .onConflict((conflict) =>
+          conflict.columns(['channel', 'external_id']).where('direction', '=', 'in').doNothing(),
+        )
+        .returning('id'),
+    )
+    .selectFrom('conv')
+    .selectAll('conv')
+    .select((eb) => eb.selectFrom('ins').select('ins.id').as('inbound_id'))
+    .executeTakeFirst();
+  if (!row) return undefined;
+  const { inbound_id, ...conversation } = row;
+  return {
+    conversation: conversation as LockedConversation,
+    inbound: inbound_id ? { id: inbound_id } : undefined,
+  };
 }
