@@ -23,6 +23,18 @@ export class RequestNotFoundError extends Error {
   override readonly name = 'RequestNotFoundError';
 }
 
+/** The request is handled by another member of staff, and the caller may not act over them. */
+export class RequestHandledElsewhereError extends Error {
+  override readonly name = 'RequestHandledElsewhereError';
+  constructor(
+    readonly requestId: string,
+    /** The staff id of the request's handler. */
+    readonly assignedTo: string,
+  ) {
+    super(`request ${requestId} is handled by another staff member`);
+  }
+}
+
 export class InvalidTransitionError extends Error {
   override readonly name = 'InvalidTransitionError';
   constructor(
@@ -166,15 +178,19 @@ export class ConversationControl {
   }
 
   /**
-   * Moves a request along its life (see allowedNextStatuses) with a note for the history; the
-   * staff member becomes its handler. The beneficiary is notified through a follow-up, and a
-   * delivered service schedules its survey.
+   * Moves a request along its life (see allowedNextStatuses) with a note for the history. An
+   * unassigned request becomes the staff member's; one handled by someone else is refused
+   * (RequestHandledElsewhereError) unless `anyHandler` (a supervisor), and keeps its handler. The
+   * check is made under the request's row lock, so of two staff racing for an unassigned request
+   * one gets it. The beneficiary is notified through a follow-up, and a delivered service
+   * schedules its survey.
    */
   async changeRequestStatus(
     requestId: string,
     status: RequestStatus,
     note: string | null,
     staffId: string,
+    options: { anyHandler?: boolean } = {},
   ): Promise<SupportRequest> {
     const now = this.options.clock.now();
     const scheduled: FollowUp[] = [];
@@ -186,10 +202,13 @@ export class ConversationControl {
         .forUpdate()
         .executeTakeFirst();
       if (!request) throw new RequestNotFoundError(requestId);
+      if (request.assigned_to !== null && request.assigned_to !== staffId && !options.anyHandler) {
+        throw new RequestHandledElsewhereError(requestId, request.assigned_to);
+      }
       if (!canChangeStatus(request.status, status)) throw new InvalidTransitionError(request.status, status);
       const changed = await trx
         .updateTable('support_requests')
-        .set({ status, assigned_to: staffId, updated_at: now })
+        .set({ status, assigned_to: request.assigned_to ?? staffId, updated_at: now })
         .where('id', '=', requestId)
         .returningAll()
         .executeTakeFirstOrThrow();

@@ -4,9 +4,10 @@ import {
   type ConversationControl,
   ConversationNotFoundError,
   InvalidTransitionError,
+  RequestHandledElsewhereError,
   RequestNotFoundError,
 } from '../inbox/conversation-control.js';
-import { StaffApiError } from './errors.js';
+import { handledByColleague, StaffApiError } from './errors.js';
 
 /**
  * What the staff API asks of the conversation layer: the writes that reach the beneficiary — a
@@ -26,6 +27,10 @@ export function controlErrorAnswer(error: unknown): StaffApiError | undefined {
   if (error instanceof RequestNotFoundError) return new StaffApiError('not_found', 'request not found');
   if (error instanceof ConversationClosedError) {
     return new StaffApiError('conversation_closed', 'this conversation is closed');
+  }
+  if (error instanceof RequestHandledElsewhereError) {
+    // Taken by a colleague between the route's check and the control's lock.
+    return handledByColleague({ id: error.assignedTo, name: null });
   }
   if (error instanceof InvalidTransitionError) {
     return new StaffApiError('invalid_transition', `a ${error.from} request cannot become ${error.to}`, {

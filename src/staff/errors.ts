@@ -36,3 +36,14 @@ export class StaffApiError extends Error {
 
 export const notFound = (what: string) => new StaffApiError('not_found', `${what} not found`);
 export const forbidden = (message: string) => new StaffApiError('forbidden', message);
+
+/**
+ * An agent acting on a support request another member of staff handles (403): the answer names
+ * the colleague (`assignedTo`; `name` null when not known at that point) for the console to say so.
+ */
+export const handledByColleague = (assignedTo: { id: string; name: string | null }) =>
+  new StaffApiError(
+    'forbidden',
+    `this request is handled by ${assignedTo.name || 'a colleague'}; only they or a supervisor can change it`,
+    { assignedTo },
+  );

@@ -222,6 +222,102 @@ for (const kind of DIALECTS) {
       expect(JSON.stringify(audit)).not.toContain('1222222226');
     });
 
+    it('lets only the handling agent or a supervisor change a request an agent handles', async () => {
+      const request = await newRequest({ name: 'هند', nationalId: '1444444446' });
+      const status = (session: Session, to: string) =>
+        call(t.app, session, 'POST', `/api/staff/requests/${request.id}/status`, { status: to, note: null });
+      const reveal = (session: Session) =>
+        call(t.app, session, 'POST', `/api/staff/requests/${request.id}/reveal`, { field: 'national_id' });
+
+      // Unassigned: the first agent to change it becomes its handler.
+      expect((await status(alice, 'under_review')).statusCode).toBe(200);
+
+      // Bob cannot make himself its handler, and so cannot reveal its numbers.
+      const refused = await status(bob, 'approved');
+      expect(refused.statusCode).toBe(403);
+      expect(refused.json()).toEqual({
+        error: 'forbidden',
+        message: 'this request is handled by Alice; only they or a supervisor can change it',
+        assignedTo: { id: alice.staff.id, name: 'Alice' },
+      });
+      const revealRefused = await reveal(bob);
+      expect(revealRefused.statusCode).toBe(403);
+      expect(revealRefused.body).not.toContain('1444444446');
+      const afterRefusal = (await call(t.app, bob, 'GET', `/api/staff/requests/${request.id}`)).json();
+      expect(afterRefusal.request).toMatchObject({
+        status: 'under_review',
+        assignedTo: { id: alice.staff.id, name: 'Alice' },
+      });
+      expect(afterRefusal.history).toHaveLength(2);
+
+      // Alice, who handles it, can.
+      expect((await status(alice, 'needs_info')).statusCode).toBe(200);
+      expect((await reveal(alice)).json()).toEqual({ value: '1444444446' });
+
+      // A supervisor can change anyone's request; it stays with its handler.
+      const bySupervisor = await status(supervisor, 'under_review');
+      expect(bySupervisor.statusCode).toBe(200);
+      expect(bySupervisor.json().request.assignedTo).toEqual({ id: alice.staff.id, name: 'Alice' });
+      expect(bySupervisor.json().history.at(-1).changedBy).toEqual({ id: supervisor.staff.id, name: 'Sam' });
+      expect((await reveal(supervisor)).statusCode).toBe(200);
+      expect((await status(bob, 'approved')).statusCode).toBe(403);
+      expect((await status(alice, 'approved')).statusCode).toBe(200);
+
+      const audit = await t.db
+        .selectFrom('audit_log')
+        .select(['action', 'staff_id'])
+        .where('target_id', '=', request.id)
+        .orderBy('created_at')
+        .execute();
+      expect(audit).toEqual([
+        { action: 'request.status', staff_id: alice.staff.id },
+        { action: 'request.status', staff_id: alice.staff.id },
+        { action: 'request.reveal', staff_id: alice.staff.id },
+        { action: 'request.status', staff_id: supervisor.staff.id },
+        { action: 'request.reveal', staff_id: supervisor.staff.id },
+        { action: 'request.status', staff_id: alice.staff.id },
+      ]);
+    });
+
+    it('refuses a colleague’s request inside the control too, when it was taken after the check', async () => {
+      const request = await newRequest({ name: 'عبير', nationalId: '1555555553' });
+      await t.bot.control.changeRequestStatus(request.id, 'under_review', null, alice.staff.id);
+      await expect(
+        t.bot.control.changeRequestStatus(request.id, 'approved', null, bob.staff.id),
+      ).rejects.toMatchObject({ name: 'RequestHandledElsewhereError', assignedTo: alice.staff.id });
+      const bySupervisor = await t.bot.control.changeRequestStatus(
+        request.id,
+        'approved',
+        null,
+        bob.staff.id,
+        {
+          anyHandler: true,
+        },
+      );
+      expect(bySupervisor).toMatchObject({ status: 'approved', assigned_to: alice.staff.id });
+    });
+
+    it('masks an ID or mobile the beneficiary wrote in the description', async () => {
+      const { contact } = await resolveIdentity(t.bot.database.db, {
+        channel: 'web',
+        externalId: `visitor-${randomUUID()}`,
+      });
+      const request = await createSupportRequest(t.bot.database.db, {
+        contactId: contact.id,
+        conversationId: null,
+        fullName: 'منى',
+        nationalId: '1666666660',
+        mobileE164: '+966512345678',
+        city: 'الرياض',
+        supportType: 'food',
+        familySize: 2,
+        monthlyIncome: 1000,
+        description: 'هوية زوجي ٢١٢٣٤٥٦٧٨٤ وجواله 0551234567، نحتاج سلة غذائية',
+      });
+      const body = (await call(t.app, alice, 'GET', `/api/staff/requests/${request.id}`)).json();
+      expect(body.request.description).toBe('هوية زوجي 2*******84 وجواله +9665******67، نحتاج سلة غذائية');
+    });
+
     it('lists the beneficiary’s requests in the inbox', async () => {
       const visitor = `visitor-${randomUUID()}`;
       const { conversationId } = await t.bot.inbox.receive({

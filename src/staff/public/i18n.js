@@ -167,6 +167,8 @@ const ar = {
   'req.statusChanged': 'تغيّرت الحالة إلى «{status}»، وسيُبلَّغ المستفيد.',
   'req.invalidTransition': 'لا يمكن الانتقال إلى هذه الحالة من الحالة الحالية.',
   'req.finalStatus': 'هذه حالة نهائية، لا انتقال بعدها.',
+  'req.handledByColleague': 'يتولى هذا الطلب زميلكم {name}، ولا يغيّر حالته إلا هو أو أحد المشرفين.',
+  'req.handledByAColleague': 'يتولى هذا الطلب أحد زملائكم، ولا يغيّر حالته إلا هو أو أحد المشرفين.',
   'req.open': 'فتح الطلب {reference}',
   'req.detail': 'الطلب {reference}',
 
@@ -400,6 +402,10 @@ const en = {
   'req.statusChanged': 'Status changed to “{status}”; the beneficiary will be notified.',
   'req.invalidTransition': 'This status cannot follow the current one.',
   'req.finalStatus': 'This status is final.',
+  'req.handledByColleague':
+    'This request is handled by your colleague {name}; only they or a supervisor can change its status.',
+  'req.handledByAColleague':
+    'This request is handled by a colleague; only they or a supervisor can change its status.',
   'req.open': 'Open request {reference}',
   'req.detail': 'Request {reference}',
 

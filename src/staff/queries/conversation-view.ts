@@ -8,7 +8,7 @@ import type {
   MessageDirection,
   MessageSender,
 } from '../../storage/schema.js';
-import { maskMobile } from '../masking.js';
+import { maskMobile, maskPersonalNumbers } from '../masking.js';
 import type { StaffDb } from '../storage/schema.js';
 
 /** The newest messages of a contact shown at once; enough for any real conversation history. */
@@ -43,7 +43,10 @@ export interface ConversationView {
     sender: MessageSender;
     staff: StaffRef;
     channel: ChannelName;
-    /** Exactly as written: the console escapes it when showing it. */
+    /**
+     * As written, except national IDs and mobiles in it, masked (maskPersonalNumbers): the
+     * stored message is unchanged. The console escapes it when showing it.
+     */
     text: string;
     choices: string[];
     mediaKind: string | null;
@@ -186,7 +189,7 @@ export async function conversationView(db: StaffDb, id: string): Promise<Convers
       sender: message.sender,
       staff: message.staff_id ? { id: message.staff_id, name: message.staff_name ?? '' } : null,
       channel: message.channel,
-      text: message.text,
+      text: maskPersonalNumbers(message.text),
       choices: message.choices,
       mediaKind: message.media_kind,
       at: message.created_at.toISOString(),

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { RequestStatus } from '../../domain/request-status.js';
 import type { ConversationMode } from '../../engine/actions.js';
 import type { ChannelName, MessageDirection, MessageSender } from '../../storage/schema.js';
+import { maskPersonalNumbers } from '../masking.js';
 import type { StaffDb } from '../storage/schema.js';
 
 export const INBOX_VIEWS = ['waiting', 'mine', 'open'] as const;
@@ -10,6 +11,18 @@ export type InboxView = (typeof INBOX_VIEWS)[number];
 export const INBOX_LIMIT = 200;
 /** The inbox shows the start of the last message; the conversation view has all of it. */
 const PREVIEW_LENGTH = 200;
+/**
+ * Read a little more than is shown: personal numbers are masked before the preview is cut, so a
+ * number that crosses the 200th character is masked whole, never shown in part.
+ */
+const FETCH_LENGTH = PREVIEW_LENGTH + 64;
+
+/** The preview of a message text: personal numbers masked, then cut to PREVIEW_LENGTH characters. */
+function preview(text: string): string {
+  // At FETCH_LENGTH, the read may have cut a number in two: maskPersonalNumbers drops its start.
+  const masked = maskPersonalNumbers(text, { truncated: [...text].length >= FETCH_LENGTH });
+  return [...masked].slice(0, PREVIEW_LENGTH).join('');
+}
 
 export interface InboxItem {
   id: string;
@@ -19,6 +32,7 @@ export interface InboxItem {
   contactName: string | null;
   /** When the beneficiary asked for staff (the open escalation), or null. */
   waitingSince: string | null;
+  /** The start of the last message, national IDs and mobiles masked. */
   lastMessage: { text: string; direction: MessageDirection; sender: MessageSender; at: string } | null;
   requests: Array<{ reference: string; status: RequestStatus }>;
 }
@@ -61,7 +75,7 @@ export async function listInbox(db: StaffDb, view: InboxView, staffId: string): 
         eb
           .selectFrom('messages as m')
           .select([
-            sql<string>`left(m.text, ${sql.lit(PREVIEW_LENGTH)})`.as('text'),
+            sql<string>`left(m.text, ${sql.lit(FETCH_LENGTH)})`.as('text'),
             'm.direction',
             'm.sender',
             'm.created_at',
@@ -102,7 +116,7 @@ export async function listInbox(db: StaffDb, view: InboxView, staffId: string): 
     lastMessage:
       row.last_at && row.last_direction && row.last_sender
         ? {
-            text: row.last_text ?? '',
+            text: preview(row.last_text ?? ''),
             direction: row.last_direction,
             sender: row.last_sender,
             at: row.last_at.toISOString(),

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { allowedNextStatuses, type RequestStatus, type SupportType } from '../../domain/request-status.js';
 import { toAsciiDigits } from '../../text/digits.js';
-import { maskMobile, maskNationalId } from '../masking.js';
+import { maskMobile, maskNationalId, maskPersonalNumbers } from '../masking.js';
 import type { StaffDb } from '../storage/schema.js';
 import type { StaffRef } from './conversation-view.js';
 
@@ -158,7 +158,8 @@ export async function requestDetail(
       mobileMasked: maskMobile(row.mobile_e164),
       familySize: row.family_size,
       monthlyIncome: Number(row.monthly_income),
-      description: row.description,
+      // Typed by the beneficiary: an ID or mobile in it is masked like in their messages.
+      description: maskPersonalNumbers(row.description),
       allowedNext: [...allowedNextStatuses(row.status)],
     },
     history: history.map((entry) => ({

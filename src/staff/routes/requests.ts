@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { canChangeStatus, REQUEST_STATUSES, SUPPORT_TYPES } from '../../domain/request-status.js';
 import { recordAudit } from '../audit.js';
 import type { StaffContext } from '../context.js';
-import { forbidden, notFound, StaffApiError } from '../errors.js';
+import { forbidden, handledByColleague, notFound, StaffApiError } from '../errors.js';
 import { sessionOf } from '../http/guard.js';
 import { fromBound, optional, toBound } from '../http/params.js';
 import { listRequests, requestDetail, requestPersonalField } from '../queries/requests.js';
@@ -72,13 +72,22 @@ export function requestRoutes(app: FastifyInstance, ctx: StaffContext): void {
     return { value: found.value };
   });
 
+  /**
+   * A status change. Agents: on an unassigned request (it becomes theirs) or one they handle;
+   * supervisors: on any, which keeps its handler.
+   */
   app.post('/requests/:id/status', async (request) => {
     const me = sessionOf(request).staff;
     const { id } = idParams.parse(request.params);
     const { status, note } = statusBody.parse(request.body);
     const before = await requestDetail(ctx.db, id);
     if (!before) throw notFound('request');
-    // Checked here for a clear answer; the control checks again inside its transaction.
+    // Checked here for a clear answer; the control checks both again inside its transaction. An
+    // agent may not act on a colleague's request: that would make it theirs, and its numbers
+    // theirs to reveal.
+    const supervisor = hasRole(me.role, 'supervisor');
+    const handler = before.request.assignedTo;
+    if (handler && handler.id !== me.id && !supervisor) throw handledByColleague(handler);
     if (!canChangeStatus(before.request.status, status)) {
       throw new StaffApiError(
         'invalid_transition',
@@ -88,7 +97,7 @@ export function requestRoutes(app: FastifyInstance, ctx: StaffContext): void {
         },
       );
     }
-    await ctx.control.changeRequestStatus(id, status, note, me.id);
+    await ctx.control.changeRequestStatus(id, status, note, me.id, { anyHandler: supervisor });
     // The note may name the beneficiary's circumstances: it stays in the request's history only.
     await recordAudit(ctx.db, {
       staffId: me.id,

@@ -337,6 +337,11 @@ function renderDetail(container, ctx, id) {
     );
   }
 
+  function handledByColleague(assignedTo) {
+    const name = staffName(assignedTo.name ? assignedTo : null);
+    return name ? t('req.handledByColleague', { name }) : t('req.handledByAColleague');
+  }
+
   function changedBy(by) {
     if (by === 'beneficiary') return t('req.by.beneficiary');
     if (by === 'system') return t('req.by.system');
@@ -351,6 +356,17 @@ function renderDetail(container, ctx, id) {
     );
     if (allowed.length === 0) {
       section.append(h('p', { class: 'muted' }, t('req.finalStatus')));
+      return section;
+    }
+    // An agent does not act on a colleague's request (the API refuses it too); supervisors may.
+    if (r.assignedTo && r.assignedTo.id !== ctx.me?.id && !ctx.hasRole('supervisor')) {
+      section.append(
+        h(
+          'p',
+          { class: 'muted', 'data-testid': 'status-handled-elsewhere' },
+          handledByColleague(r.assignedTo),
+        ),
+      );
       return section;
     }
     const select = h('select', { name: 'status', required: true, 'data-testid': 'status-select' });
@@ -389,13 +405,18 @@ function renderDetail(container, ctx, id) {
         status.focus();
       } catch (error) {
         submit.disabled = false;
+        const colleague = error instanceof ApiError && error.status === 403 && error.body?.assignedTo;
         notice(
           status,
-          error instanceof ApiError && error.code === 'invalid_transition'
-            ? t('req.invalidTransition')
-            : ctx.errorText(error),
+          colleague
+            ? handledByColleague(error.body.assignedTo)
+            : error instanceof ApiError && error.code === 'invalid_transition'
+              ? t('req.invalidTransition')
+              : ctx.errorText(error),
           'error',
         );
+        // Taken by a colleague meanwhile: show who handles it now instead of the form.
+        if (colleague) await load();
         status.focus();
       }
     });
