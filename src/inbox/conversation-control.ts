@@ -216,7 +216,7 @@ export class ConversationControl {
         .insertInto('request_status_history')
         .values({ request_id: requestId, status, note, changed_by: staffId })
         .execute();
-      await this.options.policy.requestStatusChanged(trx, changed, now, scheduled);
+      await this.options.policy.requestStatusChanged(trx, changed, now, scheduled, request.status);
       return changed;
     });
     await this.after({ followUps: scheduled });

@@ -3,6 +3,7 @@ import * as initial from './migrations/001-initial.js';
 import * as inputHints from './migrations/002-input-hints.js';
 import * as followUps from './migrations/003-follow-ups.js';
 import * as staff from './migrations/004-staff.js';
+import * as handoffSla from './migrations/005-handoff-sla.js';
 
 /**
  * Every migration, in order. A static list (not a folder scan) so that the built `dist/` and
@@ -13,6 +14,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '002-input-hints': inputHints,
   '003-follow-ups': followUps,
   '004-staff': staff,
+  '005-handoff-sla': handoffSla,
 };
 
 export class MigrationError extends Error {

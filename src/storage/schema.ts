@@ -142,6 +142,8 @@ export interface EscalationsTable {
   assigned_to: string | null;
   /** When a member of staff first wrote to the beneficiary (first response time). */
   first_response_at: Date | null;
+  /** When the beneficiary had waited longer than HANDOFF_SLA, still without staff (the inbox flags it). */
+  sla_breached_at: Date | null;
   created_at: CreatedAt;
   closed_at: Date | null;
 }

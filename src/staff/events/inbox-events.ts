@@ -7,6 +7,8 @@ export interface InboxEvent {
   conversationId: string;
   mode: ConversationMode;
   assignedTo: { id: string; name: string } | null;
+  /** When the open escalation passed HANDOFF_SLA (see the inbox's `slaBreachedAt`), or null. */
+  slaBreachedAt: string | null;
   at: string;
 }
 
@@ -30,6 +32,7 @@ interface Change {
   mode: ConversationMode;
   assigned_to: string | null;
   name: string | null;
+  sla_breached_at: string | null;
   at: string;
 }
 
@@ -98,7 +101,7 @@ export class InboxEvents {
       const { now, changes } = await this.poll(this.since);
       if (generation !== this.generation || this.listeners.size === 0) return;
       for (const change of changes) {
-        const signature = `${change.mode}|${change.assigned_to ?? ''}|${change.at}`;
+        const signature = `${change.mode}|${change.assigned_to ?? ''}|${change.sla_breached_at ?? ''}|${change.at}`;
         if (this.announced.get(change.id)?.signature === signature) continue;
         this.announced.set(change.id, { signature, at: Date.parse(change.at) });
         if (priming) continue;
@@ -106,6 +109,7 @@ export class InboxEvents {
           conversationId: change.id,
           mode: change.mode,
           assignedTo: change.assigned_to ? { id: change.assigned_to, name: change.name ?? '' } : null,
+          slaBreachedAt: change.sla_breached_at ? new Date(change.sla_breached_at).toISOString() : null,
           at: new Date(change.at).toISOString(),
         };
         for (const listener of this.listeners) listener(event);
@@ -121,13 +125,18 @@ export class InboxEvents {
     }
   }
 
-  /** One round trip: the database's clock, and what changed after `since` (all recent rows at first). */
+  /**
+   * One round trip: the database's clock, and what changed after `since` (all recent rows at
+   * first). A conversation passing HANDOFF_SLA is among them: the follow-up that marks its
+   * escalation also stores the beneficiary's message, which moves the conversation's stamps.
+   */
   private async poll(since: Date | undefined): Promise<{ now: Date; changes: Change[] }> {
     const after = since ?? sql<Date>`statement_timestamp() - make_interval(secs => ${this.overlapMs / 1000})`;
     const { rows } = await sql<{ now: Date; changes: Change[] }>`
       select statement_timestamp() as now, coalesce((
         select jsonb_agg(jsonb_build_object(
-          'id', c.id, 'mode', c.mode, 'assigned_to', c.assigned_to, 'name', sa.name, 'at', changed.at))
+          'id', c.id, 'mode', c.mode, 'assigned_to', c.assigned_to, 'name', sa.name,
+          'sla_breached_at', e.sla_breached_at, 'at', changed.at))
         from (
           select conversation_id, max(at) as at from (
             select id as conversation_id, greatest(updated_at, last_message_at) as at
@@ -138,6 +147,7 @@ export class InboxEvents {
         ) changed
         join conversations c on c.id = changed.conversation_id
         left join staff_accounts sa on sa.id::text = c.assigned_to
+        left join escalations e on e.conversation_id = c.id and e.status = 'open'
       ), '[]'::jsonb) as changes`.execute(this.options.db);
     const row = rows[0];
     if (!row) throw new Error('inbox events: the poll returned no row');

@@ -83,6 +83,10 @@ const ar = {
   'inbox.requests': 'الطلبات',
   'inbox.newWaiting': 'محادثة جديدة بانتظار موظف.',
   'inbox.count': 'عدد المحادثات: {count}',
+  'inbox.overdue': 'تجاوز مدة الانتظار',
+  'inbox.overdueSince': 'تجاوز مدة الانتظار المحددة {time}',
+  'inbox.overdueCount': 'تجاوزت مدة الانتظار: {count}',
+  'inbox.newOverdue': 'محادثة تجاوزت مدة الانتظار المحددة ولم يرد عليها موظف بعد.',
 
   'conv.title': 'المحادثة',
   'conv.history': 'سجل المحادثة',
@@ -318,6 +322,10 @@ const en = {
   'inbox.requests': 'Requests',
   'inbox.newWaiting': 'A new conversation is waiting for staff.',
   'inbox.count': 'Conversations: {count}',
+  'inbox.overdue': 'Waiting too long',
+  'inbox.overdueSince': 'Past the waiting-time limit {time}',
+  'inbox.overdueCount': 'Waiting too long: {count}',
+  'inbox.newOverdue': 'A conversation has waited longer than the time limit and still has no reply.',
 
   'conv.title': 'Conversation',
   'conv.history': 'Conversation history',

@@ -32,6 +32,11 @@ export interface InboxItem {
   contactName: string | null;
   /** When the beneficiary asked for staff (the open escalation), or null. */
   waitingSince: string | null;
+  /**
+   * When the open escalation passed HANDOFF_SLA with the beneficiary still waiting for staff
+   * (counted in working hours), or null: the console flags it «تجاوز مدة الانتظار».
+   */
+  slaBreachedAt: string | null;
   /** The start of the last message, national IDs and mobiles masked. */
   lastMessage: { text: string; direction: MessageDirection; sender: MessageSender; at: string } | null;
   requests: Array<{ reference: string; status: RequestStatus }>;
@@ -40,7 +45,8 @@ export interface InboxItem {
 /**
  * One inbox view in two steps inside one statement: first the page of conversation ids (an index
  * range scan: the partial indexes of migration 004 and `conversations_mode_recent`), then, for
- * those 200 rows only, the last message, the assignee's name and the contact's requests.
+ * those 200 rows only, the last message, the assignee's name and the contact's requests. In the
+ * `waiting` view, conversations past HANDOFF_SLA come first, then the longest waiting.
  */
 export async function listInbox(db: StaffDb, view: InboxView, staffId: string): Promise<InboxItem[]> {
   const rows = await db
@@ -50,16 +56,19 @@ export async function listInbox(db: StaffDb, view: InboxView, staffId: string): 
         .leftJoin('escalations as e', (join) =>
           join.onRef('e.conversation_id', '=', 'c.id').on('e.status', '=', 'open'),
         )
-        .select(['c.id', 'e.created_at as waiting_since']);
+        .select(['c.id', 'e.created_at as waiting_since', 'e.sla_breached_at']);
       if (view === 'waiting') {
         return base
           .select(sql<Date>`coalesce(e.created_at, c.last_message_at)`.as('sort_at'))
+          .select(sql<number>`case when e.sla_breached_at is null then 1 else 0 end`.as('overdue_last'))
           .where('c.mode', '=', 'waiting')
+          .orderBy('overdue_last', 'asc')
           .orderBy('sort_at', 'asc')
           .limit(INBOX_LIMIT);
       }
       const open = base
         .select('c.last_message_at as sort_at')
+        .select(sql<number>`0`.as('overdue_last'))
         .where('c.mode', '<>', 'closed')
         .orderBy('c.last_message_at', 'desc')
         .limit(INBOX_LIMIT);
@@ -95,6 +104,7 @@ export async function listInbox(db: StaffDb, view: InboxView, staffId: string): 
       'sa.name as assignee_name',
       sql<string | null>`coalesce(ct.display_name, ci.display_name)`.as('contact_name'),
       'page.waiting_since',
+      'page.sla_breached_at',
       'lm.text as last_text',
       'lm.direction as last_direction',
       'lm.sender as last_sender',
@@ -103,6 +113,7 @@ export async function listInbox(db: StaffDb, view: InboxView, staffId: string): 
         select jsonb_agg(jsonb_build_object('reference', r.reference, 'status', r.status) order by r.created_at desc)
         from support_requests r where r.contact_id = c.contact_id), '[]'::jsonb)`.as('requests'),
     ])
+    .orderBy('page.overdue_last', 'asc')
     .orderBy('page.sort_at', view === 'waiting' ? 'asc' : 'desc')
     .execute();
 
@@ -113,6 +124,7 @@ export async function listInbox(db: StaffDb, view: InboxView, staffId: string): 
     assignedTo: row.assigned_to ? { id: row.assigned_to, name: row.assignee_name ?? '' } : null,
     contactName: row.contact_name,
     waitingSince: row.waiting_since ? row.waiting_since.toISOString() : null,
+    slaBreachedAt: row.sla_breached_at ? row.sla_breached_at.toISOString() : null,
     lastMessage:
       row.last_at && row.last_direction && row.last_sender
         ? {

@@ -14,8 +14,8 @@ export interface EventStreams {
 
 /**
  * `GET /events`: server-sent events. `inbox` events carry `{ conversationId, mode, assignedTo,
- * at }`; the console reloads what it shows. The session is checked again at every ping, so a
- * stream does not outlive a logout or a disabled account by more than one interval.
+ * slaBreachedAt, at }`; the console reloads what it shows. The session is checked again at every
+ * ping, so a stream does not outlive a logout or a disabled account by more than one interval.
  */
 export function eventRoutes(app: FastifyInstance, ctx: StaffContext): EventStreams {
   const open = new Set<() => void>();

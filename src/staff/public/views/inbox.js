@@ -1,5 +1,6 @@
 // Inbox: conversations waiting for staff, assigned to me, all open. Live: every `inbox` event
-// re-fetches the list (debounced), so a new escalation appears without a reload.
+// re-fetches the list (debounced), so a new escalation appears without a reload. A conversation
+// still waiting past HANDOFF_SLA (`slaBreachedAt`) is flagged, announced and listed first.
 
 import { api } from '../api.js';
 import { clear, h } from '../dom.js';
@@ -13,6 +14,12 @@ const CLOCK_MS = 30000;
 /** Waiting ids seen in this page's life, to announce only really new escalations. */
 const knownWaiting = new Set();
 let waitingInitialised = false;
+/** Likewise for conversations that have waited too long. */
+const knownOverdue = new Set();
+let overdueInitialised = false;
+
+/** Still waiting for staff, past the service level. */
+const isOverdue = (c) => c.mode === 'waiting' && Boolean(c.slaBreachedAt);
 let lastTab = 'waiting';
 
 export function render(container, ctx, params) {
@@ -96,11 +103,14 @@ export function render(container, ctx, params) {
     panel.setAttribute('aria-labelledby', `tab-${tab}`);
   }
 
-  function updateWaitingBadge(value) {
+  function updateWaitingBadge(value, overdue = 0) {
     const badge = tabList.querySelector('[data-testid="tab-waiting-count"]');
     if (!badge) return;
     badge.hidden = !value;
     badge.textContent = String(value ?? 0);
+    badge.classList.toggle('badge--alert', overdue > 0);
+    if (overdue > 0) badge.title = t('inbox.overdueCount', { count: overdue });
+    else badge.removeAttribute('title');
   }
 
   async function load() {
@@ -110,11 +120,14 @@ export function render(container, ctx, params) {
       if (tab !== 'waiting') requests.push(api.conversations('waiting'));
       const [current, waiting] = await Promise.all(requests);
       if (disposed || seq !== loadSeq) return;
-      conversations = Array.isArray(current.conversations) ? current.conversations : [];
+      const listed = Array.isArray(current.conversations) ? current.conversations : [];
+      // Those waiting too long first, each group in the server's order.
+      conversations = [...listed.filter(isOverdue), ...listed.filter((c) => !isOverdue(c))];
       const waitingList = tab === 'waiting' ? conversations : (waiting?.conversations ?? []);
       noteWaiting(waitingList);
+      noteOverdue(waitingList);
       ctx.setWaitingCount(waitingList.length);
-      updateWaitingBadge(waitingList.length);
+      updateWaitingBadge(waitingList.length, waitingList.filter(isOverdue).length);
       clear(errorArea);
       draw();
     } catch (error) {
@@ -130,8 +143,20 @@ export function render(container, ctx, params) {
     waitingInitialised = true;
   }
 
+  function noteOverdue(waitingList) {
+    const overdue = waitingList.filter(isOverdue);
+    const fresh = overdue.filter((c) => !knownOverdue.has(c.id));
+    for (const c of overdue) knownOverdue.add(c.id);
+    if (fresh.length > 0 && overdueInitialised) ctx.announce(t('inbox.newOverdue'));
+    overdueInitialised = true;
+  }
+
   function draw() {
-    count.textContent = t('inbox.count', { count: conversations.length });
+    const overdue = conversations.filter(isOverdue).length;
+    count.textContent =
+      overdue > 0
+        ? `${t('inbox.count', { count: conversations.length })} — ${t('inbox.overdueCount', { count: overdue })}`
+        : t('inbox.count', { count: conversations.length });
     // A keyboard user on a row stays on it when the list is redrawn under them.
     const focusedId = document.activeElement?.closest?.('[data-conversation-id]')?.dataset.conversationId;
     clear(list);
@@ -169,6 +194,7 @@ export function render(container, ctx, params) {
     const assigned = staffName(c.assignedTo);
     const when = whenText(c);
     const requests = Array.isArray(c.requests) ? c.requests : [];
+    const overdue = isOverdue(c);
     return h(
       'li',
       { class: 'conv-item' },
@@ -176,9 +202,10 @@ export function render(container, ctx, params) {
         'a',
         {
           href: `#/conversations/${encodeURIComponent(c.id)}`,
-          class: `conv-row conv-row--${c.mode}`,
+          class: `conv-row conv-row--${c.mode}${overdue ? ' conv-row--overdue' : ''}`,
           'data-testid': 'inbox-row',
           'data-conversation-id': c.id,
+          'data-overdue': overdue ? 'true' : null,
         },
         h(
           'span',
@@ -186,6 +213,17 @@ export function render(container, ctx, params) {
           h('bdi', { class: 'conv-name' }, c.contactName || t('inbox.unnamed')),
           channelChip(c.channel),
           modeChip(c.mode),
+          overdue
+            ? h(
+                'span',
+                {
+                  class: 'chip chip--overdue',
+                  'data-testid': 'inbox-overdue',
+                  title: t('inbox.overdueSince', { time: formatAgo(c.slaBreachedAt) }),
+                },
+                t('inbox.overdue'),
+              )
+            : null,
         ),
         last
           ? h(
