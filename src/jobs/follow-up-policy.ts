@@ -3,7 +3,12 @@ import type { RequestStatus } from '../domain/request-status.js';
 import { addWorkingTime, type WorkingHours } from '../domain/working-hours.js';
 import type { ConversationMode } from '../engine/actions.js';
 import type { FollowUpHooks } from '../inbox/turn-actions.js';
-import { cancelFollowUps, type NewFollowUp, scheduleFollowUp } from '../storage/repositories/follow-ups.js';
+import {
+  cancelFollowUps,
+  moveFollowUps,
+  type NewFollowUp,
+  scheduleFollowUp,
+} from '../storage/repositories/follow-ups.js';
 import type { Database, FollowUp, SupportRequest } from '../storage/schema.js';
 
 export const INTAKE_FLOW = 'intake';
@@ -64,30 +69,42 @@ export class FollowUpPolicy {
    */
   async afterTurn(db: Kysely<Database>, change: TurnChange, scheduled: FollowUp[]): Promise<void> {
     const { before, after, at } = change;
-    if (before.flowId === INTAKE_FLOW || after.flowId === INTAKE_FLOW) {
+    const wasInIntake = before.flowId === INTAKE_FLOW && before.mode === 'bot';
+    const inIntake = after.flowId === INTAKE_FLOW && after.mode === 'bot';
+    const intakeTimes = {
+      intake_reminder: new Date(at.getTime() + this.timings.intakeReminderAfterMs),
+      intake_expiry: new Date(at.getTime() + this.timings.intakeExpiresAfterMs),
+    };
+    if (wasInIntake && inIntake) {
+      // Another answer: both move on, in one statement. A reminder already sent stays sent —
+      // one reminder per request in progress — while the expiry keeps counting from now.
+      await moveFollowUps(db, change.conversationId, intakeTimes);
+    } else if (inIntake) {
+      // A fresh start: nothing left over from an earlier intake may keep its old times.
+      if (before.flowId === INTAKE_FLOW)
+        await cancelFollowUps(
+          db,
+          { conversationId: change.conversationId },
+          ['intake_reminder', 'intake_expiry'],
+          at,
+        );
+      const basis = { flowId: INTAKE_FLOW };
+      for (const kind of ['intake_reminder', 'intake_expiry'] as const) {
+        await this.add(db, scheduled, {
+          kind,
+          contactId: change.contactId,
+          conversationId: change.conversationId,
+          basis,
+          dueAt: intakeTimes[kind],
+        });
+      }
+    } else if (wasInIntake || before.flowId === INTAKE_FLOW || after.flowId === INTAKE_FLOW) {
       await cancelFollowUps(
         db,
         { conversationId: change.conversationId },
         ['intake_reminder', 'intake_expiry'],
         at,
       );
-      if (after.flowId === INTAKE_FLOW && after.mode === 'bot') {
-        const basis = { flowId: INTAKE_FLOW };
-        await this.add(db, scheduled, {
-          kind: 'intake_reminder',
-          contactId: change.contactId,
-          conversationId: change.conversationId,
-          basis,
-          dueAt: new Date(at.getTime() + this.timings.intakeReminderAfterMs),
-        });
-        await this.add(db, scheduled, {
-          kind: 'intake_expiry',
-          contactId: change.contactId,
-          conversationId: change.conversationId,
-          basis,
-          dueAt: new Date(at.getTime() + this.timings.intakeExpiresAfterMs),
-        });
-      }
     }
     if (before.mode !== 'waiting' && after.mode === 'waiting') {
       await this.add(db, scheduled, {

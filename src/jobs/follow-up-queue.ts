@@ -65,7 +65,11 @@ export class FollowUpQueue {
       FOLLOW_UP_QUEUE,
       async (job: Job<FollowUpJob>) => {
         const run = await this.options.runner.run(job.data.followUpId);
-        if (run.postponed) await this.enqueue([run.postponed]);
+        if (run.postponed) {
+          // Same time as this job's: it woke early (clocks differ); BullMQ retries it shortly.
+          if (jobIdOf(run.postponed) === job.id) throw new Error('follow-up job ran before its time');
+          await this.enqueue([run.postponed]);
+        }
         if (run.conversationId && run.replies.length > 0) {
           await this.options.deliver(run.conversationId, `followup-${job.data.followUpId}`);
         }

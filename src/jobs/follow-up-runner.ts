@@ -63,8 +63,10 @@ export class FollowUpRunner {
       const followUp = await lockFollowUp(trx, id);
       if (!followUp || followUp.status !== 'scheduled') return { replies: [], outcome: 'already handled' };
       const now = this.options.clock.now();
-      // Moved later since this job was queued: its new job will come.
-      if (followUp.due_at.getTime() > now.getTime()) return { replies: [], outcome: 'not due yet' };
+      // Moved later since this job was queued (an answer moves the intake's reminder on): the
+      // queue looks again at the row's new time.
+      if (followUp.due_at.getTime() > now.getTime())
+        return { replies: [], postponed: followUp, outcome: 'not due yet' };
       const decision = await this.decide(trx, followUp, now);
       if (decision.status === 'postponed') {
         const postponed = await postponeFollowUp(trx, id, decision.dueAt, decision.basis);

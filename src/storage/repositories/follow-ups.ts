@@ -54,6 +54,31 @@ export async function cancelFollowUps(
     .execute();
 }
 
+/**
+ * Moves a conversation's still-scheduled follow-ups of the given kinds to new times, in one
+ * statement. Their queued jobs stay as they are: a job that wakes before its row's time puts
+ * the row back in the queue for then (see the runner), so moving costs no queue traffic.
+ */
+export async function moveFollowUps(
+  db: Kysely<Database>,
+  conversationId: string,
+  dueAt: Partial<Record<FollowUpKind, Date>>,
+): Promise<void> {
+  const kinds = Object.keys(dueAt) as FollowUpKind[];
+  if (kinds.length === 0) return;
+  const cases = sql.join(
+    kinds.map((kind) => sql`when ${kind} then ${dueAt[kind]}::timestamptz`),
+    sql` `,
+  );
+  await db
+    .updateTable('follow_ups')
+    .set({ due_at: sql<Date>`case kind ${cases} end` })
+    .where('conversation_id', '=', conversationId)
+    .where('kind', 'in', kinds)
+    .where('status', '=', 'scheduled')
+    .execute();
+}
+
 /** Locks a follow-up for running it: two workers never run the same one. */
 export async function lockFollowUp(db: Kysely<Database>, id: string): Promise<FollowUp | undefined> {
   return db.selectFrom('follow_ups').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
