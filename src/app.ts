@@ -198,7 +198,7 @@ async function createJobs(options: {
     runner,
     clock,
     logger: logger.child({ component: 'follow-ups' }),
-    deliver: (conversationId, batchKey) => outbound.deliverNow(conversationId, batchKey),
+    deliver: (conversationId, batchKey) => outbound.deliverConversation(conversationId, batchKey),
   });
   return {
     backend,

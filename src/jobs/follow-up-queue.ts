@@ -22,7 +22,7 @@ export interface FollowUpQueueOptions {
   runner: FollowUpRunner;
   clock: Clock;
   logger: Logger;
-  /** Delivers a conversation's new messages (from the follow-up's own job; the outbound queue takes what cannot go yet). */
+  /** Hands a conversation's new messages to the outbound queue. */
   deliver(conversationId: string, batchKey: string): Promise<void>;
 }
 

@@ -4,7 +4,7 @@ import type { ChannelAdapter } from '../channels/types.js';
 import type { JobBackend } from '../jobs/backend.js';
 import { type Logger, safeError } from '../logger.js';
 import type { Database } from '../storage/schema.js';
-import type { DeliveryOutcome, OutboundDispatcher } from './dispatcher.js';
+import type { OutboundDispatcher } from './dispatcher.js';
 
 export const OUTBOUND_QUEUE = 'outbound';
 
@@ -58,22 +58,6 @@ export class OutboundQueue {
       removeOnComplete: true,
       removeOnFail: { age: 7 * 24 * 3600 },
     });
-  }
-
-  /**
-   * Delivers a conversation's pending messages from the calling job itself (a follow-up's
-   * worker), sparing a second job: in order under the lease like any delivery. What cannot go out
-   * yet becomes a delivery job with backoff, as if it had been queued in the first place.
-   */
-  async deliverNow(conversationId: string, batchKey: string): Promise<void> {
-    let outcome: DeliveryOutcome;
-    try {
-      outcome = await this.options.dispatcher.deliver(conversationId);
-    } catch (error) {
-      this.options.logger.warn({ err: safeError(error), conversationId }, 'direct delivery failed; queued');
-      outcome = 'retry_later';
-    }
-    if (outcome === 'retry_later') await this.deliverConversation(conversationId, batchKey);
   }
 
   /** Starts taking delivery jobs in this process. */
