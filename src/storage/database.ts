@@ -5,6 +5,7 @@ import { type Dialect, Kysely, PostgresDialect } from 'kysely';
 import { KyselyPGlite } from 'kysely-pglite';
 import pg from 'pg';
 import { claimDataDir } from './data-dir-lock.js';
+import { deferBegin } from './deferred-begin.js';
 import { migrateToLatest } from './migrate.js';
 import type { Database } from './schema.js';
 import { SerializedDriver } from './serialized-driver.js';
@@ -59,7 +60,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
       max: options.maxConnections ?? 10,
       ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
     });
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: deferBegin(pool) }) });
     if (options.schema) await db.schema.createSchema(options.schema).ifNotExists().execute();
     handle = { db, kind: 'postgres', location: describeUrl(options.databaseUrl), close: () => db.destroy() };
   } else {
