@@ -1,40 +1,16 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type Bot, createBot } from '../../src/app.js';
-import type { ChannelAdapter, OutboundMessage } from '../../src/channels/types.js';
-import { loadConfig } from '../../src/config.js';
+import type { Bot } from '../../src/app.js';
 import { createSupportRequest } from '../../src/storage/repositories/requests.js';
-import { silentLogger } from '../support/bot.js';
 import { openTestDatabase, type TestDatabase } from '../support/databases.js';
-
-const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-
-/** A channel stand-in that records what the outbound queue delivers, with the time. */
-class RecordingChannel implements ChannelAdapter {
-  readonly channel = 'telegram' as const;
-  readonly capabilities = { buttons: true, maxButtons: 10, maxTextLength: 4096 };
-  readonly delivered: Array<OutboundMessage & { at: number }> = [];
-  async start(): Promise<void> {}
-  async stop(): Promise<void> {}
-  async send(message: OutboundMessage): Promise<void> {
-    this.delivered.push({ ...message, at: Date.now() });
-  }
-  to(user: string) {
-    return this.delivered.filter((message) => message.externalUserId === user);
-  }
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until<T>(probe: () => T | undefined, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await sleep(50);
-  }
-}
+import {
+  newQueuePrefix,
+  RecordingChannel,
+  sayOnTelegram as say,
+  sleep,
+  startFollowUpBot,
+  until,
+} from '../support/follow-up-bots.js';
 
 /**
  * Follow-ups on real Redis (BullMQ) and real PostgreSQL, with time compressed through the
@@ -43,9 +19,7 @@ async function until<T>(probe: () => T | undefined, timeoutMs = 10_000): Promise
  */
 describe('follow-ups on BullMQ (Redis)', { timeout: 60_000 }, () => {
   let database: TestDatabase;
-  const newPrefix = () => `test-${randomBytes(4).toString('hex')}`;
   const env = {
-    LOG_LEVEL: 'silent',
     INTAKE_REMINDER_AFTER: '2s',
     INTAKE_EXPIRES_AFTER: '4s',
     RATING_AFTER: '2s',
@@ -53,22 +27,11 @@ describe('follow-ups on BullMQ (Redis)', { timeout: 60_000 }, () => {
   const bots: Bot[] = [];
 
   /** A bot with its own queues (a prefix of its own), unless given another's: a restart. */
-  async function start(channel: RecordingChannel, prefix = newPrefix()): Promise<Bot> {
-    const bot = await createBot({
-      config: loadConfig(env),
-      logger: silentLogger,
-      database: database.handle,
-      jobs: { redisUrl: TEST_REDIS_URL, prefix },
-      sweepIntervalMs: 500,
-    });
-    bot.jobs?.outbound.register(channel);
-    await bot.jobs?.start();
+  async function start(channel: RecordingChannel, prefix = newQueuePrefix()): Promise<Bot> {
+    const bot = await startFollowUpBot({ database: database.handle, channel, env, prefix });
     bots.push(bot);
     return bot;
   }
-
-  const say = (bot: Bot, user: string, text: string) =>
-    bot.inbox.receive({ channel: 'telegram', externalUserId: user, externalMessageId: randomUUID(), text });
 
   beforeAll(async () => {
     database = await openTestDatabase('postgres');
@@ -130,7 +93,7 @@ describe('follow-ups on BullMQ (Redis)', { timeout: 60_000 }, () => {
 
   it('survives a restart of the worker: a follow-up due while it was down runs once after', async () => {
     const before = new RecordingChannel();
-    const prefix = newPrefix();
+    const prefix = newQueuePrefix();
     const first = await start(before, prefix);
     const user = `u-${randomUUID()}`;
     await say(first, user, 'السلام عليكم');

@@ -1,8 +1,7 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type Bot, createBot } from '../../src/app.js';
-import { loadConfig } from '../../src/config.js';
+import type { Bot } from '../../src/app.js';
 import { addWorkingTime, nextOpening, parseWorkingHours } from '../../src/domain/working-hours.js';
 import { buildServer } from '../../src/http/server.js';
 import { type InboxEvent, InboxEvents } from '../../src/staff/events/inbox-events.js';
@@ -12,9 +11,8 @@ import { formatSaudiDate, formatSaudiDateTime } from '../../src/text/dates.js';
 import { call, createStaff, login, type Session } from '../staff/support.js';
 import { silentLogger } from '../support/bot.js';
 import { openTestDatabase, type TestDatabase } from '../support/databases.js';
-import { RecordingChannel, sleep, until } from './recording-channel.js';
+import { RecordingChannel, sleep, startFollowUpBot, until } from '../support/follow-up-bots.js';
 
-const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 /** Open around the clock: the SLA is counted in plain (compressed) time. */
 const ALWAYS_OPEN = 'sun-sat 00:00-24:00 UTC';
 const SLA_MS = 2000;
@@ -32,15 +30,7 @@ describe('handoff service level (HANDOFF_SLA, WORKING_HOURS)', { timeout: 60_000
 
   async function start(env: Record<string, string>) {
     const channel = new RecordingChannel();
-    const bot: Bot = await createBot({
-      config: loadConfig({ LOG_LEVEL: 'silent', ...env }),
-      logger: silentLogger,
-      database: database.handle,
-      jobs: { redisUrl: TEST_REDIS_URL, prefix: `test-${randomBytes(4).toString('hex')}` },
-      sweepIntervalMs: 500,
-    });
-    bot.jobs?.outbound.register(channel);
-    await bot.jobs?.start();
+    const bot: Bot = await startFollowUpBot({ database: database.handle, channel, env });
     const app: FastifyInstance = await buildServer({
       bot,
       logger: silentLogger,

@@ -1,12 +1,9 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type Bot, createBot } from '../../src/app.js';
-import { loadConfig } from '../../src/config.js';
-import { silentLogger } from '../support/bot.js';
+import type { Bot } from '../../src/app.js';
 import { openTestDatabase, type TestDatabase } from '../support/databases.js';
-import { RecordingChannel, sleep, until } from './recording-channel.js';
+import { RecordingChannel, sleep, startFollowUpBot, until } from '../support/follow-up-bots.js';
 
-const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const REVIEW_MS = 2000;
 
 /**
@@ -22,15 +19,11 @@ describe('«still under review» notice (REVIEW_NOTICE_AFTER)', { timeout: 60_00
 
   async function start(): Promise<{ bot: Bot; channel: RecordingChannel }> {
     const channel = new RecordingChannel();
-    const bot = await createBot({
-      config: loadConfig({ LOG_LEVEL: 'silent', REVIEW_NOTICE_AFTER: `${REVIEW_MS / 1000}s` }),
-      logger: silentLogger,
+    const bot = await startFollowUpBot({
       database: database.handle,
-      jobs: { redisUrl: TEST_REDIS_URL, prefix: `test-${randomBytes(4).toString('hex')}` },
-      sweepIntervalMs: 500,
+      channel,
+      env: { REVIEW_NOTICE_AFTER: `${REVIEW_MS / 1000}s` },
     });
-    bot.jobs?.outbound.register(channel);
-    await bot.jobs?.start();
     bots.push(bot);
     return { bot, channel };
   }

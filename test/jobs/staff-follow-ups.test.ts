@@ -1,44 +1,19 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type Bot, createBot } from '../../src/app.js';
-import type { ChannelAdapter, OutboundMessage } from '../../src/channels/types.js';
-import { loadConfig } from '../../src/config.js';
+import type { Bot } from '../../src/app.js';
 import { takeOver } from '../../src/staff/conversations/assignment.js';
 import { satisfactionReport } from '../../src/staff/queries/reports.js';
 import { createStaffAccount } from '../../src/staff/storage/accounts.js';
 import { staffDb } from '../../src/staff/storage/schema.js';
 import { createSupportRequest } from '../../src/storage/repositories/requests.js';
-import { silentLogger } from '../support/bot.js';
 import { openTestDatabase, type TestDatabase } from '../support/databases.js';
-
-const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-
-/** Records what the outbound queue delivers, per beneficiary. */
-class RecordingChannel implements ChannelAdapter {
-  readonly channel = 'telegram' as const;
-  readonly capabilities = { buttons: true, maxButtons: 10, maxTextLength: 4096 };
-  readonly delivered: Array<OutboundMessage & { at: number }> = [];
-  async start(): Promise<void> {}
-  async stop(): Promise<void> {}
-  async send(message: OutboundMessage): Promise<void> {
-    this.delivered.push({ ...message, at: Date.now() });
-  }
-  to(user: string) {
-    return this.delivered.filter((message) => message.externalUserId === user);
-  }
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until<T>(probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await sleep(50);
-  }
-}
+import {
+  RecordingChannel,
+  sayOnTelegram as say,
+  sleep,
+  startFollowUpBot,
+  until,
+} from '../support/follow-up-bots.js';
 
 /**
  * What follows staff's actions. The satisfaction survey after staff close a conversation: it runs in a new conversation (a
@@ -49,24 +24,13 @@ async function until<T>(probe: () => T | undefined | Promise<T | undefined>, tim
 describe('follow-ups of staff actions (Redis)', { timeout: 60_000 }, () => {
   let database: TestDatabase;
   const bots: Bot[] = [];
-  const env = { LOG_LEVEL: 'silent', RATING_AFTER: '2s' };
+  const env = { RATING_AFTER: '2s' };
 
   async function start(channel: RecordingChannel): Promise<Bot> {
-    const bot = await createBot({
-      config: loadConfig(env),
-      logger: silentLogger,
-      database: database.handle,
-      jobs: { redisUrl: TEST_REDIS_URL, prefix: `test-${randomBytes(4).toString('hex')}` },
-      sweepIntervalMs: 500,
-    });
-    bot.jobs?.outbound.register(channel);
-    await bot.jobs?.start();
+    const bot = await startFollowUpBot({ database: database.handle, channel, env });
     bots.push(bot);
     return bot;
   }
-
-  const say = (bot: Bot, user: string, text: string) =>
-    bot.inbox.receive({ channel: 'telegram', externalUserId: user, externalMessageId: randomUUID(), text });
 
   /** A beneficiary who asked for a person, taken over by a new agent; returns both. */
   async function handledConversation(bot: Bot, user: string) {
