@@ -144,7 +144,7 @@ describe('handoff service level (HANDOFF_SLA, WORKING_HOURS)', { timeout: 60_000
     const back = nextOpening(parseWorkingHours(hours), at);
     expect(back.getTime() - at.getTime()).toBeGreaterThan(24 * 3600_000);
     expect(first.text).toContain('نحن الآن خارج أوقات العمل');
-    expect(first.text).toContain(`بعد عودتهم ${formatSaudiDateTime(back, 'ar')}`);
+    expect(first.text).toContain(`عند بدء الدوام يوم ${formatSaudiDateTime(back, 'ar')}`);
     // The wait is counted from when staff are back: the SLA check falls 30 minutes after opening.
     const sla = await bot.database.db
       .selectFrom('follow_ups')
