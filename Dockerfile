@@ -59,13 +59,15 @@ ENV NODE_ENV=production \
 
 # Application files stay owned by root (read-only to the app user). The layout mirrors the
 # repository because the app resolves paths from PROJECT_ROOT (the folder above dist/):
-# flows/, locales/ and src/http/public (the web chat page served by the HTTP server).
+# flows/, locales/, src/http/public (the web chat page) and src/staff/public (the staff
+# console), both served as static files by the HTTP server.
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY flows ./flows
 COPY locales ./locales
 COPY src/http/public ./src/http/public
+COPY src/staff/public ./src/staff/public
 
 # Created in the image and owned by `node` (uid 1000, from the base image): a new named volume
 # mounted here is initialised with this ownership, so the non-root app can write to it.
