@@ -24,3 +24,13 @@ export function toE164(input: string): string | undefined {
 export function maskPhone(e164: string): string {
   return `${e164.slice(0, 5)}${'•'.repeat(Math.max(0, e164.length - 8))}${e164.slice(-3)}`;
 }
+
+/**
+ * A phone as beneficiaries read it inside Arabic text: the Saudi local form (+9665XXXXXXXX →
+ * 05XXXXXXXX; other numbers stay E.164) between Unicode isolates (LRI … PDI), so right-to-left
+ * text does not reorder its "+" or digits. For display only; storage keeps E.164.
+ */
+export function displayPhone(e164: string): string {
+  const local = /^\+9665\d{8}$/.test(e164) ? `0${e164.slice(4)}` : e164;
+  return `\u2066${local}\u2069`;
+}

@@ -66,11 +66,18 @@ export const validatorSchema = z.discriminatedUnion('kind', [
     /** Require at least this many letters (a name cannot be only digits or emoji). */
     letters: z.number().int().min(0).default(0),
   }),
+  /** A person's full name: two words or more, letters (Arabic or Latin), spaces, - and ' only. */
+  z.strictObject({
+    kind: z.literal('full_name'),
+    max: z.number().int().min(1).default(100),
+  }),
   z.strictObject({
     kind: z.literal('number'),
     min: z.number().default(0),
     max: z.number().default(Number.MAX_SAFE_INTEGER),
     integer: z.boolean().default(true),
+    /** What the number counts: an answer naming another unit («ستة أفراد» for an income) is asked again. */
+    unit: z.enum(['sar', 'people']).optional(),
   }),
   z.strictObject({ kind: z.literal('saudi_mobile') }),
   z.strictObject({ kind: z.literal('national_id') }),

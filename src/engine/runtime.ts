@@ -1,3 +1,4 @@
+import { displayPhone } from '../domain/phone.js';
 import { toAsciiDigits } from '../text/digits.js';
 import type { ActionHandler, ActionName, ConversationMode } from './actions.js';
 import type { SelectableOption } from './choice-matching.js';
@@ -209,12 +210,13 @@ class Turn {
   }
 
   /**
-   * «0» is the global shortcut to the menu, except where 0 is itself a valid answer (a monthly
-   * income of zero): losing a half-filled form to an honest answer would be worse.
+   * «0» is the global shortcut to the menu, except as the answer to a number question: there it
+   * is an answer (an income of zero is valid; a family of zero gets the question's own reason),
+   * since losing a half-filled form to an honest answer would be worse.
    */
   private answersZero(text: string): boolean {
     const node = this.currentNode();
-    if (node?.type !== 'ask' || node.validate.kind !== 'number' || node.validate.min > 0) return false;
+    if (node?.type !== 'ask' || node.validate.kind !== 'number') return false;
     return toAsciiDigits(text).trim() === '0';
   }
 
@@ -281,6 +283,10 @@ class Turn {
     this.state.vars[node.save] = value;
     if (node.validate.kind === 'national_id' && typeof value === 'string') {
       this.state.vars[`${node.save}_masked`] = `${'•'.repeat(6)}${value.slice(-4)}`;
+    }
+    // Shown in Arabic text as 05XXXXXXXX between isolates, so bidi cannot reorder it; stored in E.164.
+    if (node.validate.kind === 'saudi_mobile' && typeof value === 'string') {
+      this.state.vars[`${node.save}_display`] = displayPhone(value);
     }
     this.state.history = [...this.state.history.filter((id) => id !== node.id), node.id];
     const next = this.state.returnTo ?? node.next;
@@ -515,9 +521,11 @@ class Turn {
   }
 
   private params(): MessageParams {
+    const phone = this.input.context?.channel_phone;
     return {
       ...this.options.globals,
       ...this.input.context,
+      ...(typeof phone === 'string' ? { channel_phone_display: displayPhone(phone) } : {}),
       ...this.state.vars,
       fallback_count: this.state.fallbacks,
       offer_staff: this.state.fallbacks >= 2 ? 'yes' : 'no',

@@ -18,6 +18,7 @@ const REF = withCheck('1234567');
 const TEXT: Validator = { kind: 'text', min: 2, max: 10, letters: 2 };
 const INCOME: Validator = { kind: 'number', min: 0, max: 100_000, integer: true };
 const FAMILY: Validator = { kind: 'number', min: 1, max: 30, integer: true };
+const NAME: Validator = { kind: 'full_name', max: 100 };
 const OPTIONS: SelectableOption[] = [
   { labels: ['تقديم طلب', 'Apply'], synonyms: ['اقدم'] },
   { labels: ['حالة الطلب', 'Status'], synonyms: [] },
@@ -40,7 +41,13 @@ describe('validateAnswer: one failing answer for every problem code', () => {
     ['yes_no', 'no_match', 'ربما', { kind: 'yes_no' }],
     ['rating', 'no_match', 'لا أعرف', { kind: 'rating' }],
     ['rating', 'out_of_range', '٧', { kind: 'rating' }],
-    ['reference', 'invalid', `${REF.slice(0, 7)}${(Number(REF[7]) + 1) % 10}`, { kind: 'reference' }],
+    ['reference', 'checksum', `${REF.slice(0, 7)}${(Number(REF[7]) + 1) % 10}`, { kind: 'reference' }],
+    ['reference', 'invalid', '1234567', { kind: 'reference' }],
+    ['full_name', 'one_word', 'محمد', NAME],
+    ['full_name', 'characters', '<script>alert(1)</script>', NAME],
+    ['full_name', 'too_long', `${'م'.repeat(60)} ${'ع'.repeat(60)}`, NAME],
+    ['number', 'unit', 'ستة أفراد', { ...INCOME, unit: 'sar' }],
+    ['rating', 'scale', '3 من 10', { kind: 'rating' }],
   ];
 
   it.each(cases)('%s → %s for %j', (_kind, problem, answer, rule) => {
@@ -133,9 +140,12 @@ describe('parseLooseNumber', () => {
     expect(parseLooseNumber(input)).toBe(expected);
   });
 
-  it.each(['abc', '', 'الف', '1e3', '0x10', 'Infinity', 'كثير'])('%j is not a number', (input) => {
-    expect(parseLooseNumber(input)).toBeUndefined();
-  });
+  it.each(['abc', '', '1e3', '0x10', 'Infinity', 'كثير', '3 5', 'خمسة ستة'])(
+    '%j is not a number',
+    (input) => {
+      expect(parseLooseNumber(input)).toBeUndefined();
+    },
+  );
 });
 
 describe('parseYesNo', () => {
