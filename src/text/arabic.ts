@@ -19,15 +19,21 @@ export function stripInvisible(text: string): string {
   return text.replace(INVISIBLE_CONTROLS, '');
 }
 
-/** Unifies letter variants that people type interchangeably: ا/أ/إ/آ/ٱ, ة/ه, ى/ي, ؤ/و, ئ/ي, Persian ک/ی. */
+/**
+ * Unifies letter variants that people type interchangeably: ا/أ/إ/آ/ٱ, ة/ه, ى/ي, ؤ/و, ئ/ي, Persian ک/ی.
+ * A hamza before «و» is written on waw or on ya («مسؤول», «مسئول», «شؤون», «شئون»), with its own
+ * waw or without it («مسؤل»), or left out («مسوول»): all of them meet at one «و» («مسول»).
+ */
 function unifyLetters(text: string): string {
   return text
     .replace(/[أإآٱ]/g, 'ا')
     .replace(/ة/g, 'ه')
     .replace(/[ىی]/g, 'ي')
+    .replace(/[ؤئء]و/g, 'و')
     .replace(/ؤ/g, 'و')
     .replace(/ئ/g, 'ي')
     .replace(/ء/g, '')
+    .replace(/وو/g, 'و')
     .replace(/ک/g, 'ك')
     .replace(/گ/g, 'ك');
 }

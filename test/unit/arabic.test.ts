@@ -80,6 +80,21 @@ describe('normalizeForMatching', () => {
     expect(normalizeForMatching('مُسَاعَدَة')).toBe(normalizeForMatching('مساعده'));
   });
 
+  it.each([
+    ['مسؤول', ['مسئول', 'مسوول', 'مسؤل', 'مسءول']],
+    ['مسؤولية', ['مسئولية', 'مسئوليه', 'مسووليه', 'مسؤليه']],
+    ['شؤون', ['شئون', 'شوون']],
+    ['رؤوس', ['رئوس']],
+  ])('makes the hamza-on-waw/ya spellings of %s meet', (word, variants) => {
+    for (const variant of variants) expect(normalizeForMatching(variant)).toBe(normalizeForMatching(word));
+  });
+
+  it('keeps a hamza that is not before waw as it was (ئ → ي, ؤ → و)', () => {
+    expect(normalizeForMatching('رئيس')).toBe('رييس');
+    expect(normalizeForMatching('سؤال')).toBe('سوال');
+    expect(normalizeForMatching('مسؤول')).toBe('مسول');
+  });
+
   it('returns an empty string for whitespace or punctuation only', () => {
     expect(normalizeForMatching('')).toBe('');
     expect(normalizeForMatching('  ؟!  ')).toBe('');
