@@ -118,6 +118,13 @@ export function lintFlows(flows: FlowSet, catalog: MessageCatalog): LintProblem[
     if (definition.intents) {
       for (const key of [definition.intents.label]) checkKey(flow, 'intents.label', key);
     }
+    if (definition.on_leave) {
+      const notice = flow.nodes.get(definition.on_leave);
+      if (!notice) report(flow, 'on_leave', `unknown node "${definition.on_leave}"`);
+      else if (notice.type !== 'message' || notice.choices?.length || notice.next || notice.flow)
+        report(flow, 'on_leave', 'the on_leave node is only said: a message without choices, next or flow');
+      enter(definition.id, definition.on_leave);
+    }
     for (const node of definition.nodes) {
       if (node.intents) enter(definition.id, node.id);
       for (const reference of referencesOf(flow, node)) {

@@ -155,6 +155,11 @@ export const flowSchema = z.strictObject({
    * is not matched to any topic even if it shares other words with one («كم مدة صلاحية الجواز»).
    */
   out_of_scope: z.array(z.string().min(1)).default([]),
+  /**
+   * A message node said when the beneficiary leaves this flow unfinished — by «القائمة», asking
+   * for staff, another topic — after answering at least one question, so nothing is lost silently.
+   */
+  on_leave: identifier.optional(),
   nodes: z.array(nodeSchema).min(1),
 });
 

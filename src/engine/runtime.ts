@@ -130,6 +130,54 @@ export interface EngineOptions {
 
 const MAX_STEPS_PER_TURN = 200;
 
+/** Nodes of the same flow a node leads to (next, choices, branches, action results). */
+function nextNodes(node: FlowNode): string[] {
+  switch (node.type) {
+    case 'message':
+      return [
+        ...(node.flow ? [] : node.next ? [node.next] : []),
+        ...(node.choices ?? []).flatMap((choice) => (choice.next && !choice.flow ? [choice.next] : [])),
+      ];
+    case 'ask':
+      return [node.next, ...(node.choices ?? []).flatMap((choice) => (choice.next ? [choice.next] : []))];
+    case 'branch':
+      return [...node.when.map((branch) => branch.next), node.else];
+    case 'set':
+      return [node.next];
+    case 'action':
+      return Object.values(node.results);
+    default:
+      return [];
+  }
+}
+
+const QUESTION_AHEAD = new WeakMap<LoadedFlow, Map<string, boolean>>();
+
+/** Whether a question of the flow can still come from this node (the node itself included). */
+function questionAhead(flow: LoadedFlow, nodeId: string): boolean {
+  let known = QUESTION_AHEAD.get(flow);
+  if (!known) {
+    known = new Map();
+    QUESTION_AHEAD.set(flow, known);
+  }
+  const cached = known.get(nodeId);
+  if (cached !== undefined) return cached;
+  const seen = new Set<string>();
+  const queue = [nodeId];
+  let found = false;
+  while (queue.length > 0 && !found) {
+    const id = queue.pop() as string;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const node = flow.nodes.get(id);
+    if (!node) continue;
+    if (node.type === 'ask') found = true;
+    else queue.push(...nextNodes(node));
+  }
+  known.set(nodeId, found);
+  return found;
+}
+
 /**
  * The conversation engine: flow + state + input → new state + replies. It touches no database
  * or channel; domain work goes through the `actions` port, which the inbox runs in the turn's
@@ -163,6 +211,11 @@ class Turn {
   private locale: Locale;
   private readonly replies: BotReply[] = [];
   private steps = 0;
+  /**
+   * The unfinished flow this message may take the conversation out of (an intake with answers
+   * given), whose `on_leave` node is then said once: nothing is discarded without a word.
+   */
+  private leaving: LoadedFlow | undefined;
 
   constructor(
     private readonly options: EngineOptions,
@@ -186,6 +239,7 @@ class Turn {
       // The flow file changed under this conversation: apologise and start again from the menu.
       return this.enter(MAIN_MENU, 'flow_changed');
     }
+    this.leaving = this.unfinishedFlow();
 
     switch (command) {
       case 'menu':
@@ -237,14 +291,24 @@ class Turn {
 
   // ── staff modes ────────────────────────────────────────────────────────────
 
-  /** Waiting for or talking with staff: the bot is silent, but for cancel and a rare acknowledgement. */
+  /**
+   * Waiting for staff, the bot is silent but for a rare acknowledgement — and the global commands:
+   * «إلغاء», «القائمة» / «0» and «رجوع» withdraw the request for staff (the beneficiary is told)
+   * and return to the menu; «English» / «عربي» switch language. With a member of staff answering,
+   * everything goes to them.
+   */
   private async whileWithStaff(command: ReturnType<typeof detectCommand>): Promise<void> {
-    if (command === 'cancel' && this.mode === 'waiting') {
+    if (this.mode !== 'waiting') return;
+    if (command === 'cancel' || command === 'menu' || command === 'back') {
       await this.callAction('cancel_escalation');
       this.mode = 'bot';
       return this.enter(HANDOFF, 'cancelled');
     }
-    if (this.mode !== 'waiting') return;
+    if (command === 'locale_ar' || command === 'locale_en') {
+      this.locale = command === 'locale_ar' ? 'ar' : 'en';
+      this.state.lastAckAt = this.input.now.toISOString();
+      return this.runFrom(this.flow(HANDOFF), 'still_waiting');
+    }
     const last = this.state.lastAckAt ? Date.parse(this.state.lastAckAt) : 0;
     if (this.input.now.getTime() - last < this.options.handoffAckIntervalMs) return;
     this.state.lastAckAt = this.input.now.toISOString();
@@ -360,6 +424,7 @@ class Turn {
     options: { keepFallbacks?: boolean; vars?: Record<string, AnswerValue> | undefined } = {},
   ): Promise<void> {
     const flow = this.flow(flowId);
+    this.sayLeaving(flowId, nodeId);
     if (!options.keepFallbacks) {
       this.state.fallbacks = 0;
       this.state.suggestions = [];
@@ -380,6 +445,30 @@ class Turn {
     if (choice.return_to) this.state.returnTo = choice.return_to;
     if (choice.next) return this.runFrom(flow, choice.next);
     return this.enter(MAIN_MENU, 'menu');
+  }
+
+  /**
+   * The current flow, if it has an `on_leave` node and is unfinished: at least one question
+   * answered, and a question of the flow still ahead (waiting at one, or at a menu such as the
+   * intake's edit menu that leads back to one). Once the request is created nothing is pending.
+   */
+  private unfinishedFlow(): LoadedFlow | undefined {
+    const { flowId, nodeId, history } = this.state;
+    if (!flowId || !nodeId || history.length === 0) return undefined;
+    const flow = this.options.flows.get(flowId);
+    if (!flow?.definition.on_leave) return undefined;
+    return questionAhead(flow, nodeId) ? flow : undefined;
+  }
+
+  /** Leaving an unfinished flow for another: its `on_leave` message first, once. */
+  private sayLeaving(flowId: string, nodeId: string | undefined): void {
+    const leaving = this.leaving;
+    if (!leaving || flowId === leaving.definition.id) return;
+    this.leaving = undefined;
+    // «إلغاء» says so itself (main_menu/cancelled: nothing half-saved).
+    if (flowId === MAIN_MENU && nodeId === 'cancelled') return;
+    const notice = leaving.nodes.get(leaving.definition.on_leave as string);
+    if (notice?.type === 'message') this.sayAll(notice.text, leaving, notice.id, []);
   }
 
   /** Runs nodes from `nodeId` until one waits for the beneficiary or the flow ends. */

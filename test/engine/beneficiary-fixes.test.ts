@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../src/config.js';
 import type { ActionHandler, ConversationMode } from '../../src/engine/actions.js';
-import { type FlowSet, loadFlows } from '../../src/engine/flow-loader.js';
+import { lintFlows } from '../../src/engine/flow-lint.js';
+import { type FlowSet, loadFlows, parseFlow } from '../../src/engine/flow-loader.js';
 import { MessageCatalog } from '../../src/engine/i18n.js';
 import { IntentMatcher } from '../../src/engine/matcher.js';
 import { ConversationEngine, type ConversationState, initialState } from '../../src/engine/runtime.js';
@@ -88,5 +89,101 @@ describe('the intake summary', () => {
     const at = await walk(TO_FAMILY_SIZE.slice(0, 3));
     const mobile = await say(at, '1000000008', { channel_phone: '+966551234567' });
     expect(mobile.replies.at(-1)?.choices).toEqual(['استخدام رقمي \u20660551234567\u2069']);
+  });
+});
+
+describe('leaving an unfinished intake', () => {
+  it.each(['القائمة', 'menu', '0', '٠', '/menu'])(
+    '«%s» after an answer says the request was not saved, then the menu',
+    async (command) => {
+      const at = await walk(['تقديم طلب دعم', 'محمد عبدالله القحطاني']);
+      const result = await say(at, command);
+      expect(result.nodes).toEqual(['intake/not_saved', 'main_menu/menu']);
+      expect(result.text).toContain('لم يُحفَظ طلب الدعم');
+      expect(result.state.vars).toEqual({});
+    },
+  );
+
+  it('asking for staff says it too, before the handoff', async () => {
+    const at = await walk(['تقديم طلب دعم', 'محمد عبدالله القحطاني', '1000000008']);
+    const result = await say(at, 'أبي أكلم موظف');
+    expect(result.nodes).toEqual(['intake/not_saved', 'handoff/waiting']);
+  });
+
+  it('«إلغاء» says it once, in its own words', async () => {
+    const at = await walk(['تقديم طلب دعم', 'محمد عبدالله القحطاني']);
+    const result = await say(at, 'إلغاء');
+    expect(result.nodes).toEqual(['main_menu/cancelled', 'main_menu/menu']);
+  });
+
+  it('says nothing before the first answer, or after the request is created', async () => {
+    expect((await say(await walk(['تقديم طلب دعم']), 'القائمة')).nodes).toEqual(['main_menu/menu']);
+  });
+});
+
+describe('waiting for staff', () => {
+  async function waiting() {
+    const step = await walk(['أبي أكلم موظف']);
+    expect(step.mode).toBe('waiting');
+    return step;
+  }
+
+  it.each(['القائمة', '0', '٠', 'menu', 'إلغاء', 'رجوع'])(
+    '«%s» withdraws the request for staff and shows the menu',
+    async (command) => {
+      calls.length = 0;
+      const result = await say(await waiting(), command);
+      expect(calls).toContain('cancel_escalation');
+      expect(result.mode).toBe('bot');
+      expect(result.nodes).toEqual(['handoff/cancelled', 'main_menu/menu']);
+      expect(result.text).toContain('تم إلغاء طلب التحدث مع موظف');
+    },
+  );
+
+  it('switches language while still waiting', async () => {
+    const result = await say(await waiting(), 'English');
+    expect(result.mode).toBe('waiting');
+    expect(result.locale).toBe('en');
+    expect(result.nodes).toEqual(['handoff/still_waiting']);
+  });
+
+  it('with a member of staff answering, everything goes to them', async () => {
+    const step = await waiting();
+    for (const text of ['القائمة', '0', 'إلغاء']) {
+      const result = await say({ ...step, mode: 'staff' }, text);
+      expect(result.replies).toEqual([]);
+      expect(result.mode).toBe('staff');
+    }
+  });
+});
+
+describe('flow checks', () => {
+  function problemsOf(lines: string[]) {
+    const set = new Map(flows);
+    set.set('probe', parseFlow('probe.yaml', ['id: probe', 'start: a', ...lines].join('\n')));
+    return lintFlows(set, catalog)
+      .filter((problem) => problem.file === 'probe.yaml')
+      .map((problem) => `${problem.where}: ${problem.message}`);
+  }
+
+  it('on_leave names a message node that is only said', () => {
+    expect(
+      problemsOf([
+        'on_leave: gone',
+        'nodes:',
+        '  - { id: a, type: ask, text: menu.prompt, validate: { kind: yes_no }, save: x, next: a }',
+      ]),
+    ).toContain('on_leave: unknown node "gone"');
+    expect(
+      problemsOf(['on_leave: a', 'nodes:', '  - { id: a, type: message, text: menu.prompt, next: a }']),
+    ).toContain('on_leave: the on_leave node is only said: a message without choices, next or flow');
+    expect(
+      problemsOf([
+        'on_leave: bye',
+        'nodes:',
+        '  - { id: a, type: ask, text: menu.prompt, validate: { kind: yes_no }, save: x, next: a }',
+        '  - { id: bye, type: message, text: intake.not_saved }',
+      ]),
+    ).toEqual([]);
   });
 });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InboundMessage } from '../../src/channels/types.js';
 import { hasValidLuhn } from '../../src/domain/luhn.js';
+import { displayPhone } from '../../src/domain/phone.js';
 import { createTestBot, type TestBot } from '../support/bot.js';
 import { DIALECTS } from '../support/databases.js';
 
@@ -154,7 +155,7 @@ describe.each(DIALECTS)('inbox on %s', (dialect) => {
     await send('نورة محمد الشهري');
     const question = await send('2345678904');
     expect(question.replies.at(-1)).toMatchObject({ nodeId: 'mobile', input: 'phone' });
-    expect(question.replies.at(-1)?.choices).toEqual([`استخدام رقمي ${phone}`]);
+    expect(question.replies.at(-1)?.choices).toEqual([`استخدام رقمي ${displayPhone(phone)}`]);
     const confirmed = await send('نعم');
     expect(confirmed.replies.at(-1)?.nodeId).toBe('city');
 

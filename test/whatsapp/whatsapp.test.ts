@@ -27,6 +27,7 @@ import {
   type WhatsAppClient,
 } from '../../src/channels/whatsapp/index.js';
 import { toInbound } from '../../src/channels/whatsapp/to-inbound.js';
+import { displayPhone } from '../../src/domain/phone.js';
 import { MessageCatalog } from '../../src/engine/i18n.js';
 import { createLogger } from '../../src/logger.js';
 import { OutboundDispatcher } from '../../src/outbound/dispatcher.js';
@@ -858,7 +859,7 @@ describe('WhatsApp channel with the bot', () => {
     await p.say('فاطمة علي الغامدي');
     const mobile = await p.say('١٢٣٤٥٦٧٨٩٧');
     // WhatsApp vouches for the number: the person confirms it instead of typing it.
-    expect(mobile.at(-1)).toContain(`١. استخدام رقمي ${phone}`);
+    expect(mobile.at(-1)).toContain(`١. استخدام رقمي ${displayPhone(phone)}`);
     const city = await p.say('١');
     expect(city.at(-1)).toContain('مدينة');
     const types = await p.say('مكة المكرمة');
@@ -906,7 +907,7 @@ describe('WhatsApp channel with the bot', () => {
     await p.say('أبي أقدم طلب دعم');
     await p.say('نورة محمد الشهري');
     const mobile = await p.say('2345678904');
-    expect(mobile.at(-1)).toContain(`١. استخدام رقمي ${phone}`);
+    expect(mobile.at(-1)).toContain(`١. استخدام رقمي ${displayPhone(phone)}`);
     expect(h.sent.filter((s) => s.chatId === lid).length).toBeGreaterThan(0); // replies go to the linked id
     const identity = () =>
       bot.database.db
