@@ -70,6 +70,14 @@ function referencesOf(flow: LoadedFlow, node: FlowNode): Reference[] {
   }
 }
 
+/** «… هل تريدون التحدث مع أحد الموظفين الآن؟»: the last sentence is a «هل» question. */
+export function endsWithYesNoQuestion(text: string): boolean {
+  const trimmed = text.replace(/[\s}]+$/u, '');
+  if (!trimmed.endsWith('؟')) return false;
+  const sentences = trimmed.slice(0, -1).split(/[.!؟\n{]/u);
+  return /^هل\s/u.test((sentences.at(-1) ?? '').trim());
+}
+
 function messageKeysOf(node: FlowNode): string[] {
   const keys: string[] = [];
   if (node.intents) keys.push(node.intents.label);
@@ -140,6 +148,7 @@ export function lintFlows(flows: FlowSet, catalog: MessageCatalog): LintProblem[
           enter(reference.flow, reference.node ?? target.definition.start);
       }
       for (const key of new Set(messageKeysOf(node))) checkKey(flow, `nodes(${node.id})`, key);
+      checkYesNoQuestion(flow, node);
       if (node.type === 'action') checkAction(flow, node);
       if (node.type === 'ask' && node.validate.kind === 'choice' && !node.choices?.length) {
         report(flow, `nodes(${node.id})`, 'a "choice" question needs choices');
@@ -174,6 +183,21 @@ export function lintFlows(flows: FlowSet, catalog: MessageCatalog): LintProblem[
         if (error) report(flow, where, `locale key "${key}" in ${locale}.json is not valid ICU: ${error}`);
       }
     }
+  }
+
+  /** A node whose Arabic text ends with «هل …؟» and offers choices must map a yes and a no. */
+  function checkYesNoQuestion(flow: LoadedFlow, node: FlowNode) {
+    if (node.type !== 'message' && node.type !== 'ask') return;
+    if (!node.choices?.length || (node.type === 'ask' && node.validate.kind === 'yes_no')) return;
+    const keys = Array.isArray(node.text) ? node.text : [node.text];
+    const text = catalog.messages.ar[keys.at(-1) as string];
+    if (text === undefined || !endsWithYesNoQuestion(text)) return;
+    if (!node.yes || !node.no)
+      report(
+        flow,
+        `nodes(${node.id})`,
+        'its text ends with a yes/no question («هل …؟»): name the choices a yes and a no select (yes:, no:)',
+      );
   }
 
   function checkAction(flow: LoadedFlow, node: Extract<FlowNode, { type: 'action' }>) {

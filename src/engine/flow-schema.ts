@@ -96,28 +96,62 @@ const base = {
 /** Texts: one key or several keys sent as separate messages. */
 const texts = z.union([messageKey, z.array(messageKey).min(1)]);
 
+/**
+ * A node whose text ends with a yes/no question («هل تريدون …؟») names the choice a yes selects
+ * and the one a no selects, so «نعم», «ايوه», «إيه والله», «لا شكرًا» … work as well as the buttons.
+ */
+const yesNo = {
+  yes: identifier.optional(),
+  no: identifier.optional(),
+};
+
+/** `yes`/`no` must name one of the node's own choices. */
+function checkYesNo(
+  node: { yes?: string | undefined; no?: string | undefined; choices?: Array<{ id: string }> | undefined },
+  context: z.RefinementCtx,
+): void {
+  for (const answer of ['yes', 'no'] as const) {
+    const id = node[answer];
+    if (id === undefined) continue;
+    if (!node.choices?.some((choice) => choice.id === id)) {
+      context.addIssue({
+        code: 'custom',
+        path: [answer],
+        message: `"${answer}" names "${id}", which is not one of this node's choices`,
+      });
+    }
+  }
+}
+
 export const nodeSchema = z.discriminatedUnion('type', [
-  z.strictObject({
-    ...base,
-    type: z.literal('message'),
-    text: texts,
-    choices: z.array(choiceSchema).optional(),
-    /** Offer the topics the matcher found closest as choices (the fallback node). */
-    suggest: z.boolean().default(false),
-    ...target,
-  }),
-  z.strictObject({
-    ...base,
-    type: z.literal('ask'),
-    text: texts,
-    validate: validatorSchema,
-    /** Variable the valid answer is stored in. */
-    save: identifier,
-    choices: z.array(choiceSchema).optional(),
-    /** May be skipped with words such as «تخطي» (the variable is then null). */
-    optional: z.boolean().default(false),
-    next: identifier,
-  }),
+  z
+    .strictObject({
+      ...base,
+      type: z.literal('message'),
+      text: texts,
+      choices: z.array(choiceSchema).optional(),
+      /** Offer the topics the matcher found closest as choices (the fallback node). */
+      suggest: z.boolean().default(false),
+      ...yesNo,
+      ...target,
+    })
+    .superRefine(checkYesNo),
+  z
+    .strictObject({
+      ...base,
+      type: z.literal('ask'),
+      text: texts,
+      validate: validatorSchema,
+      /** Variable the valid answer is stored in. */
+      save: identifier,
+      choices: z.array(choiceSchema).optional(),
+      /** May be skipped with words such as «تخطي» (the variable is then null). */
+      optional: z.boolean().default(false),
+      /** Only a message that is nothing but a yes or a no selects these (a sentence is an answer). */
+      ...yesNo,
+      next: identifier,
+    })
+    .superRefine(checkYesNo),
   z.strictObject({
     ...base,
     type: z.literal('branch'),

@@ -9,7 +9,7 @@ import type { FlowSet, LoadedFlow } from './flow-loader.js';
 import type { Choice, FlowNode, NodeOf } from './flow-schema.js';
 import type { Locale, MessageCatalog, MessageParams } from './i18n.js';
 import type { IntentMatcher, IntentTarget } from './matcher.js';
-import { type AnswerValue, validateAnswer } from './validators.js';
+import { type AnswerValue, parseBareYesNo, parseYesNo, validateAnswer } from './validators.js';
 
 /** Flow ids and node ids the engine itself relies on (the linter checks they exist). */
 export const MAIN_MENU = 'main_menu';
@@ -321,17 +321,21 @@ class Turn {
     const flow = this.flow(this.state.flowId as string);
     if (node.optional && isSkip(text)) return this.accept(flow, node, null);
 
+    // Only a message that is nothing but a yes or a no («نعم», «ايوه»): a sentence is an answer.
+    const yesNo = this.yesNoChoice(node, text, parseBareYesNo);
+    if (yesNo) return this.choose(flow, node, yesNo);
+
     const choices = this.visible(node.choices);
+    // A rating reads everything its choices say and more (negation: «مو جيدة جدًا» is not «جيدة
+    // جدًا»), so the validator goes first there.
+    if (node.validate.kind === 'rating') {
+      const rating = validateAnswer(text, node.validate);
+      if (rating.ok) return this.accept(flow, node, rating.value);
+    }
     if (choices.length) {
       const index = matchOption(text, this.options_(choices));
       const choice = index === undefined ? undefined : choices[index];
-      if (choice) {
-        if (choice.next || choice.flow) return this.follow(flow, choice);
-        const value = choice.value_from
-          ? (this.scope()[choice.value_from] ?? null)
-          : (choice.value ?? choice.id);
-        return this.accept(flow, node, value);
-      }
+      if (choice) return this.choose(flow, node, choice);
     }
 
     const result = validateAnswer(text, node.validate, this.options_(choices));
@@ -341,6 +345,29 @@ class Turn {
       return this.runFrom(flow, node.id);
     }
     return this.accept(flow, node, result.value);
+  }
+
+  /** A choice at a question: its way out, or its value (`value_from`, `value` — null too —, id) as the answer. */
+  private async choose(flow: LoadedFlow, node: NodeOf<'ask'>, choice: Choice): Promise<void> {
+    if (choice.next || choice.flow) return this.follow(flow, choice);
+    const value = choice.value_from
+      ? (this.scope()[choice.value_from] ?? null)
+      : choice.value !== undefined
+        ? choice.value
+        : choice.id;
+    return this.accept(flow, node, value);
+  }
+
+  /** The choice a yes or a no selects at a node that maps them (`yes:` / `no:`), if offered now. */
+  private yesNoChoice(
+    node: NodeOf<'message'> | NodeOf<'ask'>,
+    text: string,
+    parse: (text: string) => boolean | undefined,
+  ): Choice | undefined {
+    if (!node.yes && !node.no) return undefined;
+    const answer = parse(text);
+    const id = answer === true ? node.yes : answer === false ? node.no : undefined;
+    return id ? this.visible(node.choices).find((choice) => choice.id === id) : undefined;
   }
 
   private async accept(flow: LoadedFlow, node: NodeOf<'ask'>, value: AnswerValue): Promise<void> {
@@ -371,11 +398,17 @@ class Turn {
         if (suggestion) return this.enterTarget(suggestion);
         return this.follow(flow, choices[index - suggestions.length] as Choice);
       }
+      // «هل تريدون …؟» answered «نعم», «ايوه», «لا شكرًا»: the node's `yes` / `no` choice.
+      const yesNo = this.yesNoChoice(node, text, parseBareYesNo);
+      if (yesNo) return this.follow(flow, yesNo);
     }
 
     const understood = this.options.matcher.match(text);
     if (understood.kind === 'greeting') return this.enter(MAIN_MENU, 'welcome');
     if (understood.kind === 'intent') return this.enterTarget(understood.match.target);
+    // A yes or a no inside a sentence no topic took («نعم أرجو ذلك»).
+    const yesNo = node?.type === 'message' && flow ? this.yesNoChoice(node, text, parseYesNo) : undefined;
+    if (yesNo && flow) return this.follow(flow, yesNo);
     this.state.fallbacks += 1;
     this.state.suggestions = this.withStaffOffer(understood.suggestions);
     return this.enter(MAIN_MENU, 'fallback', { keepFallbacks: true });

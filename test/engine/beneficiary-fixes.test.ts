@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../src/config.js';
 import type { ActionHandler, ConversationMode } from '../../src/engine/actions.js';
-import { lintFlows } from '../../src/engine/flow-lint.js';
-import { type FlowSet, loadFlows, parseFlow } from '../../src/engine/flow-loader.js';
+import { endsWithYesNoQuestion, lintFlows } from '../../src/engine/flow-lint.js';
+import { FlowFileError, type FlowSet, loadFlows, parseFlow } from '../../src/engine/flow-loader.js';
 import { MessageCatalog } from '../../src/engine/i18n.js';
 import { IntentMatcher } from '../../src/engine/matcher.js';
 import { ConversationEngine, type ConversationState, initialState } from '../../src/engine/runtime.js';
@@ -158,6 +158,29 @@ describe('waiting for staff', () => {
 });
 
 describe('flow checks', () => {
+  it('recognises a text that ends with a yes/no question', () => {
+    expect(endsWithYesNoQuestion('لا توجد طلبات. هل تريدون تقديم طلب دعم الآن؟')).toBe(true);
+    expect(endsWithYesNoQuestion('أولًا.\nهل تريدون التحدث مع أحد الموظفين الآن؟')).toBe(true);
+    expect(endsWithYesNoQuestion('هل لديكم ملاحظة؟ اكتبوها، أو اختاروا «تخطي».')).toBe(false);
+    expect(endsWithYesNoQuestion('كيف أخدمكم؟')).toBe(false);
+    expect(endsWithYesNoQuestion('{x, select, yes {أ. هل نبدأ؟} other {هل نبدأ؟}}')).toBe(true);
+  });
+
+  it('a message ending with «هل …؟» must map yes and no; yes/no must name a choice', () => {
+    const node = (extra: string) =>
+      `  - { id: a, type: message, text: status.none, choices: [{ id: go, label: status.choice.apply, flow: intake }, { id: stay, label: menu.choice.main_menu, flow: main_menu }]${extra} }`;
+    expect(problemsOf(['nodes:', node('')])).toEqual([
+      'nodes(a): its text ends with a yes/no question («هل …؟»): name the choices a yes and a no select (yes:, no:)',
+    ]);
+    expect(problemsOf(['nodes:', node(', yes: go, no: stay')])).toEqual([]);
+    expect(() =>
+      parseFlow('probe.yaml', ['id: probe', 'start: a', 'nodes:', node(', yes: go, no: nowhere')].join('\n')),
+    ).toThrow(FlowFileError);
+    expect(() =>
+      parseFlow('probe.yaml', ['id: probe', 'start: a', 'nodes:', node(', yes: go, no: nowhere')].join('\n')),
+    ).toThrow(/"no" names "nowhere", which is not one of this node's choices/);
+  });
+
   function problemsOf(lines: string[]) {
     const set = new Map(flows);
     set.set('probe', parseFlow('probe.yaml', ['id: probe', 'start: a', ...lines].join('\n')));
@@ -185,5 +208,59 @@ describe('flow checks', () => {
         '  - { id: bye, type: message, text: intake.not_saved }',
       ]),
     ).toEqual([]);
+  });
+});
+
+describe('yes and no at messages and questions', () => {
+  it.each([
+    ['نعم', 'handoff/waiting'],
+    ['ايوه', 'handoff/waiting'],
+    ['إيه والله', 'handoff/waiting'],
+    ['أكيد', 'handoff/waiting'],
+    ['لا', 'main_menu/menu'],
+    ['لا شكرًا', 'main_menu/menu'],
+    ['مو لازم', 'main_menu/menu'],
+  ])('faq/unclear_procedures answered «%s» → %s', async (answer, target) => {
+    const at = await walk(['الإجراءات غير واضحة لي']);
+    expect(at.state.nodeId).toBe('unclear_procedures');
+    expect((await say(at, answer)).nodes.at(-1)).toBe(target);
+  });
+
+  it.each([
+    ['نعم', 'intake/name'],
+    ['ايه', 'intake/name'],
+    ['ابي', 'intake/name'],
+    ['لا', 'main_menu/menu'],
+  ])('status/none answered «%s» → %s', async (answer, target) => {
+    const at = await walk(['مرحبا', '٣']);
+    expect(at.state.nodeId).toBe('none');
+    expect((await say(at, answer)).nodes.at(-1)).toBe(target);
+  });
+
+  it('a question at a yes/no node is still understood as a question', async () => {
+    const at = await walk(['الإجراءات غير واضحة لي']);
+    const result = await say(at, 'متى يتم الرد على طلبي؟');
+    expect(result.nodes.at(-1)).toBe('faq/decision_time');
+  });
+
+  it('at the comment question only a bare yes asks for the comment; a sentence is the comment', async () => {
+    const at = await walk(['أبي أقيم الخدمة', '٤']);
+    expect(at.state.nodeId).toBe('comment');
+    const prompt = await say(at, 'نعم');
+    expect(prompt.nodes).toEqual(['rating/comment_text']);
+    expect(prompt.state.vars.comment).toBeUndefined();
+    const sentence = await say(at, 'نعم الموظف كان متعاونًا');
+    expect(sentence.state.vars).toMatchObject({ score: 4, comment: 'نعم الموظف كان متعاونًا' });
+    const no = await say(at, 'ما عندي ملاحظات');
+    expect(no.state.vars).toMatchObject({ score: 4, comment: null });
+    const tapped = await say(at, '2');
+    expect(tapped.state.vars).toMatchObject({ score: 4, comment: null });
+  });
+
+  it('the rating validator reads a score before the choices do («مو جيدة جدًا» is not choice ٤)', async () => {
+    const at = await walk(['أبي أقيم الخدمة']);
+    expect((await say(at, 'مو جيدة جدًا')).state.vars.score).toBe(2);
+    expect((await say(at, '٤ — جيدة جدًا')).state.vars.score).toBe(4);
+    expect((await say(at, '5')).state.vars.score).toBe(5);
   });
 });
