@@ -11,6 +11,7 @@ const GROUPS: Record<string, string[]> = {
   اين: ['وين', 'فين', 'where'],
   متي: ['امتي', 'ايمتي', 'امتا', 'when'],
   لماذا: ['ليش', 'ليه', 'لمه', 'why'],
+  كم: ['قديش', 'قداش', 'كام'],
   اريد: [
     'ابي',
     'ابغي',
@@ -98,7 +99,10 @@ const GROUPS: Record<string, string[]> = {
     'approval',
     'accepted',
   ],
-  رفض: ['انرفض', 'اترفض', 'يترفض', 'ينرفض', 'رفضوا', 'rejected', 'rejection'],
+  رفض: ['انرفض', 'اترفض', 'يترفض', 'ينرفض', 'رفضوا', 'رفضتوا', 'rejected', 'rejection'],
+  اعتراض: ['اعترض', 'نعترض', 'معترض', 'تظلم', 'اتظلم', 'استيناف', 'appeal'],
+  لازم: ['يلزم', 'يجب', 'لازمه', 'must'],
+  افعل: ['اسوي', 'نسوي', 'نفعل', 'تفعل', 'تفعلون', 'يفعل', 'تسوي', 'تسوون', 'يسوي', 'يسوون'],
   // «أدّي» is Egyptian for «give» («عاوز أدي تقييم»).
   اعطي: ['ادي', 'اديكم', 'عطي', 'اعطيكم', 'give'],
   تقييم: ['اقيم', 'قيم', 'اقيمكم', 'نقيم', 'تقيم', 'rate', 'rating', 'feedback', 'review', 'نجمه', 'نجوم'],
@@ -118,9 +122,25 @@ const GROUPS: Record<string, string[]> = {
   ],
   شروط: ['شرط', 'متطلبات', 'requirements', 'conditions', 'eligibility'],
   تواصل: ['اتصال', 'اتصل', 'اكلمكم', 'نتواصل', 'contact', 'reach', 'call'],
-  رقم: ['number', 'phone', 'جوال', 'هاتف', 'تلفون', 'تليفون', 'موبايل'],
+  رقم: ['number', 'phone', 'ارقام', 'ارقامكم', 'نمره', 'نمرتكم'],
+  // The device, not its number: «رقم جوالكم» asks for a number, «أبي أشتري جوال» does not.
+  هاتف: ['جوال', 'جوالكم', 'تلفون', 'تليفون', 'موبايل', 'mobile'],
   زياره: ['ازور', 'ازوركم', 'نزور', 'اجيكم', 'اجي', 'visit'],
-  مقر: ['عنوان', 'عنوانكم', 'مكان', 'مكانكم', 'موقعكم', 'مقركم', 'located', 'location', 'address', 'office'],
+  // «وينكم» / «فينكم» («where are you?») asks where the association is.
+  مقر: [
+    'عنوان',
+    'عنوانكم',
+    'مكان',
+    'مكانكم',
+    'موقعكم',
+    'مقركم',
+    'وينكم',
+    'فينكم',
+    'located',
+    'location',
+    'address',
+    'office',
+  ],
   اجتماعي: [
     'سوشل',
     'سوشيال',
@@ -129,11 +149,40 @@ const GROUPS: Record<string, string[]> = {
     'انستغرام',
     'سناب',
     'اكس',
+    'ميديا',
+    'واتساب',
+    'واتس',
+    'الواتس',
+    'وتساب',
+    'تيليجرام',
+    'تيلجرام',
+    'تلقرام',
+    'تليقرام',
+    'تلغرام',
+    'فيسبوك',
+    'فيس',
+    'يوتيوب',
     'social',
     'twitter',
     'instagram',
+    'whatsapp',
+    'telegram',
+    'facebook',
   ],
-  رد: ['يردون', 'يرد', 'تردون', 'ردكم', 'الرد', 'reply', 'answer', 'response', 'يردوا', 'هيردوا', 'بيردوا'],
+  رد: [
+    'يردون',
+    'يرد',
+    'تردون',
+    'تردوا',
+    'ردكم',
+    'الرد',
+    'reply',
+    'answer',
+    'response',
+    'يردوا',
+    'هيردوا',
+    'بيردوا',
+  ],
   مده: [
     'مدة',
     'وقت',
@@ -177,6 +226,19 @@ const GROUPS: Record<string, string[]> = {
   نعم: ['ايوه', 'اي', 'ايوا', 'yes'],
   وصل: ['وصلت', 'واصل', 'وصلو', 'وصلوا'],
   عرفني: ['تعرفوني', 'عرفوني', 'عرفونا', 'تعرفنا', 'عرفنا'],
+  ايجار: ['اجار', 'الاجار', 'ايجاري', 'اجاري', 'rent'],
+  طرد: [
+    'يطردني',
+    'يطردوني',
+    'بيطردني',
+    'بيطردونا',
+    'يطلعني',
+    'يطلعوني',
+    'اخلاء',
+    'evict',
+    'eviction',
+    'evicted',
+  ],
   مالي: ['ماليه', 'مادي', 'ماديه', 'نقدي', 'فلوس', 'financial', 'money', 'cash'],
 };
 
@@ -269,10 +331,38 @@ export const STOPWORDS: ReadonlySet<string> = new Set(
     'خلني',
     'خليني',
     'ابغاكم',
-    'طال',
-    'عمرك',
     'فضلك',
     'فضلكم',
     'لوسمحت',
   ].map(normalizeForMatching),
 );
+
+/**
+ * Set phrases that carry no topic, dropped whole before matching. Their words alone do carry one:
+ * «طال عمرك» is politeness, «عمرك» alone asks the bot's age; «عن طريق» is "by way of", «الطريق»
+ * alone is a road.
+ */
+export const FILLER_PHRASES: readonly string[] = [
+  'الله يطول عمرك',
+  'يطول عمرك',
+  'طال عمرك',
+  'طويل العمر',
+  'عن طريق',
+].map(normalizeForMatching);
+
+/**
+ * Acknowledgements («تمام», «طيب», "ok"): next to a greeting or a courtesy they change nothing
+ * («تمام شكرا» is thanks); alone they are not understood as anything.
+ */
+export const ACKNOWLEDGEMENTS: readonly string[] = [
+  'تمام',
+  'طيب',
+  'اوكي',
+  'اوك',
+  'حسنا',
+  'ماشي',
+  'خلاص',
+  'اها',
+  'ok',
+  'okay',
+].map(normalizeForMatching);

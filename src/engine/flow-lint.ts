@@ -133,6 +133,10 @@ export function lintFlows(flows: FlowSet, catalog: MessageCatalog): LintProblem[
         report(flow, 'on_leave', 'the on_leave node is only said: a message without choices, next or flow');
       enter(definition.id, definition.on_leave);
     }
+    for (const nodeId of Object.keys(definition.courtesies)) {
+      if (!flow.nodes.has(nodeId)) report(flow, `courtesies.${nodeId}`, `unknown node "${nodeId}"`);
+      enter(definition.id, nodeId);
+    }
     for (const node of definition.nodes) {
       if (node.intents) enter(definition.id, node.id);
       for (const reference of referencesOf(flow, node)) {

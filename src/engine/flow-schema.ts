@@ -185,8 +185,15 @@ export const flowSchema = z.strictObject({
   /** Bare greetings (main_menu only): a greeting alone shows the menu. */
   greetings: z.array(z.string().min(1)).optional(),
   /**
+   * Courtesies by the node of this flow that answers them («شكرًا» → `thanks`, «مع السلامة» →
+   * `goodbye`). A message made only of courtesies and greetings gets that node (the first one
+   * listed wins when several are used); a courtesy said with a question does not hide the question.
+   */
+  courtesies: z.record(identifier, z.array(z.string().min(1)).min(1)).default({}),
+  /**
    * Words that belong to other services (passports, banks, deliveries …). A message using one
    * is not matched to any topic even if it shares other words with one («كم مدة صلاحية الجواز»).
+   * A word ending in `*` also stands for the words it begins («بنك*»: «بنكي», «البنكية»).
    */
   out_of_scope: z.array(z.string().min(1)).default([]),
   /**

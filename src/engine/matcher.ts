@@ -1,5 +1,5 @@
 import { lightStem, normalizeForMatching, tokenize, withoutPrefix } from '../text/arabic.js';
-import { DIALECT_LEXICON, STOPWORDS } from './dialect-lexicon.js';
+import { ACKNOWLEDGEMENTS, DIALECT_LEXICON, FILLER_PHRASES, STOPWORDS } from './dialect-lexicon.js';
 import type { FlowSet } from './flow-loader.js';
 
 /** Where a recognised free-text message leads. */
@@ -15,8 +15,15 @@ export interface IntentMatch {
   score: number;
 }
 
+/** A node that answers a courtesy («شكرًا» → main_menu/thanks). */
+export interface CourtesyTarget {
+  flowId: string;
+  nodeId: string;
+}
+
 export type MatchResult =
   | { kind: 'greeting' }
+  | { kind: 'courtesy'; target: CourtesyTarget }
   | { kind: 'intent'; match: IntentMatch; greeted: boolean }
   | { kind: 'unknown'; suggestions: IntentTarget[]; greeted: boolean };
 
@@ -24,6 +31,18 @@ interface Example {
   target: IntentTarget;
   terms: Map<string, number>;
   norm: number;
+}
+
+/** What a social phrase at the start or end of a message is. */
+type SocialPhrase =
+  | { kind: 'greeting' }
+  | { kind: 'acknowledgement' }
+  | { kind: 'courtesy'; target: CourtesyTarget; rank: number };
+
+/** One word of an `out_of_scope` phrase; `prefix` when written with a trailing `*`. */
+interface ForeignWord {
+  word: string;
+  prefix: boolean;
 }
 
 /** Score above which a message is taken to mean a topic; below it the bot says it did not understand. */
@@ -39,6 +58,33 @@ const MAX_MATCHED_LENGTH = 500;
  */
 const GLUED_QUESTION_WORDS = ['ايش', 'وش', 'كيف', 'وين', 'ليش', 'متي'];
 const GLUED_BEFORE_ARTICLE = ['شو', 'ليه', 'ماذا', 'ما'];
+
+/**
+ * Canonical question words, "want" and "do": they tell "when" from "how", but a message has to
+ * share some other word with an example to mean its topic («كم عمرك» is not «كم مدة دراسة الطلب»).
+ */
+const QUESTION_TERMS = new Set(['ماذا', 'كيف', 'اين', 'متي', 'لماذا', 'كم', 'مين', 'اريد', 'افعل']);
+
+/**
+ * Egyptian and Levantine future markers on a verb («هتردوا», «حيردوا»): the verb without them
+ * is what the lexicon knows. (The progressive «ب» is a clitic prefix already.)
+ */
+const FUTURE_MARKER = /^[هح](?=[يتنا])/;
+
+/** The lexicon's canonical words. */
+const CANONICAL_TERMS: ReadonlySet<string> = new Set(DIALECT_LEXICON.values());
+
+/** Words that tie a phrase to what follows: «شكرًا على …», «شو الأخبار عن …». */
+const CONNECTIVES = new Set(['عن', 'علي', 'بخصوص', 'حول', 'مع', 'في', 'for', 'about', 'on', 'with']);
+
+const FILLER_PATTERN =
+  FILLER_PHRASES.length > 0 ? new RegExp(`(^| )(${FILLER_PHRASES.join('|')})(?= |$)`, 'g') : undefined;
+
+/** Normalised text without the set phrases that carry no topic («طال عمرك», «عن طريق»). */
+function withoutFillers(normalized: string): string {
+  if (!FILLER_PATTERN) return normalized;
+  return normalized.replace(FILLER_PATTERN, ' ').replace(/\s+/g, ' ').trim();
+}
 
 /** Splits a glued question word off its word; a word the lexicon knows is left whole. */
 function unglued(token: string): string[] {
@@ -56,11 +102,15 @@ function unglued(token: string): string[] {
 /** Canonical terms of a text: normalised, dialect words folded, stop words dropped, lightly stemmed. */
 export function termsOf(text: string): string[] {
   const terms: string[] = [];
-  for (const token of tokenize(normalizeForMatching(text)).flatMap(unglued)) {
+  for (const token of tokenize(withoutFillers(normalizeForMatching(text))).flatMap(unglued)) {
     const stem = lightStem(token);
-    // The lexicon knows whole words; try the word, then without its clitic prefix, then the stem.
+    // The lexicon knows whole words; try the word, then without its clitic prefix, then the stem,
+    // then a verb without its future marker.
     const canonical =
-      DIALECT_LEXICON.get(token) ?? DIALECT_LEXICON.get(withoutPrefix(token)) ?? DIALECT_LEXICON.get(stem);
+      DIALECT_LEXICON.get(token) ??
+      DIALECT_LEXICON.get(withoutPrefix(token)) ??
+      DIALECT_LEXICON.get(stem) ??
+      (FUTURE_MARKER.test(token) && token.length >= 4 ? DIALECT_LEXICON.get(token.slice(1)) : undefined);
     const term = canonical ?? stem;
     if (!STOPWORDS.has(token) && !STOPWORDS.has(term)) terms.push(term);
   }
@@ -100,19 +150,52 @@ export class IntentMatcher {
   private readonly examples: Example[] = [];
   private readonly idf = new Map<string, number>();
   private readonly keywords = new Map<IntentTarget, Set<string>>();
-  private readonly greetings: Set<string>;
-  private readonly greetingPrefixes: string[];
-  private readonly outOfScope = new Set<string>();
+  /** Greetings, courtesies and acknowledgements, keyed by their words written without spaces. */
+  private readonly social = new Map<string, SocialPhrase>();
+  private longestSocial = 1;
+  private readonly outOfScope: ForeignWord[][] = [];
   private readonly maxIdf: number;
 
   constructor(flows: FlowSet) {
     const documents: Array<{ target: IntentTarget; terms: string[] }> = [];
-    const greetings: string[] = [];
+    const addSocial = (phrase: string, meaning: SocialPhrase) => {
+      const words = tokenize(normalizeForMatching(phrase));
+      const key = words.join('');
+      if (key === '' || this.social.has(key)) return;
+      this.social.set(key, meaning);
+      this.longestSocial = Math.max(this.longestSocial, words.length);
+    };
+    let rank = 0;
     for (const flow of flows.values()) {
       const { definition } = flow;
-      greetings.push(...(definition.greetings ?? []));
-      for (const phrase of definition.out_of_scope)
-        this.outOfScope.add(tokenize(normalizeForMatching(phrase)).map(withoutPrefix).join(' '));
+      for (const [nodeId, phrases] of Object.entries(definition.courtesies)) {
+        const meaning: SocialPhrase = {
+          kind: 'courtesy',
+          target: { flowId: definition.id, nodeId },
+          rank: rank++,
+        };
+        for (const phrase of phrases) addSocial(phrase, meaning);
+      }
+    }
+    for (const flow of flows.values()) {
+      for (const greeting of flow.definition.greetings ?? []) addSocial(greeting, { kind: 'greeting' });
+    }
+    for (const word of ACKNOWLEDGEMENTS) addSocial(word, { kind: 'acknowledgement' });
+    for (const flow of flows.values()) {
+      const { definition } = flow;
+      for (const phrase of definition.out_of_scope) {
+        const words = phrase
+          .split(/\s+/)
+          .filter(Boolean)
+          .flatMap((word) => {
+            const prefix = word.endsWith('*');
+            return tokenize(normalizeForMatching(prefix ? word.slice(0, -1) : word)).map((token, i, all) => ({
+              word: withoutPrefix(token),
+              prefix: prefix && i === all.length - 1,
+            }));
+          });
+        if (words.length > 0) this.outOfScope.push(words);
+      }
       const declared = [
         ...(definition.intents ? [{ nodeId: definition.start, intents: definition.intents }] : []),
         ...definition.nodes.flatMap((node) =>
@@ -138,30 +221,72 @@ export class IntentMatcher {
       const norm = Math.sqrt([...weights.values()].reduce((sum, w) => sum + w * w, 0));
       if (norm > 0) this.examples.push({ target, terms: weights, norm });
     }
-    const normalizedGreetings = greetings.map((greeting) => normalizeForMatching(greeting)).filter(Boolean);
-    this.greetings = new Set(normalizedGreetings);
-    this.greetingPrefixes = [...normalizedGreetings].sort((a, b) => b.length - a.length);
   }
 
   private weight(term: string): number {
     return this.idf.get(term) ?? this.maxIdf;
   }
 
-  /** Removes greetings at the start ("السلام عليكم، متى …" → "متى …"), repeatedly. */
-  private stripGreeting(normalized: string): { rest: string; greeted: boolean } {
-    let rest = normalized;
-    let greeted = false;
-    for (let changed = true; changed; ) {
+  /** The social phrase made of these words (spaces ignored: «ياهلا» is «يا هلا»), if any. */
+  private socialPhrase(words: string[], atEnd: boolean): SocialPhrase | undefined {
+    const key = words.join('');
+    // At the end a courtesy may come with «و» («… وشكرًا»); a greeting only opens a message.
+    const meaning =
+      this.social.get(key) ?? (atEnd && key.startsWith('و') ? this.social.get(key.slice(1)) : undefined);
+    return meaning?.kind === 'greeting' && atEnd ? undefined : meaning;
+  }
+
+  /**
+   * Removes greetings and courtesies around the question ("السلام عليكم، متى …؟ وشكرًا" →
+   * "متى …"): greetings, courtesies and acknowledgements at the start, courtesies and
+   * acknowledgements at the end, longest phrase first, repeatedly.
+   */
+  private stripSocial(normalized: string): { rest: string; found: SocialPhrase[] } {
+    const words = tokenize(normalized);
+    const found: SocialPhrase[] = [];
+    let start = 0;
+    let end = words.length;
+    /** The longest social phrase in words[from, to) that starts at `from` (or ends at `to`). */
+    const longest = (from: number, to: number, atEnd: boolean) => {
+      for (let length = Math.min(this.longestSocial, to - from); length > 0; length--) {
+        const meaning = this.socialPhrase(
+          atEnd ? words.slice(to - length, to) : words.slice(from, from + length),
+          atEnd,
+        );
+        if (meaning) return { meaning, length };
+      }
+      return undefined;
+    };
+    for (let changed = true; changed && start < end; ) {
       changed = false;
-      for (const greeting of this.greetingPrefixes) {
-        if (rest === greeting || rest.startsWith(`${greeting} `)) {
-          rest = rest.slice(greeting.length).trim();
-          greeted = changed = true;
-          break;
+      const opening = longest(start, end, false);
+      if (opening) {
+        const next = start + opening.length;
+        const connected = next < end && CONNECTIVES.has(words[next] as string) && !longest(next, end, false);
+        if (!connected) {
+          found.push(opening.meaning);
+          start = next;
+          changed = true;
+        } else if (opening.meaning.kind === 'courtesy') {
+          // «شكرًا على التعاون», «… على الرد السريع»: thanks for something is still thanks. What
+          // it is for is one word, or two that end the message and ask nothing.
+          const object = words.slice(next + 1, end);
+          const asks = termsOf(object.join(' ')).some((term) => QUESTION_TERMS.has(term));
+          found.push(opening.meaning);
+          start = object.length <= 2 && !asks ? end : next + 2;
+          changed = true;
         }
+        // A greeting tied to what follows («شو الأخبار عن طلبي؟») belongs to the question.
+      }
+      if (changed) continue;
+      const closing = longest(start, end, true);
+      if (closing) {
+        found.push(closing.meaning);
+        end -= closing.length;
+        changed = true;
       }
     }
-    return { rest, greeted };
+    return { rest: words.slice(start, end).join(' '), found };
   }
 
   /**
@@ -171,9 +296,14 @@ export class IntentMatcher {
    */
   private mentionsOtherService(normalized: string): boolean {
     const words = tokenize(normalized);
-    const text = ` ${words.map(withoutPrefix).join(' ')} `;
-    for (const phrase of this.outOfScope) if (text.includes(` ${phrase} `)) return true;
-    return false;
+    // The word as written and without a clitic: «بنكي» is no «ب» + «نكي».
+    const fits = (word: string, foreign: ForeignWord) =>
+      [word, withoutPrefix(word)].some((form) =>
+        foreign.prefix ? form.startsWith(foreign.word) : form === foreign.word,
+      );
+    return this.outOfScope.some((phrase) =>
+      words.some((_, start) => phrase.every((foreign, i) => fits(words[start + i] ?? '', foreign))),
+    );
   }
 
   /** Ranks every topic for a text (best first). */
@@ -184,19 +314,26 @@ export class IntentMatcher {
     const best = new Map<IntentTarget, number>();
     for (const example of this.examples) {
       let dot = 0;
+      let topical = false;
       for (const term of terms) {
         const weight = example.terms.get(term);
         if (weight !== undefined) {
           dot += weight * this.weight(term);
+          topical ||= !QUESTION_TERMS.has(term);
           continue;
         }
+        // A word the lexicon knows is no typo («تقديم» is not a misspelt «تقييم»).
+        if (CANONICAL_TERMS.has(term)) continue;
         for (const [exampleTerm, exampleWeight] of example.terms) {
           if (withinOneEdit(term, exampleTerm)) {
             dot += FUZZY_CREDIT * exampleWeight * this.weight(term);
+            topical ||= !QUESTION_TERMS.has(exampleTerm);
             break;
           }
         }
       }
+      // Sharing only a question word («كم», «وش») says nothing about the topic.
+      if (!topical) continue;
       let score = dot / (queryNorm * example.norm);
       const keywords = this.keywords.get(example.target);
       if (keywords && terms.some((term) => keywords.has(term))) score = Math.min(1, score + 0.2);
@@ -207,16 +344,30 @@ export class IntentMatcher {
       .sort((a, b) => b.score - a.score);
   }
 
-  /** Understands a free-text message at menu level: a bare greeting, a topic, or not understood. */
+  /**
+   * Understands a free-text message at menu level: a bare greeting, a courtesy («شكرًا»), a
+   * topic, or not understood.
+   */
   match(text: string): MatchResult {
     // A topic is asked in a sentence or two; beyond that, only the opening is worth matching.
-    const normalized = normalizeForMatching(text.slice(0, MAX_MATCHED_LENGTH));
-    const { rest, greeted } = this.stripGreeting(normalized);
-    if (greeted && rest === '') return { kind: 'greeting' };
+    const normalized = withoutFillers(normalizeForMatching(text.slice(0, MAX_MATCHED_LENGTH)));
+    const stripped = this.stripSocial(normalized);
+    const social = stripped.found.filter((phrase) => phrase.kind !== 'acknowledgement');
+    // «تمام» alone is no courtesy: then the whole message is matched as it is.
+    const rest = social.length > 0 || stripped.rest !== '' ? stripped.rest : normalized;
+    const greeted = social.length > 0;
+    // Nothing but greetings and courtesies (and words that carry no topic: «السلام عليكم يا أخي»).
+    if (greeted && termsOf(rest).length === 0) {
+      const courtesies = social.flatMap((phrase) => (phrase.kind === 'courtesy' ? [phrase] : []));
+      const first = courtesies.sort((a, b) => a.rank - b.rank)[0];
+      return first ? { kind: 'courtesy', target: first.target } : { kind: 'greeting' };
+    }
+    // Another service's question shares its other words with our topics by chance: no topic and
+    // no "did you mean" for it («ابي رقم الشرطة» is not about the required information).
+    if (this.mentionsOtherService(rest)) return { kind: 'unknown', suggestions: [], greeted };
     const ranked = this.rank(rest);
     const top = ranked[0];
-    const foreign = this.mentionsOtherService(rest);
-    if (top && top.score >= ACCEPT_SCORE && !foreign) return { kind: 'intent', match: top, greeted };
+    if (top && top.score >= ACCEPT_SCORE) return { kind: 'intent', match: top, greeted };
     const suggestions = ranked
       .filter((match) => match.score >= SUGGEST_SCORE)
       .slice(0, 3)

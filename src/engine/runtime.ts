@@ -402,16 +402,28 @@ class Turn {
       const yesNo = this.yesNoChoice(node, text, parseBareYesNo);
       if (yesNo) return this.follow(flow, yesNo);
     }
+    // A new (or finished) conversation is at the main menu without having seen it: «٣» is its third option.
+    if (!node && /^\d{1,2}$/.test(toAsciiDigits(text).trim())) {
+      const menu = this.flow(MAIN_MENU).nodes.get('menu');
+      const choices = menu?.type === 'message' ? this.visible(menu.choices) : [];
+      const index = matchOption(text, this.options_(choices));
+      if (index !== undefined) return this.follow(this.flow(MAIN_MENU), choices[index] as Choice);
+    }
 
     const understood = this.options.matcher.match(text);
     if (understood.kind === 'greeting') return this.enter(MAIN_MENU, 'welcome');
+    if (understood.kind === 'courtesy') return this.enter(understood.target.flowId, understood.target.nodeId);
     if (understood.kind === 'intent') return this.enterTarget(understood.match.target);
     // A yes or a no inside a sentence no topic took («نعم أرجو ذلك»).
     const yesNo = node?.type === 'message' && flow ? this.yesNoChoice(node, text, parseYesNo) : undefined;
     if (yesNo && flow) return this.follow(flow, yesNo);
     this.state.fallbacks += 1;
     this.state.suggestions = this.withStaffOffer(understood.suggestions);
-    return this.enter(MAIN_MENU, 'fallback', { keepFallbacks: true });
+    // The fallback offers the menu's own options when no topic came close (`suggestion_count` 0).
+    return this.enter(MAIN_MENU, 'fallback', {
+      keepFallbacks: true,
+      vars: { suggestion_count: this.state.suggestions.length },
+    });
   }
 
   /** After two misunderstandings in a row, a member of staff is always among the offers. */
