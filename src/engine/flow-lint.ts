@@ -133,6 +133,13 @@ export function lintFlows(flows: FlowSet, catalog: MessageCatalog): LintProblem[
         report(flow, 'on_leave', 'the on_leave node is only said: a message without choices, next or flow');
       enter(definition.id, definition.on_leave);
     }
+    definition.captures.forEach((capture, index) => {
+      if (!flow.nodes.has(capture.node))
+        report(flow, `captures[${index}].node`, `unknown node "${capture.node}"`);
+      for (const problem of VALIDATION_PROBLEMS[capture.kind])
+        checkKey(flow, `captures[${index}]`, `validation.${capture.kind}.${problem}`);
+      enter(definition.id, capture.node);
+    });
     for (const nodeId of Object.keys(definition.courtesies)) {
       if (!flow.nodes.has(nodeId)) report(flow, `courtesies.${nodeId}`, `unknown node "${nodeId}"`);
       enter(definition.id, nodeId);

@@ -149,6 +149,16 @@ export const nodeSchema = z.discriminatedUnion('type', [
       optional: z.boolean().default(false),
       /** Only a message that is nothing but a yes or a no selects these (a sentence is an answer). */
       ...yesNo,
+      /**
+       * After an invalid answer, say the reason and then the question again (true), or the reason
+       * alone with the node's choices (false: when the question's text would mislead, e.g. «not found»).
+       */
+      repeat_text: z.boolean().default(true),
+      /**
+       * An answer that is clearly not of the asked kind (a request number without a single digit,
+       * «شكرًا», «أبي أقدم طلب») is understood as free text, as at a menu, instead of refused.
+       */
+      free_text: z.boolean().default(false),
       next: identifier,
     })
     .superRefine(checkYesNo),
@@ -201,6 +211,13 @@ export const flowSchema = z.strictObject({
    * for staff, another topic — after answering at least one question, so nothing is lost silently.
    */
   on_leave: identifier.optional(),
+  /**
+   * Values recognised inside free text at any menu, which start this flow at `node` with the
+   * value saved: «وين وصل طلبي رقم 1303 8229» opens that request.
+   */
+  captures: z
+    .array(z.strictObject({ kind: z.enum(['reference']), save: identifier, node: identifier }))
+    .default([]),
   nodes: z.array(nodeSchema).min(1),
 });
 

@@ -1,4 +1,6 @@
 import { displayPhone } from '../domain/phone.js';
+import { findReference } from '../domain/reference.js';
+import { normalizeForMatching, tokenize } from '../text/arabic.js';
 import { toAsciiDigits } from '../text/digits.js';
 import type { ActionHandler, ActionName, ConversationMode } from './actions.js';
 import type { SelectableOption } from './choice-matching.js';
@@ -9,7 +11,7 @@ import type { FlowSet, LoadedFlow } from './flow-loader.js';
 import type { Choice, FlowNode, NodeOf } from './flow-schema.js';
 import type { Locale, MessageCatalog, MessageParams } from './i18n.js';
 import type { IntentMatcher, IntentTarget } from './matcher.js';
-import { type AnswerValue, parseBareYesNo, parseYesNo, validateAnswer } from './validators.js';
+import { type AnswerValue, mayAnswer, parseBareYesNo, parseYesNo, validateAnswer } from './validators.js';
 
 /** Flow ids and node ids the engine itself relies on (the linter checks they exist). */
 export const MAIN_MENU = 'main_menu';
@@ -129,6 +131,13 @@ export interface EngineOptions {
 }
 
 const MAX_STEPS_PER_TURN = 200;
+
+/** Words that only name a number: «طلبي رقم 1303 8229» is a bare reference. */
+const REFERENCE_WORDS = new Set(
+  'رقم الرقم طلب طلبي الطلب طلبنا مرجع المرجع request reference number my'
+    .split(' ')
+    .map(normalizeForMatching),
+);
 
 /** Nodes of the same flow a node leads to (next, choices, branches, action results). */
 function nextNodes(node: FlowNode): string[] {
@@ -338,10 +347,19 @@ class Turn {
       if (choice) return this.choose(flow, node, choice);
     }
 
+    // «شكرًا», «أبي أقدم طلب ثاني» where a request number is asked: free text, as at a menu.
+    if (node.free_text && !mayAnswer(text, node.validate)) return this.chooseOrUnderstand(node, text);
+
     const result = validateAnswer(text, node.validate, this.options_(choices));
     if (!result.ok) {
       const { kind, ...limits } = node.validate;
-      this.say(`validation.${kind}.${result.problem}`, flow, node.id, [], limits);
+      const reason = `validation.${kind}.${result.problem}`;
+      if (!node.repeat_text) {
+        // The reason alone, with the question's choices: its text would mislead («لم نجد طلبًا …»).
+        this.say(reason, flow, node.id, this.labels(choices), limits);
+        return this.wait(node.id);
+      }
+      this.say(reason, flow, node.id, [], limits);
       return this.runFrom(flow, node.id);
     }
     return this.accept(flow, node, result.value);
@@ -402,6 +420,7 @@ class Turn {
       const yesNo = this.yesNoChoice(node, text, parseBareYesNo);
       if (yesNo) return this.follow(flow, yesNo);
     }
+    if (await this.capture(node, text)) return;
     // A new (or finished) conversation is at the main menu without having seen it: «٣» is its third option.
     if (!node && /^\d{1,2}$/.test(toAsciiDigits(text).trim())) {
       const menu = this.flow(MAIN_MENU).nodes.get('menu');
@@ -424,6 +443,44 @@ class Turn {
       keepFallbacks: true,
       vars: { suggestion_count: this.state.suggestions.length },
     });
+  }
+
+  /**
+   * A value a flow captures from free text at any menu: «وين وصل طلبي رقم 1303 8229» starts
+   * status at `find` with that reference (which opens only if it is the contact's own), when the
+   * words around it are about that flow or nothing else. A reference with a wrong check digit gets
+   * that reason alone, and the conversation stays where it is.
+   */
+  private async capture(node: FlowNode | undefined, text: string): Promise<boolean> {
+    const found = findReference(text);
+    if (!found) return false;
+    for (const flow of this.options.flows.values()) {
+      const capture = flow.definition.captures.find((candidate) => candidate.kind === 'reference');
+      if (!capture || !this.about(flow, text)) continue;
+      if ('problem' in found) {
+        const here = this.flow(this.state.flowId ?? MAIN_MENU);
+        const choices =
+          node?.type === 'message' || node?.type === 'ask' ? this.labels(this.visible(node.choices)) : [];
+        this.say(`validation.${capture.kind}.${found.problem}`, here, this.state.nodeId ?? 'menu', choices);
+        return true;
+      }
+      await this.enter(flow.definition.id, capture.node, { vars: { [capture.save]: found.reference } });
+      return true;
+    }
+    return false;
+  }
+
+  /** Whether the words around a captured value are none, or one of this flow's topics. */
+  private about(flow: LoadedFlow, text: string): boolean {
+    const rest = toAsciiDigits(text).replace(/\d(?:[\s-]*\d)*/g, ' ');
+    const words = tokenize(normalizeForMatching(rest)).filter((word) => !REFERENCE_WORDS.has(word));
+    if (words.length === 0) return true;
+    const understood = this.options.matcher.match(rest);
+    return understood.kind === 'intent' && understood.match.target.flowId === flow.definition.id;
+  }
+
+  private labels(choices: readonly Choice[]): string[] {
+    return choices.map((choice) => this.t(choice.label));
   }
 
   /** After two misunderstandings in a row, a member of staff is always among the offers. */

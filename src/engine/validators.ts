@@ -651,6 +651,16 @@ export function parseRating(answer: string): RatingResult {
   return { problem: 'no_match' };
 }
 
+/**
+ * Whether an answer could be meant for this kind of question at all (a question marked
+ * `free_text` understands the others as free text). Only a reference is that sure: without a
+ * single digit («شكرًا», «أبي أقدم طلب ثاني») it cannot be one.
+ */
+export function mayAnswer(answer: string, rule: Validator): boolean {
+  if (rule.kind === 'reference') return /\d/.test(toAsciiDigits(answer));
+  return true;
+}
+
 /** Runs a node's validator on an answer. `options` are the node's choices (for `choice`). */
 export function validateAnswer(
   answer: string,

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../src/config.js';
-import type { ActionHandler, ConversationMode } from '../../src/engine/actions.js';
+import type { ActionHandler, ActionOutcome, ConversationMode } from '../../src/engine/actions.js';
 import { endsWithYesNoQuestion, lintFlows } from '../../src/engine/flow-lint.js';
 import { FlowFileError, type FlowSet, loadFlows, parseFlow } from '../../src/engine/flow-loader.js';
 import { MessageCatalog } from '../../src/engine/i18n.js';
@@ -189,6 +189,15 @@ describe('flow checks', () => {
       .map((problem) => `${problem.where}: ${problem.message}`);
   }
 
+  it('captures start at a node of their flow', () => {
+    const ask =
+      '  - { id: a, type: ask, text: menu.prompt, validate: { kind: reference }, save: r, next: a }';
+    expect(problemsOf(['captures: [{ kind: reference, save: r, node: nowhere }]', 'nodes:', ask])).toContain(
+      'captures[0].node: unknown node "nowhere"',
+    );
+    expect(problemsOf(['captures: [{ kind: reference, save: r, node: a }]', 'nodes:', ask])).toEqual([]);
+  });
+
   it('on_leave names a message node that is only said', () => {
     expect(
       problemsOf([
@@ -262,5 +271,60 @@ describe('yes and no at messages and questions', () => {
     expect((await say(at, 'مو جيدة جدًا')).state.vars.score).toBe(2);
     expect((await say(at, '٤ — جيدة جدًا')).state.vars.score).toBe(4);
     expect((await say(at, '5')).state.vars.score).toBe(5);
+  });
+});
+
+describe('request numbers', () => {
+  const found: ActionHandler = async (request): Promise<ActionOutcome> => {
+    if (request.name === 'find_request')
+      return { result: 'found', vars: { reference: String(request.vars.reference), status_label: 'مستلَم' } };
+    if (request.name === 'lookup_requests')
+      return { result: 'some', vars: { count: 1, requests: '• 13038229' } };
+    return actions(request);
+  };
+
+  async function sayWith(handler: ActionHandler, step: Step, text: string) {
+    const result = await engine.handle({
+      text,
+      now: new Date(),
+      state: step.state,
+      mode: step.mode,
+      locale: 'ar',
+      actions: handler,
+    });
+    return { ...result, nodes: result.replies.map((reply) => `${reply.flowId}/${reply.nodeId}`) };
+  }
+
+  it('a reference in a sentence at a menu is looked up at once', async () => {
+    const menu = await walk(['مرحبا']);
+    const result = await sayWith(found, menu, 'وين وصل طلبي رقم 1303 8229');
+    expect(result.nodes).toEqual(['status/detail']);
+    expect(result.state.vars.reference).toBe('13038229');
+  });
+
+  it('a sentence about something else keeps its meaning', async () => {
+    const menu = await walk(['مرحبا']);
+    const result = await say(menu, 'متى يتم الرد على طلبي 13038229');
+    expect(result.nodes).toEqual(['faq/decision_time']);
+  });
+
+  it('a wrong check digit at a menu gets that reason alone, and the menu stays', async () => {
+    const none = await walk(['مرحبا', '٣']);
+    const result = await say(none, '12345678');
+    expect(result.nodes).toEqual(['status/none']);
+    expect(result.text).toBe('رقم الطلب غير صحيح؛ يُرجى التأكد منه وإعادة كتابته.');
+    expect(result.replies[0]?.choices).toEqual(['تقديم طلب دعم', 'القائمة الرئيسية']);
+    expect(result.state.nodeId).toBe('none');
+  });
+
+  it('at the list, a wrong number gets its reason alone; words are understood as at a menu', async () => {
+    const list = await sayWith(found, await walk(['مرحبا']), 'حالة طلبي');
+    expect(list.state.nodeId).toBe('list');
+    const wrong = await sayWith(found, list, '1234 5670');
+    expect(wrong.nodes).toEqual(['status/list']);
+    expect(wrong.replies).toHaveLength(1);
+    expect(wrong.replies[0]?.choices).toEqual(['القائمة الرئيسية']);
+    expect((await sayWith(found, list, 'ابي اقدم طلب ثاني')).nodes.at(-1)).toBe('intake/name');
+    expect((await sayWith(found, list, 'طلبي 13038229')).nodes).toEqual(['status/detail']);
   });
 });
