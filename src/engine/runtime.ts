@@ -162,6 +162,15 @@ function nextNodes(node: FlowNode): string[] {
 
 const QUESTION_AHEAD = new WeakMap<LoadedFlow, Map<string, boolean>>();
 
+/**
+ * Whether a conversation at this node of the flow still has one of its questions ahead: an
+ * intake waiting at a question or at its edit menu is unfinished; one at `submitted` is done.
+ */
+export function hasQuestionAhead(flows: FlowSet, flowId: string, nodeId: string): boolean {
+  const flow = flows.get(flowId);
+  return flow ? questionAhead(flow, nodeId) : false;
+}
+
 /** Whether a question of the flow can still come from this node (the node itself included). */
 function questionAhead(flow: LoadedFlow, nodeId: string): boolean {
   let known = QUESTION_AHEAD.get(flow);

@@ -3,7 +3,7 @@ import type { Clock } from '../clock.js';
 import { addWorkingTime } from '../domain/working-hours.js';
 import { parseConversationState } from '../engine/conversation-state.js';
 import { LOCALES, type Locale } from '../engine/i18n.js';
-import { type EngineEvent, MAIN_MENU } from '../engine/runtime.js';
+import { type EngineEvent, hasQuestionAhead, MAIN_MENU } from '../engine/runtime.js';
 import {
   applyEvent,
   type EventDependencies,
@@ -118,7 +118,9 @@ export class FollowUpRunner {
       : undefined;
     if (!conversation || conversation.mode !== 'bot')
       return { status: 'skipped', outcome: 'conversation moved on' };
-    if (parseConversationState(conversation.state).flowId !== INTAKE_FLOW) {
+    // Submitted (waiting at intake/submitted) is finished too: no «لم يكتمل طلب الدعم», no expiry.
+    const { flowId, nodeId } = parseConversationState(conversation.state);
+    if (flowId !== INTAKE_FLOW || !nodeId || !hasQuestionAhead(this.options.engine.flows, flowId, nodeId)) {
       return { status: 'skipped', outcome: 'intake finished' };
     }
     return this.send(trx, conversation, event, now);

@@ -91,6 +91,31 @@ describe('follow-ups on BullMQ (Redis)', { timeout: 60_000 }, () => {
     expect(channel.to(cancelled).some((m) => m.nodeId === 'intake_reminder')).toBe(false);
   });
 
+  it('neither reminds nor expires a request once it is submitted', async () => {
+    const channel = new RecordingChannel();
+    const bot = await start(channel);
+    const user = `u-${randomUUID()}`;
+    await say(bot, user, 'السلام عليكم');
+    for (const answer of [
+      '2',
+      'محمد أحمد العتيبي',
+      '1000000008',
+      '0501234567',
+      'الرياض',
+      '2',
+      '4',
+      '2000',
+      'نحتاج سلة غذائية شهرية',
+      'نعم',
+    ])
+      await say(bot, user, answer);
+    await until(() => channel.to(user).find((m) => m.nodeId === 'submitted'));
+    await sleep(4800); // past both the reminder (2 s) and the expiry (4 s)
+    const nodes = channel.to(user).map((m) => m.nodeId);
+    expect(nodes).not.toContain('intake_reminder');
+    expect(nodes).not.toContain('intake_expired');
+  });
+
   it('survives a restart of the worker: a follow-up due while it was down runs once after', async () => {
     const before = new RecordingChannel();
     const prefix = newQueuePrefix();
