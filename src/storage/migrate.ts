@@ -21,6 +21,21 @@ export class MigrationError extends Error {
   override readonly name = 'MigrationError';
 }
 
+/** How often migrating is tried again when another schema vanished under Kysely's look-up. */
+const SCHEMA_RACE_ATTEMPTS = 6;
+
+/**
+ * Kysely's migrator checks for its bookkeeping tables by listing the tables of every schema in
+ * the database; a schema dropped by someone else meanwhile (other apps, parallel test suites
+ * sharing one database) makes that listing fail with 3F000, "schema … does not exist". Nothing
+ * has run then (the migrations come after), so trying again is safe.
+ */
+function isVanishedSchema(error: unknown, ours: string | undefined): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  const message = error instanceof Error ? error.message : '';
+  return code === '3F000' && !(ours && message.includes(`"${ours}"`));
+}
+
 /** Brings the schema up to date; returns what ran, or throws naming the migration that failed. */
 export async function migrateToLatest(db: Kysely<unknown>, schema?: string): Promise<MigrationResult[]> {
   const migrator = new Migrator({
@@ -29,7 +44,14 @@ export async function migrateToLatest(db: Kysely<unknown>, schema?: string): Pro
     // Kysely looks for its bookkeeping tables in every schema unless told which one is ours.
     ...(schema ? { migrationTableSchema: schema } : {}),
   });
-  const { error, results = [] } = await migrator.migrateToLatest();
+  let outcome = await migrator.migrateToLatest();
+  for (let attempt = 1; attempt < SCHEMA_RACE_ATTEMPTS && outcome.error; attempt++) {
+    const setupFailed = !(outcome.results ?? []).some((result) => result.status === 'Error');
+    if (!setupFailed || !isVanishedSchema(outcome.error, schema)) break;
+    await new Promise((resolve) => setTimeout(resolve, 25 * attempt));
+    outcome = await migrator.migrateToLatest();
+  }
+  const { error, results = [] } = outcome;
   if (error) {
     const failed = results.find((result) => result.status === 'Error');
     const cause = error instanceof Error ? error.message : String(error);

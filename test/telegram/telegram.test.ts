@@ -317,8 +317,11 @@ describe('Telegram channel, long polling against a Bot API emulator', () => {
     const score = lastOf(await person.press(menu, 'تقييم الخدمة'));
     expect(buttonsOf(score)).toContain('٢ — سيئة');
     const comment = lastOf(await person.press(score, '٢ — سيئة'));
-    expect(buttonsOf(comment)).toEqual(['تخطي']);
-    const thanks = lastOf(await person.press(comment, 'تخطي'));
+    expect(buttonsOf(comment)).toEqual(['نعم، لديّ ملاحظة', 'تخطي']);
+    // «Yes, I have a comment» asks for it; the typed comment is kept with the low score.
+    const askText = lastOf(await person.press(comment, 'نعم، لديّ ملاحظة'));
+    expect(askText.text).toContain('تفضلوا بكتابة ملاحظتكم');
+    const thanks = lastOf(await person.say('تأخر الرد على اتصالي'));
     expect(thanks.text).toContain('مشرف علاقات المستفيدين');
   });
 
