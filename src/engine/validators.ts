@@ -379,6 +379,26 @@ const NEGATORS = new Set([
   'never',
 ]);
 /** Words a bare yes or no may carry without saying anything more: «لا شكرًا», «نعم أبي». */
+/** Words of wanting and having: «أبي», «عندي» (a yes when nothing negates them). */
+const WANT_OR_HAVE = new Set([
+  'ابي',
+  'ابغي',
+  'ابغا',
+  'ابغى',
+  'اريد',
+  'بدي',
+  'عايز',
+  'عاوز',
+  'ودي',
+  'نبي',
+  'نريد',
+  'want',
+  'عندي',
+  'لدي',
+  'عندنا',
+  'لدينا',
+  'have',
+]);
 const YES_NO_COMPANIONS = new Set([
   // courtesy
   'شكرا',
@@ -399,23 +419,7 @@ const YES_NO_COMPANIONS = new Set([
   'you',
   'pls',
   // wanting and having («نعم أريد», «ما عندي ملاحظات», «مو لازم»)
-  'ابي',
-  'ابغي',
-  'ابغا',
-  'ابغى',
-  'اريد',
-  'بدي',
-  'عايز',
-  'عاوز',
-  'ودي',
-  'نبي',
-  'نريد',
-  'want',
-  'عندي',
-  'لدي',
-  'عندنا',
-  'لدينا',
-  'have',
+  ...WANT_OR_HAVE,
   'i',
   'do',
   'it',
@@ -434,25 +438,6 @@ const YES_NO_COMPANIONS = new Set([
   'الحين',
   'الان',
   'now',
-]);
-const WANT_OR_HAVE = new Set([
-  'ابي',
-  'ابغي',
-  'ابغا',
-  'ابغى',
-  'اريد',
-  'بدي',
-  'عايز',
-  'عاوز',
-  'ودي',
-  'نبي',
-  'نريد',
-  'want',
-  'عندي',
-  'لدي',
-  'عندنا',
-  'لدينا',
-  'have',
 ]);
 // «لا مانع», «ما عندي مانع»: no objection is a yes.
 const NO_OBJECTION = /^(لا|ما|مافي|ما في|ما عندي|ماعندي|ليس لدي)\s*مانع/;
