@@ -7,6 +7,7 @@ import type { SelectableOption } from './choice-matching.js';
 import { matchOption } from './choice-matching.js';
 import { detectCommand, isSkip } from './commands.js';
 import { evaluateCondition } from './conditions.js';
+import { referencesOf } from './flow-graph.js';
 import type { FlowSet, LoadedFlow } from './flow-loader.js';
 import type { Choice, FlowNode, NodeOf } from './flow-schema.js';
 import type { Locale, MessageCatalog, MessageParams } from './i18n.js';
@@ -139,27 +140,6 @@ const REFERENCE_WORDS = new Set(
     .map(normalizeForMatching),
 );
 
-/** Nodes of the same flow a node leads to (next, choices, branches, action results). */
-function nextNodes(node: FlowNode): string[] {
-  switch (node.type) {
-    case 'message':
-      return [
-        ...(node.flow ? [] : node.next ? [node.next] : []),
-        ...(node.choices ?? []).flatMap((choice) => (choice.next && !choice.flow ? [choice.next] : [])),
-      ];
-    case 'ask':
-      return [node.next, ...(node.choices ?? []).flatMap((choice) => (choice.next ? [choice.next] : []))];
-    case 'branch':
-      return [...node.when.map((branch) => branch.next), node.else];
-    case 'set':
-      return [node.next];
-    case 'action':
-      return Object.values(node.results);
-    default:
-      return [];
-  }
-}
-
 const QUESTION_AHEAD = new WeakMap<LoadedFlow, Map<string, boolean>>();
 
 /**
@@ -190,7 +170,10 @@ function questionAhead(flow: LoadedFlow, nodeId: string): boolean {
     const node = flow.nodes.get(id);
     if (!node) continue;
     if (node.type === 'ask') found = true;
-    else queue.push(...nextNodes(node));
+    else
+      for (const reference of referencesOf(flow, node)) {
+        if (reference.flow === flow.definition.id && reference.node) queue.push(reference.node);
+      }
   }
   known.set(nodeId, found);
   return found;
