@@ -13,6 +13,9 @@ import type { Database, FollowUp, SupportRequest } from '../storage/schema.js';
 
 export const INTAKE_FLOW = 'intake';
 
+/** What an unfinished support request schedules: a reminder, then its expiry. */
+const INTAKE_FOLLOW_UPS = ['intake_reminder', 'intake_expiry'] as const;
+
 /** When each follow-up falls due (all from configuration). */
 export interface FollowUpTimings {
   intakeReminderAfterMs: number;
@@ -79,32 +82,20 @@ export class FollowUpPolicy {
       // Another answer: both move on, in one statement. A reminder already sent stays sent —
       // one reminder per request in progress — while the expiry keeps counting from now.
       await moveFollowUps(db, change.conversationId, intakeTimes);
-    } else if (inIntake) {
-      // A fresh start: nothing left over from an earlier intake may keep its old times.
-      if (before.flowId === INTAKE_FLOW)
-        await cancelFollowUps(
-          db,
-          { conversationId: change.conversationId },
-          ['intake_reminder', 'intake_expiry'],
-          at,
-        );
-      const basis = { flowId: INTAKE_FLOW };
-      for (const kind of ['intake_reminder', 'intake_expiry'] as const) {
-        await this.add(db, scheduled, {
-          kind,
-          contactId: change.contactId,
-          conversationId: change.conversationId,
-          basis,
-          dueAt: intakeTimes[kind],
-        });
+    } else if (before.flowId === INTAKE_FLOW || after.flowId === INTAKE_FLOW) {
+      // Leaving the intake, or starting it afresh: nothing left over keeps its old times.
+      await cancelFollowUps(db, { conversationId: change.conversationId }, INTAKE_FOLLOW_UPS, at);
+      if (inIntake) {
+        for (const kind of INTAKE_FOLLOW_UPS) {
+          await this.add(db, scheduled, {
+            kind,
+            contactId: change.contactId,
+            conversationId: change.conversationId,
+            basis: { flowId: INTAKE_FLOW },
+            dueAt: intakeTimes[kind],
+          });
+        }
       }
-    } else if (wasInIntake || before.flowId === INTAKE_FLOW || after.flowId === INTAKE_FLOW) {
-      await cancelFollowUps(
-        db,
-        { conversationId: change.conversationId },
-        ['intake_reminder', 'intake_expiry'],
-        at,
-      );
     }
     if (before.mode !== 'waiting' && after.mode === 'waiting') {
       await this.add(db, scheduled, {
@@ -127,12 +118,7 @@ export class FollowUpPolicy {
     at: Date,
     scheduled: FollowUp[],
   ): Promise<void> {
-    await cancelFollowUps(
-      db,
-      { conversationId: conversation.id },
-      ['handoff_sla', 'intake_reminder', 'intake_expiry'],
-      at,
-    );
+    await cancelFollowUps(db, { conversationId: conversation.id }, ['handoff_sla', ...INTAKE_FOLLOW_UPS], at);
     await this.add(db, scheduled, {
       kind: 'rating_survey',
       contactId: conversation.contact_id,

@@ -12,6 +12,7 @@ import {
 } from '../inbox/conversation-events.js';
 import type { Logger } from '../logger.js';
 import { type LockedConversation, lockConversationById } from '../storage/repositories/conversations.js';
+import { markSlaBreached } from '../storage/repositories/escalations.js';
 import { finishFollowUp, lockFollowUp, postponeFollowUp } from '../storage/repositories/follow-ups.js';
 import type { StoredReply } from '../storage/repositories/turns.js';
 import type { Database, FollowUp, SupportRequest } from '../storage/schema.js';
@@ -223,13 +224,7 @@ export class FollowUpRunner {
       ? await lockConversationById(trx, followUp.conversation_id)
       : undefined;
     if (!conversation || conversation.mode !== 'waiting') return { status: 'skipped', outcome: 'answered' };
-    await trx
-      .updateTable('escalations')
-      .set({ sla_breached_at: now })
-      .where('conversation_id', '=', conversation.id)
-      .where('status', '=', 'open')
-      .where('sla_breached_at', 'is', null)
-      .execute();
+    await markSlaBreached(trx, conversation.id, now);
     this.options.logger.warn(
       { conversationId: conversation.id, waitingSince: (followUp.basis as { since?: string }).since },
       'a beneficiary has waited for staff longer than HANDOFF_SLA',

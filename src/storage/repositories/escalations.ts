@@ -39,3 +39,14 @@ export async function closeOpenEscalation(
     .where('status', '=', 'open')
     .execute();
 }
+
+/** Marks the conversation's open escalation as past its service level (once; staff's inbox flags it). */
+export async function markSlaBreached(db: Kysely<Database>, conversationId: string, at: Date): Promise<void> {
+  await db
+    .updateTable('escalations')
+    .set({ sla_breached_at: at })
+    .where('conversation_id', '=', conversationId)
+    .where('status', '=', 'open')
+    .where('sla_breached_at', 'is', null)
+    .execute();
+}
