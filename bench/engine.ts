@@ -26,7 +26,7 @@ import { type Bot, createBot } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { type DatabaseHandle, openDatabase } from '../src/storage/database.js';
-import { intEnv, StatementCounter } from './support.js';
+import { intEnv, machineBusyMs, StatementCounter } from './support.js';
 
 const MESSAGES = intEnv('BENCH_MESSAGES', 3000);
 const USERS = intEnv('BENCH_USERS', 50);
@@ -162,6 +162,8 @@ interface BackendResult {
   p99: number;
   stats: RunStats;
   statementsPerMessage: number;
+  /** Machine CPU (bot + database + everything else) per timed message, in ms. */
+  cpuMsPerMessage: number | undefined;
 }
 
 /** Nearest-rank percentile of ascending samples. */
@@ -183,7 +185,9 @@ async function benchBackend(backend: string, handle: DatabaseHandle): Promise<Ba
       await drive(bot, plan(`warm-${runId}`, warmUsers, WARMUP), CONCURRENCY, runId);
     }
     const before = counter.count;
+    const busyBefore = machineBusyMs();
     const stats = await drive(bot, plan(`user-${runId}`, USERS, MESSAGES), CONCURRENCY, runId);
+    const busyAfter = machineBusyMs();
     const sorted = [...stats.latencies].sort((a, b) => a - b);
     return {
       backend,
@@ -193,6 +197,10 @@ async function benchBackend(backend: string, handle: DatabaseHandle): Promise<Ba
       p99: percentile(sorted, 99),
       stats,
       statementsPerMessage: (counter.count - before) / Math.max(1, stats.latencies.length),
+      cpuMsPerMessage:
+        busyBefore === undefined || busyAfter === undefined
+          ? undefined
+          : (busyAfter - busyBefore) / Math.max(1, stats.latencies.length),
     };
   } finally {
     await bot.close();
@@ -270,8 +278,14 @@ function run(file: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: nu
   });
 }
 
-/** pgbench -N (TPC-B-like without the branch/teller updates) tps, or undefined when it cannot run. */
-async function benchPgbench(): Promise<number | undefined> {
+interface PgbenchResult {
+  tps: number;
+  /** Machine CPU per transaction (pgbench's client and PostgreSQL together), in ms. */
+  cpuMsPerTransaction: number | undefined;
+}
+
+/** pgbench -N (TPC-B-like without the branch/teller updates), or undefined when it cannot run. */
+async function benchPgbench(): Promise<PgbenchResult | undefined> {
   const pgbench = findPgbench();
   if (!pgbench) {
     console.error('bench: pgbench not found; skipping');
@@ -293,6 +307,7 @@ async function benchPgbench(): Promise<number | undefined> {
     await adminQuery(DATABASE_URL, `create database ${database}`);
     created = true;
     await run(pgbench, [...connection, '-i', '-q', '-s', String(PGBENCH_SCALE), database], env, 300_000);
+    const busyBefore = machineBusyMs();
     const output = await run(
       pgbench,
       [
@@ -309,9 +324,17 @@ async function benchPgbench(): Promise<number | undefined> {
       env,
       (PGBENCH_SECONDS + 120) * 1000,
     );
+    const busyAfter = machineBusyMs();
     const tps = /^tps = ([\d.]+)/m.exec(output)?.[1];
+    const transactions = /^number of transactions actually processed: (\d+)/m.exec(output)?.[1];
     if (!tps) throw new Error(`no "tps = …" line in pgbench output:\n${output}`);
-    return Number(tps);
+    return {
+      tps: Number(tps),
+      cpuMsPerTransaction:
+        busyBefore === undefined || busyAfter === undefined || !transactions
+          ? undefined
+          : (busyAfter - busyBefore) / Number(transactions),
+    };
   } catch (error) {
     console.error('bench: pgbench failed:', error instanceof Error ? error.message : error);
     return undefined;
@@ -350,7 +373,8 @@ async function main(): Promise<number> {
   if (BACKENDS.has('pglite')) results.push({ name: 'pglite', result: await attempt('pglite', benchPglite) });
   if (BACKENDS.has('postgres'))
     results.push({ name: 'postgres', result: await attempt('postgres', benchPostgres) });
-  const tps = BACKENDS.has('pgbench') ? await benchPgbench() : undefined;
+  const pgbenchResult = BACKENDS.has('pgbench') ? await benchPgbench() : undefined;
+  const tps = pgbenchResult?.tps;
 
   const lines = [row(['backend', 'messages', 'msg/s', 'p50 ms', 'p99 ms'])];
   for (const { name, result } of results) {
@@ -390,10 +414,15 @@ async function main(): Promise<number> {
     lines.push(
       `check ${name}: ${(s.replies / Math.max(1, result.messages)).toFixed(2)} replies/msg, ` +
         `${result.statementsPerMessage.toFixed(1)} SQL statements/msg (+ BEGIN/COMMIT), ` +
+        (result.cpuMsPerMessage === undefined
+          ? ''
+          : `${result.cpuMsPerMessage.toFixed(2)} ms machine CPU/msg, `) +
         `requests submitted ${s.submitted}/${s.expectedSubmitted}, engine errors ${s.engineErrors}, ` +
         `duplicates ${s.duplicates}, failures ${s.failures}`,
     );
   }
+  if (pgbenchResult?.cpuMsPerTransaction !== undefined)
+    lines.push(`check pgbench -N: ${pgbenchResult.cpuMsPerTransaction.toFixed(2)} ms machine CPU/transaction`);
   console.log(lines.join('\n'));
   const broken = results.some(
     ({ result }) => !result || result.stats.failures > 0 || result.stats.engineErrors > 0,
