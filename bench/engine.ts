@@ -422,7 +422,9 @@ async function main(): Promise<number> {
     );
   }
   if (pgbenchResult?.cpuMsPerTransaction !== undefined)
-    lines.push(`check pgbench -N: ${pgbenchResult.cpuMsPerTransaction.toFixed(2)} ms machine CPU/transaction`);
+    lines.push(
+      `check pgbench -N: ${pgbenchResult.cpuMsPerTransaction.toFixed(2)} ms machine CPU/transaction`,
+    );
   console.log(lines.join('\n'));
   const broken = results.some(
     ({ result }) => !result || result.stats.failures > 0 || result.stats.engineErrors > 0,
