@@ -65,6 +65,8 @@ export const validatorSchema = z.discriminatedUnion('kind', [
     max: z.number().int().min(1).default(500),
     /** Require at least this many letters (a name cannot be only digits or emoji). */
     letters: z.number().int().min(0).default(0),
+    /** Letters, spaces and - ' . , only: no digits, emoji or symbols (a city). */
+    only_letters: z.boolean().default(false),
   }),
   /** A person's full name: two words or more, letters (Arabic or Latin), spaces, - and ' only. */
   z.strictObject({

@@ -86,6 +86,15 @@ function withoutFillers(normalized: string): string {
   return normalized.replace(FILLER_PATTERN, ' ').replace(/\s+/g, ' ').trim();
 }
 
+/**
+ * A message that asks for help in so many words («أحتاج مساعدة»، «ابي دعم»، «need help»): it is
+ * addressed to the association whatever else it names.
+ */
+function asksForHelp(text: string): boolean {
+  const terms = new Set(termsOf(text));
+  return terms.has('اريد') && terms.has('مساعده');
+}
+
 /** Splits a glued question word off its word; a word the lexicon knows is left whole. */
 function unglued(token: string): string[] {
   if (DIALECT_LEXICON.has(token)) return [token];
@@ -363,8 +372,10 @@ export class IntentMatcher {
       return first ? { kind: 'courtesy', target: first.target } : { kind: 'greeting' };
     }
     // Another service's question shares its other words with our topics by chance: no topic and
-    // no "did you mean" for it («ابي رقم الشرطة» is not about the required information).
-    if (this.mentionsOtherService(rest)) return { kind: 'unknown', suggestions: [], greeted };
+    // no "did you mean" for it («ابي رقم الشرطة» is not about the required information). Unless
+    // the message asks the association itself for help: «مريض سكر وأحتاج مساعدة» is a need.
+    if (this.mentionsOtherService(rest) && !asksForHelp(rest))
+      return { kind: 'unknown', suggestions: [], greeted };
     const ranked = this.rank(rest);
     const top = ranked[0];
     if (top && top.score >= ACCEPT_SCORE) return { kind: 'intent', match: top, greeted };

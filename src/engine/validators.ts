@@ -15,7 +15,7 @@ export type ValidationResult = { ok: true; value: AnswerValue } | { ok: false; p
  * `validation.<kind>.<problem>` exists in every locale, so a new problem cannot ship untranslated.
  */
 export const VALIDATION_PROBLEMS: Record<Validator['kind'], readonly string[]> = {
-  text: ['too_short', 'too_long', 'letters'],
+  text: ['too_short', 'too_long', 'letters', 'characters'],
   full_name: ['one_word', 'characters', 'too_long'],
   number: ['not_number', 'unit', 'too_small', 'too_large', 'not_integer'],
   saudi_mobile: ['invalid'],
@@ -35,8 +35,14 @@ function validateText(answer: string, rule: Extract<Validator, { kind: 'text' }>
   if (length > rule.max) return fail('too_long');
   const letters = value.match(/\p{L}/gu)?.length ?? 0;
   if (letters < rule.letters) return fail('letters');
+  if (rule.only_letters && ![...value].every((char) => PLAIN_WORD_CHARACTER.test(char)))
+    return fail('characters');
   return { ok: true, value };
 }
+
+// A place or similar short answer in words: letters of any script with their marks, spaces and
+// the punctuation such names are written with («الدمام - حي الشاطئ»، «Al-Khobar»، «أبها، عسير»).
+const PLAIN_WORD_CHARACTER = /^[\p{L}\p{M} '’ʼ\-.,،\u0640\u200C]$/u;
 
 // Letters of the Arabic and Latin scripts with their marks, spaces, hyphens and apostrophes
 // (tatweel and ZWNJ too, which names are typed with).

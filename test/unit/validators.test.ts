@@ -15,7 +15,8 @@ const toArabicIndic = (s: string) => s.replace(/\d/g, (d) => String.fromCharCode
 const ID = withCheck('100000000');
 const REF = withCheck('1234567');
 
-const TEXT: Validator = { kind: 'text', min: 2, max: 10, letters: 2 };
+const TEXT: Validator = { kind: 'text', min: 2, max: 10, letters: 2, only_letters: false };
+const CITY: Validator = { kind: 'text', min: 2, max: 60, letters: 2, only_letters: true };
 const INCOME: Validator = { kind: 'number', min: 0, max: 100_000, integer: true };
 const FAMILY: Validator = { kind: 'number', min: 1, max: 30, integer: true };
 const NAME: Validator = { kind: 'full_name', max: 100 };
@@ -29,6 +30,7 @@ describe('validateAnswer: one failing answer for every problem code', () => {
     ['text', 'too_short', 'م', TEXT],
     ['text', 'too_long', 'محمد عبدالله', TEXT],
     ['text', 'letters', '12345', TEXT],
+    ['text', 'characters', 'الرياض!!', CITY],
     ['number', 'not_number', 'كثير', INCOME],
     ['number', 'too_small', '0', FAMILY],
     ['number', 'too_large', '٣١', FAMILY],
@@ -97,9 +99,23 @@ describe('validateAnswer: accepted answers for every kind', () => {
   });
 
   it('counts text length in code points, not UTF-16 units', () => {
-    const rule: Validator = { kind: 'text', min: 1, max: 2, letters: 0 };
+    const rule: Validator = { kind: 'text', min: 1, max: 2, letters: 0, only_letters: false };
     expect(validateAnswer('😀😀', rule)).toEqual({ ok: true, value: '😀😀' });
     expect(validateAnswer('😀😀😀', rule)).toEqual({ ok: false, problem: 'too_long' });
+  });
+
+  it('a city in letters passes with its usual punctuation; digits, emoji and markup do not', () => {
+    for (const city of [
+      'الرياض',
+      'الدمام - حي الشاطئ',
+      'أبها، عسير',
+      'Al-Khobar',
+      'مكّة المكرّمة',
+      'St. Louis',
+    ])
+      expect(validateAnswer(city, CITY)).toEqual({ ok: true, value: city });
+    for (const city of ['الرياض 2', 'جدة 🌊', '<b>جدة</b>', 'الرياض؛ drop table', 'الخبر@'])
+      expect(validateAnswer(city, CITY)).toEqual({ ok: false, problem: 'characters' });
   });
 
   it('treats invisible-only text as empty', () => {
