@@ -13,6 +13,7 @@ export const AUDIT_ACTIONS = [
   'conversation.close',
   'request.status',
   'request.reveal',
+  'request.assign',
   'canned_reply.create',
   'canned_reply.update',
   'canned_reply.delete',

@@ -1,6 +1,7 @@
 /** Error codes of the staff API (docs/staff-api.md), with the HTTP status each answers with. */
 export const STAFF_ERRORS = {
   invalid: 400,
+  invalid_assignee: 400,
   unauthenticated: 401,
   invalid_credentials: 401,
   forbidden: 403,

@@ -318,6 +318,177 @@ for (const kind of DIALECTS) {
       expect(body.request.description).toBe('هوية زوجي 2*******84 وجواله +9665******67، نحتاج سلة غذائية');
     });
 
+    describe('reassignment', () => {
+      const assign = (session: Session, requestId: string, staffId: string | null | undefined) =>
+        call(
+          t.app,
+          session,
+          'POST',
+          `/api/staff/requests/${requestId}/assign`,
+          staffId === undefined ? {} : { staffId },
+        );
+      const status = (session: Session, requestId: string, to: string) =>
+        call(t.app, session, 'POST', `/api/staff/requests/${requestId}/status`, { status: to, note: null });
+      const reveal = (session: Session, requestId: string) =>
+        call(t.app, session, 'POST', `/api/staff/requests/${requestId}/reveal`, { field: 'national_id' });
+      const assignAudit = (requestId: string) =>
+        t.db
+          .selectFrom('audit_log')
+          .select(['staff_id', 'details'])
+          .where('action', '=', 'request.assign')
+          .where('target_id', '=', requestId)
+          .orderBy('created_at')
+          .execute();
+
+      it('a supervisor hands a request to a colleague: the new handler acts on it, the old one is refused', async () => {
+        const request = await newRequest({ name: 'لمى', nationalId: '1777777777' });
+        expect((await status(alice, request.id, 'under_review')).statusCode).toBe(200);
+        const notices = () =>
+          t.db.selectFrom('follow_ups').select('id').where('request_id', '=', request.id).execute();
+        const noticesBefore = (await notices()).length;
+
+        const moved = await assign(supervisor, request.id, bob.staff.id);
+        expect(moved.statusCode).toBe(200);
+        const body = moved.json();
+        expect(body.request).toMatchObject({
+          id: request.id,
+          status: 'under_review',
+          assignedTo: { id: bob.staff.id, name: 'Bob' },
+          nationalIdMasked: '1*******77',
+        });
+        // Not a status change: no history entry, and the beneficiary is not told.
+        expect(body.history).toHaveLength(2);
+        expect(await notices()).toHaveLength(noticesBefore);
+        expect(await assignAudit(request.id)).toEqual([
+          { staff_id: supervisor.staff.id, details: { from: alice.staff.id, to: bob.staff.id } },
+        ]);
+
+        // Bob handles it now; Alice is a colleague to it.
+        expect((await reveal(bob, request.id)).statusCode).toBe(200);
+        const byBob = await status(bob, request.id, 'needs_info');
+        expect(byBob.statusCode).toBe(200);
+        expect(byBob.json().request.assignedTo).toEqual({ id: bob.staff.id, name: 'Bob' });
+        const byAlice = await status(alice, request.id, 'under_review');
+        expect(byAlice.statusCode).toBe(403);
+        expect(byAlice.json()).toMatchObject({
+          error: 'forbidden',
+          assignedTo: { id: bob.staff.id, name: 'Bob' },
+        });
+        expect((await reveal(alice, request.id)).statusCode).toBe(403);
+
+        // The same handler again changes nothing and is not audited twice.
+        expect((await assign(supervisor, request.id, bob.staff.id)).statusCode).toBe(200);
+        expect(await assignAudit(request.id)).toHaveLength(1);
+      });
+
+      it('is for supervisors and admins only (403 for an agent, even their own request)', async () => {
+        const request = await newRequest({ name: 'سلمى', nationalId: '1888888885' });
+        expect((await status(alice, request.id, 'under_review')).statusCode).toBe(200);
+        const refused = await assign(alice, request.id, bob.staff.id);
+        expect(refused.statusCode).toBe(403);
+        expect(refused.json()).toEqual({ error: 'forbidden', message: 'this needs the supervisor role' });
+        const unassignRefused = await assign(alice, request.id, null);
+        expect(unassignRefused.statusCode).toBe(403);
+        expect(
+          (await call(t.app, alice, 'GET', `/api/staff/requests/${request.id}`)).json().request,
+        ).toMatchObject({
+          assignedTo: { id: alice.staff.id, name: 'Alice' },
+        });
+        expect(await assignAudit(request.id)).toEqual([]);
+
+        const admin = await login(t.app, await createStaff(t.db, 'admin', 'Amal'));
+        const byAdmin = await assign(admin, request.id, supervisor.staff.id);
+        expect(byAdmin.statusCode).toBe(200);
+        expect(byAdmin.json().request.assignedTo).toEqual({ id: supervisor.staff.id, name: 'Sam' });
+        expect(await assignAudit(request.id)).toEqual([
+          { staff_id: admin.staff.id, details: { from: alice.staff.id, to: supervisor.staff.id } },
+        ]);
+      });
+
+      it('refuses an unknown or disabled account (400) and a malformed body; unknown request 404', async () => {
+        const request = await newRequest({ name: 'دانة', nationalId: '1999999993' });
+        expect((await status(alice, request.id, 'under_review')).statusCode).toBe(200);
+        const disabled = await createStaff(t.db, 'agent', 'Dalia');
+        await t.db
+          .updateTable('staff_accounts')
+          .set({ disabled: true })
+          .where('id', '=', disabled.id)
+          .execute();
+
+        for (const target of [randomUUID(), disabled.id]) {
+          const refused = await assign(supervisor, request.id, target);
+          expect(refused.statusCode).toBe(400);
+          expect(refused.json()).toEqual({
+            error: 'invalid_assignee',
+            message: 'the new handler must be an active staff account',
+            staffId: target,
+          });
+        }
+        expect((await assign(supervisor, request.id, 'not-a-uuid')).json()).toMatchObject({
+          error: 'invalid',
+        });
+        expect((await assign(supervisor, request.id, undefined)).statusCode).toBe(400);
+        expect((await assign(supervisor, randomUUID(), bob.staff.id)).statusCode).toBe(404);
+
+        const after = (await call(t.app, supervisor, 'GET', `/api/staff/requests/${request.id}`)).json();
+        expect(after.request.assignedTo).toEqual({ id: alice.staff.id, name: 'Alice' });
+        expect(await assignAudit(request.id)).toEqual([]);
+      });
+
+      it('unassigns with null: the request is free for the next agent to take by a status change', async () => {
+        const request = await newRequest({ name: 'رهف', nationalId: '1212121214' });
+        expect((await status(alice, request.id, 'under_review')).statusCode).toBe(200);
+        const freed = await assign(supervisor, request.id, null);
+        expect(freed.statusCode).toBe(200);
+        expect(freed.json().request).toMatchObject({ status: 'under_review', assignedTo: null });
+        expect(await assignAudit(request.id)).toEqual([
+          { staff_id: supervisor.staff.id, details: { from: alice.staff.id, to: null } },
+        ]);
+        // Nobody handles it: Alice may no longer reveal its numbers; Bob may take it.
+        expect((await reveal(alice, request.id)).statusCode).toBe(403);
+        const taken = await status(bob, request.id, 'needs_info');
+        expect(taken.statusCode).toBe(200);
+        expect(taken.json().request.assignedTo).toEqual({ id: bob.staff.id, name: 'Bob' });
+      });
+    });
+
+    it('masks IDs and mobiles in staff notes as staff read them; the stored note stays as typed', async () => {
+      const request = await newRequest({ name: 'جود', nationalId: '1313131312' });
+      const note = `هوية الزوج 1000000008 وجواله 0551234567، وبالأرقام الهندية ${toArabicIndic('0551234567')}؛ الطلب ${request.reference} ومبلغ 2500`;
+      const changed = await call(t.app, alice, 'POST', `/api/staff/requests/${request.id}/status`, {
+        status: 'under_review',
+        note,
+      });
+      expect(changed.statusCode).toBe(200);
+      const masked = `هوية الزوج 1*******08 وجواله +9665******67، وبالأرقام الهندية +9665******67؛ الطلب ${request.reference} ومبلغ 2500`;
+      expect(changed.json().history.at(-1).note).toBe(masked);
+      for (const session of [alice, supervisor]) {
+        const detail = await call(t.app, session, 'GET', `/api/staff/requests/${request.id}`);
+        expect(detail.json().history.at(-1)).toMatchObject({ status: 'under_review', note: masked });
+        expect(detail.body).not.toContain('1000000008');
+        expect(detail.body).not.toContain('0551234567');
+        expect(detail.body).not.toContain(toArabicIndic('0551234567'));
+      }
+      const stored = await t.db
+        .selectFrom('request_status_history')
+        .select('note')
+        .where('request_id', '=', request.id)
+        .where('status', '=', 'under_review')
+        .executeTakeFirstOrThrow();
+      expect(stored.note).toBe(note);
+      // No export carries notes; the requests CSV shows none of these numbers either.
+      const csv = await call(
+        t.app,
+        supervisor,
+        'GET',
+        `/api/staff/reports/requests.csv?q=${request.reference}`,
+      );
+      expect(csv.statusCode).toBe(200);
+      expect(csv.body).toContain(request.reference);
+      expect(csv.body).not.toContain('0551234567');
+      expect(csv.body).not.toContain('1000000008');
+    });
+
     it('lists the beneficiary’s requests in the inbox', async () => {
       const visitor = `visitor-${randomUUID()}`;
       const { conversationId } = await t.bot.inbox.receive({

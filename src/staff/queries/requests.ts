@@ -164,7 +164,8 @@ export async function requestDetail(
     },
     history: history.map((entry) => ({
       status: entry.status,
-      note: entry.note,
+      // Typed by staff, who may have copied a number into it: masked as staff read it, stored as typed.
+      note: entry.note === null ? null : maskPersonalNumbers(entry.note),
       changedBy:
         entry.changed_by === 'beneficiary' || entry.changed_by === 'system'
           ? entry.changed_by

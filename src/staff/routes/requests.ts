@@ -7,6 +7,7 @@ import { forbidden, handledByColleague, notFound, StaffApiError } from '../error
 import { sessionOf } from '../http/guard.js';
 import { fromBound, optional, toBound } from '../http/params.js';
 import { listRequests, requestDetail, requestPersonalField } from '../queries/requests.js';
+import { assignRequest } from '../requests/assignment.js';
 import { hasRole } from '../roles.js';
 import { idParams } from '../validation.js';
 
@@ -24,6 +25,7 @@ const listQuery = requestFiltersQuery.extend({
   offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
 });
 
+const assignBody = z.object({ staffId: z.guid('expected a staff id, or null to unassign').nullable() });
 const revealBody = z.object({ field: z.enum(['national_id', 'mobile']) });
 const statusBody = z.object({
   status: z.enum(REQUEST_STATUSES),
@@ -35,8 +37,10 @@ const statusBody = z.object({
     .transform((note) => (note ? note : null)),
 });
 
-/** Support requests: list, detail, the audited reveal, status changes. */
+/** Support requests: list, detail, the audited reveal, status changes, reassignment. */
 export function requestRoutes(app: FastifyInstance, ctx: StaffContext): void {
+  const supervisorsOnly = { config: { staffAccess: 'supervisor' as const } };
+
   app.get('/requests', async (request) => {
     const { limit, offset, ...filters } = listQuery.parse(request.query);
     return listRequests(ctx.db, filters, { limit, offset });
@@ -106,6 +110,21 @@ export function requestRoutes(app: FastifyInstance, ctx: StaffContext): void {
       details: { from: before.request.status, to: status },
       ip: request.ip,
     });
+    const after = await requestDetail(ctx.db, id);
+    if (!after) throw notFound('request');
+    return after;
+  });
+
+  /**
+   * A new handler for the request (an active staff account), or none (`staffId: null`):
+   * supervisors and admins, for a request held by someone absent or disabled. Status, history and
+   * follow-ups stay as they are, and the beneficiary is not told. Audited (`request.assign`).
+   */
+  app.post('/requests/:id/assign', supervisorsOnly, async (request) => {
+    const me = sessionOf(request).staff;
+    const { id } = idParams.parse(request.params);
+    const { staffId } = assignBody.parse(request.body);
+    await assignRequest(ctx.db, id, staffId, { staffId: me.id, ip: request.ip });
     const after = await requestDetail(ctx.db, id);
     if (!after) throw notFound('request');
     return after;
