@@ -150,6 +150,8 @@ describe('staff console in a real browser', () => {
 
   let staff: Page;
   let beneficiary: Page;
+  /** The request of the status test, which the reassignment test hands on. */
+  let requestId: string;
 
   it('signs in (Arabic, RTL) and keeps the session across a reload', async () => {
     staff = await newPage('staff');
@@ -243,6 +245,7 @@ describe('staff console in a real browser', () => {
       monthlyIncome: 2500,
       description: 'أسرة من خمسة أفراد تحتاج إلى سلة غذائية.',
     });
+    requestId = request.id;
 
     await staff.getByTestId('nav-requests').click();
     await staff.getByTestId('filter-q').fill(request.reference);
@@ -286,6 +289,39 @@ describe('staff console in a real browser', () => {
       .poll(() => lastOut(beneficiary), { timeout: 15_000 })
       .toContain(`تحديث على طلبكم رقم ${request.reference}`);
     await shot(beneficiary, '07-web-chat-status-notice');
+    expect(problems).toEqual([]);
+  });
+
+  it('lets a supervisor or admin pick the request’s handler; an agent has no such choice', async () => {
+    // The admin is still on the request, which their status change made theirs.
+    const select = staff.getByTestId('assign-select');
+    await select.waitFor();
+    expect(await select.inputValue()).not.toBe('');
+    expect(await select.locator('option').allTextContents()).toEqual([
+      'بلا موظف مسؤول',
+      `${admin.name} (أنتم)`,
+      `${agent.name} (موظف)`,
+      `${supervisor.name} (مشرف)`,
+    ]);
+    await select.selectOption({ label: `${agent.name} (موظف)` });
+    await staff.getByTestId('assign-submit').click();
+    await expect
+      .poll(() => staff.getByTestId('request-notice').textContent())
+      .toContain(`أُسند الطلب إلى ${agent.name}`);
+    await expect.poll(() => staff.getByTestId('assign-select').inputValue()).not.toBe('');
+    expect(await staff.getByTestId('assign-select').locator('option:checked').textContent()).toBe(
+      `${agent.name} (موظف)`,
+    );
+    await shot(staff, '07b-request-assign');
+
+    // The agent, now its handler, may change its status, but not pick its handler.
+    const agentPage = await newPage('agent');
+    await signIn(agentPage, agent);
+    await agentPage.goto(`${base}/staff/#/requests/${requestId}`);
+    await agentPage.getByTestId('status-select').waitFor();
+    expect(await agentPage.getByTestId('assign-form').count()).toBe(0);
+    expect(await agentPage.getByTestId('assign-select').count()).toBe(0);
+    await agentPage.context().close();
     expect(problems).toEqual([]);
   });
 

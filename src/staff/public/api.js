@@ -98,6 +98,7 @@ export const api = {
   reveal: (id, field) => request('POST', `/api/staff/requests/${enc(id)}/reveal`, { field }),
   changeStatus: (id, status, note) =>
     request('POST', `/api/staff/requests/${enc(id)}/status`, { status, note }),
+  assignRequest: (id, staffId) => request('POST', `/api/staff/requests/${enc(id)}/assign`, { staffId }),
 
   satisfaction: (from, to) => request('GET', withQuery('/api/staff/reports/satisfaction', { from, to })),
 

@@ -1,6 +1,7 @@
 // Support requests: filtered list (status, dates, city, support type, search by reference or
 // name) and a detail page with every field, the audited reveal of personal numbers, the status
-// history, and a status change offering only the statuses that may follow.
+// history, a status change offering only the statuses that may follow, and (supervisors) the
+// choice of the request's handler.
 
 import { ApiError, api } from '../api.js';
 import { append, clear, details, field, h, notice, option } from '../dom.js';
@@ -217,13 +218,26 @@ function renderList(container, ctx) {
 
 function renderDetail(container, ctx, id) {
   let disposed = false;
+  // Supervisors pick a request's handler among active colleagues, loaded once per visit.
+  const mayAssign = ctx.hasRole('supervisor');
+  let colleagues = null;
   const body = h('div', { class: 'request-detail' }, loading());
   const status = h('div', { class: 'notice-area', tabindex: '-1', 'data-testid': 'request-notice' });
   container.append(h('p', { class: 'back' }, h('a', { href: '#/requests' }, t('app.back'))), status, body);
 
+  async function loadColleagues() {
+    if (!mayAssign || colleagues !== null) return;
+    try {
+      colleagues = (await api.colleagues()).colleagues ?? [];
+    } catch {
+      // Without the list (a network error) the form still offers the supervisor and «no handler».
+      colleagues = [];
+    }
+  }
+
   async function load() {
     try {
-      const data = await api.request(id);
+      const [data] = await Promise.all([api.request(id), loadColleagues()]);
       if (disposed) return;
       draw(data);
     } catch (error) {
@@ -326,6 +340,7 @@ function renderDetail(container, ctx, id) {
           'div',
           null,
           statusForm(r, allowed),
+          mayAssign ? assignForm(r) : null,
           h(
             'section',
             { class: 'card', 'aria-labelledby': 'history-title' },
@@ -346,6 +361,78 @@ function renderDetail(container, ctx, id) {
     if (by === 'beneficiary') return t('req.by.beneficiary');
     if (by === 'system') return t('req.by.system');
     return staffName(by) ?? t('app.dash');
+  }
+
+  /** The handler select (supervisors and admins; the API refuses agents too). */
+  function assignForm(r) {
+    const current = r.assignedTo?.id ?? '';
+    const people = new Map();
+    if (ctx.me?.id) people.set(ctx.me.id, { ...ctx.me, self: true });
+    for (const c of colleagues ?? []) if (!people.has(c.id)) people.set(c.id, c);
+    const personLabel = (p) => {
+      const name = staffName(p) ?? '';
+      const role = p.role ? ` (${label('role', p.role)})` : '';
+      return p.self ? t('req.assignYou', { name }) : `${name}${role}`;
+    };
+    const select = h('select', { name: 'staffId', 'data-testid': 'assign-select' });
+    append(
+      select,
+      option('', t('req.assignNone'), current === ''),
+      [...people.values()].map((p) => option(p.id, personLabel(p), p.id === current)),
+    );
+    // A handler who is no longer active (disabled) is shown as the current one, not offered.
+    if (current && !people.has(current)) {
+      const gone = option(current, t('req.assignInactive', { name: staffName(r.assignedTo) ?? '' }), true);
+      gone.disabled = true;
+      select.append(gone);
+      gone.selected = true;
+    }
+    const submit = h(
+      'button',
+      { type: 'submit', class: 'btn btn--primary', disabled: true, 'data-testid': 'assign-submit' },
+      t('req.assignSubmit'),
+    );
+    select.addEventListener('change', () => {
+      submit.disabled = select.value === current;
+    });
+    const form = h(
+      'form',
+      { class: 'stack' },
+      field(t('req.assignTo'), select, t('req.assignHint')),
+      h('div', { class: 'actions' }, submit),
+    );
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      if (select.value === current) return;
+      submit.disabled = true;
+      const chosen = people.get(select.value);
+      try {
+        await api.assignRequest(r.id, select.value || null);
+        const text = select.value
+          ? t('req.assigned', { name: staffName(chosen) ?? '' })
+          : t('req.unassigned');
+        notice(status, text, 'success');
+        ctx.announce(text);
+        await load();
+        status.focus();
+      } catch (error) {
+        submit.disabled = false;
+        const invalid = error instanceof ApiError && error.code === 'invalid_assignee';
+        notice(status, invalid ? t('req.assignInvalid') : ctx.errorText(error), 'error');
+        if (invalid) {
+          // Disabled meanwhile: offer the colleagues as they are now.
+          colleagues = null;
+          await load();
+        }
+        status.focus();
+      }
+    });
+    return h(
+      'section',
+      { class: 'card', 'aria-labelledby': 'assign-title', 'data-testid': 'assign-form' },
+      h('h2', { id: 'assign-title' }, t('req.assign')),
+      form,
+    );
   }
 
   function statusForm(r, allowed) {
