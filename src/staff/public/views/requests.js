@@ -246,6 +246,14 @@ function renderDetail(container, ctx, id) {
     }
   }
 
+  /** A change went through: say so (also to screen readers) and show the request as it is now. */
+  async function changed(text) {
+    notice(status, text, 'success');
+    ctx.announce(text);
+    await load();
+    status.focus();
+  }
+
   function revealable(fieldName, masked, testId) {
     const value = h('bdi', { dir: 'ltr', class: 'masked', 'data-testid': testId }, masked || t('app.dash'));
     const fieldLabel = fieldName === 'national_id' ? t('req.nationalId') : t('req.mobile');
@@ -411,10 +419,7 @@ function renderDetail(container, ctx, id) {
         const text = select.value
           ? t('req.assigned', { name: staffName(chosen) ?? '' })
           : t('req.unassigned');
-        notice(status, text, 'success');
-        ctx.announce(text);
-        await load();
-        status.focus();
+        await changed(text);
       } catch (error) {
         submit.disabled = false;
         const invalid = error instanceof ApiError && error.code === 'invalid_assignee';
@@ -485,11 +490,7 @@ function renderDetail(container, ctx, id) {
       submit.disabled = true;
       try {
         await api.changeStatus(r.id, select.value, note.value.trim() || null);
-        const text = t('req.statusChanged', { status: label('status', select.value) });
-        notice(status, text, 'success');
-        ctx.announce(text);
-        await load();
-        status.focus();
+        await changed(t('req.statusChanged', { status: label('status', select.value) }));
       } catch (error) {
         submit.disabled = false;
         const colleague = error instanceof ApiError && error.status === 403 && error.body?.assignedTo;
