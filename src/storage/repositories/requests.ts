@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { generateReference } from '../../domain/reference.js';
 import type { RequestStatus, SupportType } from '../../domain/request-status.js';
 import type { Database, SupportRequest } from '../schema.js';
@@ -19,9 +19,12 @@ export interface NewSupportRequest {
 const MAX_REFERENCE_ATTEMPTS = 20;
 
 /**
- * Creates a request under a fresh random reference, with its first status-history entry.
+ * Creates a request under a fresh random reference, with its first status-history entry, in ONE
+ * statement (the history row is a data-modifying CTE on the inserted request): confirming the
+ * intake is the inbox's slowest turn, and each round trip adds to it.
  * A reference collision (rare: 9·10⁶ possibilities) is retried with `on conflict do nothing`,
- * which, unlike catching a unique violation, leaves the surrounding transaction usable.
+ * which, unlike catching a unique violation, leaves the surrounding transaction usable; then
+ * nothing was inserted, so no history row either.
  */
 export async function createSupportRequest(
   db: Kysely<Database>,
@@ -29,31 +32,45 @@ export async function createSupportRequest(
 ): Promise<SupportRequest> {
   for (let attempt = 0; attempt < MAX_REFERENCE_ATTEMPTS; attempt++) {
     const created = await db
-      .insertInto('support_requests')
-      .values({
-        reference: generateReference(),
-        contact_id: request.contactId,
-        conversation_id: request.conversationId,
-        full_name: request.fullName,
-        national_id: request.nationalId,
-        mobile_e164: request.mobileE164,
-        city: request.city,
-        support_type: request.supportType,
-        family_size: request.familySize,
-        monthly_income: request.monthlyIncome,
-        description: request.description,
-        status: 'submitted',
-      })
-      .onConflict((conflict) => conflict.column('reference').doNothing())
-      .returningAll()
+      .with('created', (qb) =>
+        qb
+          .insertInto('support_requests')
+          .values({
+            reference: generateReference(),
+            contact_id: request.contactId,
+            conversation_id: request.conversationId,
+            full_name: request.fullName,
+            national_id: request.nationalId,
+            mobile_e164: request.mobileE164,
+            city: request.city,
+            support_type: request.supportType,
+            family_size: request.familySize,
+            monthly_income: request.monthlyIncome,
+            description: request.description,
+            status: 'submitted',
+          })
+          .onConflict((conflict) => conflict.column('reference').doNothing())
+          .returningAll(),
+      )
+      .with('first_history', (qb) =>
+        qb
+          .insertInto('request_status_history')
+          .columns(['request_id', 'status', 'changed_by', 'note'])
+          .expression((eb) =>
+            eb
+              .selectFrom('created')
+              .select([
+                'created.id',
+                sql.lit('submitted').as('status'),
+                sql.lit('beneficiary').as('changed_by'),
+                sql.lit(null).as('note'),
+              ]),
+          ),
+      )
+      .selectFrom('created')
+      .selectAll('created')
       .executeTakeFirst();
-    if (created) {
-      await db
-        .insertInto('request_status_history')
-        .values({ request_id: created.id, status: 'submitted', changed_by: 'beneficiary', note: null })
-        .execute();
-      return created;
-    }
+    if (created) return created as SupportRequest;
   }
   throw new Error('could not allocate a unique request reference');
 }
