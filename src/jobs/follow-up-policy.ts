@@ -7,6 +7,7 @@ import {
   cancelFollowUps,
   moveFollowUps,
   type NewFollowUp,
+  restartFollowUps,
   scheduleFollowUp,
 } from '../storage/repositories/follow-ups.js';
 import type { Database, FollowUp, SupportRequest } from '../storage/schema.js';
@@ -84,18 +85,16 @@ export class FollowUpPolicy {
       await moveFollowUps(db, change.conversationId, intakeTimes);
     } else if (before.flowId === INTAKE_FLOW || after.flowId === INTAKE_FLOW) {
       // Leaving the intake, or starting it afresh: nothing left over keeps its old times.
-      await cancelFollowUps(db, { conversationId: change.conversationId }, INTAKE_FOLLOW_UPS, at);
-      if (inIntake) {
-        for (const kind of INTAKE_FOLLOW_UPS) {
-          await this.add(db, scheduled, {
+      const fresh = inIntake
+        ? INTAKE_FOLLOW_UPS.map((kind) => ({
             kind,
             contactId: change.contactId,
             conversationId: change.conversationId,
             basis: { flowId: INTAKE_FLOW },
             dueAt: intakeTimes[kind],
-          });
-        }
-      }
+          }))
+        : [];
+      scheduled.push(...(await restartFollowUps(db, change.conversationId, INTAKE_FOLLOW_UPS, at, fresh)));
     }
     if (before.mode !== 'waiting' && after.mode === 'waiting') {
       await this.add(db, scheduled, {

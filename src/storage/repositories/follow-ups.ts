@@ -10,6 +10,16 @@ export interface NewFollowUp {
   dueAt: Date;
 }
 
+const followUpRow = (followUp: NewFollowUp) => ({
+  kind: followUp.kind,
+  contact_id: followUp.contactId,
+  conversation_id: followUp.conversationId ?? null,
+  request_id: followUp.requestId ?? null,
+  basis: JSON.stringify(followUp.basis ?? {}),
+  due_at: followUp.dueAt,
+  status: 'scheduled' as const,
+});
+
 /**
  * Writes a follow-up in the caller's transaction. Returns undefined when one of its kind may only
  * exist once and already does (one satisfaction survey per service).
@@ -20,18 +30,42 @@ export async function scheduleFollowUp(
 ): Promise<FollowUp | undefined> {
   return db
     .insertInto('follow_ups')
-    .values({
-      kind: followUp.kind,
-      contact_id: followUp.contactId,
-      conversation_id: followUp.conversationId ?? null,
-      request_id: followUp.requestId ?? null,
-      basis: JSON.stringify(followUp.basis ?? {}),
-      due_at: followUp.dueAt,
-      status: 'scheduled',
-    })
+    .values(followUpRow(followUp))
     .onConflict((conflict) => conflict.doNothing())
     .returningAll()
     .executeTakeFirst();
+}
+
+/**
+ * Starts a conversation's follow-ups of these kinds afresh, in ONE statement: the still-scheduled
+ * ones are cancelled (a data-modifying CTE) and the new ones written (the intake's reminder and
+ * expiry when it starts). Returns the new rows.
+ */
+export async function restartFollowUps(
+  db: Kysely<Database>,
+  conversationId: string,
+  kinds: readonly FollowUpKind[],
+  at: Date,
+  followUps: readonly NewFollowUp[],
+): Promise<FollowUp[]> {
+  const cancel = (qb: Kysely<Database>) =>
+    qb
+      .updateTable('follow_ups')
+      .set({ status: 'cancelled', finished_at: at, outcome: 'no longer relevant' })
+      .where('conversation_id', '=', conversationId)
+      .where('kind', 'in', kinds)
+      .where('status', '=', 'scheduled');
+  if (followUps.length === 0) {
+    await cancel(db).execute();
+    return [];
+  }
+  return db
+    .with('cancelled', (qb) => cancel(qb as unknown as Kysely<Database>).returning('id'))
+    .insertInto('follow_ups')
+    .values(followUps.map(followUpRow))
+    .onConflict((conflict) => conflict.doNothing())
+    .returningAll()
+    .execute();
 }
 
 /** Cancels the still-scheduled follow-ups of these kinds on a conversation or a request. */
