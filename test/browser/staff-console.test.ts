@@ -312,6 +312,13 @@ describe('staff console in a real browser', () => {
     expect(await staff.getByTestId('assign-select').locator('option:checked').textContent()).toBe(
       `${agent.name} (موظف)`,
     );
+    // The change of handler is listed on the request's page, with who made it.
+    await expect
+      .poll(() => staff.getByTestId('assignment-entry').last().textContent())
+      .toContain(`إلى ${agent.name}`);
+    expect(await staff.getByTestId('assignment-entry').last().textContent()).toContain(
+      `بواسطة ${admin.name}`,
+    );
     await shot(staff, '07b-request-assign');
 
     // The agent, now its handler, may change its status, but not pick its handler.

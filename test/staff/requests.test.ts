@@ -362,6 +362,15 @@ for (const kind of DIALECTS) {
         expect(await assignAudit(request.id)).toEqual([
           { staff_id: supervisor.staff.id, details: { from: alice.staff.id, to: bob.staff.id } },
         ]);
+        // The request's page shows the change of handler, from the audit log.
+        expect(body.assignments).toEqual([
+          {
+            from: { id: alice.staff.id, name: 'Alice' },
+            to: { id: bob.staff.id, name: 'Bob' },
+            by: { id: supervisor.staff.id, name: expect.any(String) },
+            at: expect.any(String),
+          },
+        ]);
 
         // Bob handles it now; Alice is a colleague to it.
         expect((await reveal(bob, request.id)).statusCode).toBe(200);
@@ -441,6 +450,7 @@ for (const kind of DIALECTS) {
         const freed = await assign(supervisor, request.id, null);
         expect(freed.statusCode).toBe(200);
         expect(freed.json().request).toMatchObject({ status: 'under_review', assignedTo: null });
+        expect(freed.json().assignments.at(-1)).toMatchObject({ from: { id: alice.staff.id }, to: null });
         expect(await assignAudit(request.id)).toEqual([
           { staff_id: supervisor.staff.id, details: { from: alice.staff.id, to: null } },
         ]);

@@ -47,6 +47,14 @@ export interface RequestHistoryEntry {
   at: string;
 }
 
+/** A change of handler (POST /requests/:id/assign), read back from the audit log. */
+export interface RequestAssignmentEntry {
+  from: { id: string; name: string } | null;
+  to: { id: string; name: string } | null;
+  by: { id: string; name: string } | null;
+  at: string;
+}
+
 /** `%` and `_` typed in a search box are letters, not wildcards. */
 function likePattern(text: string): string {
   return `%${text.replace(/[\\%_]/g, (char) => `\\${char}`)}%`;
@@ -134,7 +142,10 @@ export async function listRequests(
 export async function requestDetail(
   db: StaffDb,
   id: string,
-): Promise<{ request: RequestDetail; history: RequestHistoryEntry[] } | undefined> {
+): Promise<
+  | { request: RequestDetail; history: RequestHistoryEntry[]; assignments: RequestAssignmentEntry[] }
+  | undefined
+> {
   const row = await db
     .selectFrom('support_requests as r')
     .leftJoin('staff_accounts as sa', (join) => join.on(sql<boolean>`sa.id::text = r.assigned_to`))
@@ -151,6 +162,7 @@ export async function requestDetail(
     .orderBy('h.changed_at')
     .execute();
   return {
+    assignments: await assignmentsOf(db, id),
     request: {
       ...listItem(row),
       contactId: row.contact_id,
@@ -173,6 +185,45 @@ export async function requestDetail(
       at: entry.changed_at.toISOString(),
     })),
   };
+}
+
+/**
+ * A request's changes of handler, oldest first. The audit log already holds each one with who
+ * made it (written in the same transaction as the change), so the request's page shows them from
+ * there rather than from a second record that could disagree.
+ */
+async function assignmentsOf(db: StaffDb, requestId: string): Promise<RequestAssignmentEntry[]> {
+  const rows = await db
+    .selectFrom('audit_log')
+    .select(['staff_id', 'details', 'created_at'])
+    .where('action', '=', 'request.assign')
+    .where('target_type', '=', 'request')
+    .where('target_id', '=', requestId)
+    .orderBy('created_at')
+    .execute();
+  const ids = new Set<string>();
+  const idOf = (value: unknown) => (typeof value === 'string' ? value : null);
+  for (const row of rows) {
+    for (const id of [row.staff_id, idOf(row.details.from), idOf(row.details.to)]) if (id) ids.add(id);
+  }
+  const names = new Map(
+    ids.size === 0
+      ? []
+      : (
+          await db
+            .selectFrom('staff_accounts')
+            .select(['id', 'name'])
+            .where('id', 'in', [...ids])
+            .execute()
+        ).map((account) => [account.id, account.name] as const),
+  );
+  const person = (id: string | null) => (id ? { id, name: names.get(id) ?? '' } : null);
+  return rows.map((row) => ({
+    from: person(idOf(row.details.from)),
+    to: person(idOf(row.details.to)),
+    by: person(row.staff_id),
+    at: row.created_at.toISOString(),
+  }));
 }
 
 /** The unmasked value behind a reveal, with who handles the request (for the permission check). */

@@ -288,7 +288,7 @@ function renderDetail(container, ctx, id) {
     return h('span', { class: 'reveal' }, value, ' ', masked ? button : null);
   }
 
-  function draw({ request: r, history = [] }) {
+  function draw({ request: r, history = [], assignments = [] }) {
     const allowed = Array.isArray(r.allowedNext) ? r.allowedNext : [];
     const fields = details(
       [
@@ -354,6 +354,7 @@ function renderDetail(container, ctx, id) {
             { class: 'card', 'aria-labelledby': 'history-title' },
             h('h2', { id: 'history-title' }, t('req.history')),
             historyList,
+            assignments.length > 0 ? assignmentList(assignments) : null,
           ),
         ),
       ),
@@ -363,6 +364,38 @@ function renderDetail(container, ctx, id) {
   function handledByColleague(assignedTo) {
     const name = staffName(assignedTo.name ? assignedTo : null);
     return name ? t('req.handledByColleague', { name }) : t('req.handledByAColleague');
+  }
+
+  /** Who held the request when: each change of handler, with who made it. */
+  function assignmentList(assignments) {
+    const holder = (person) => staffName(person) ?? t('req.noHandler');
+    return h(
+      'div',
+      null,
+      h('h3', null, t('req.assignments')),
+      h(
+        'ol',
+        { class: 'timeline', 'data-testid': 'assignment-history' },
+        assignments.map((entry) =>
+          h(
+            'li',
+            { class: 'timeline-item', 'data-testid': 'assignment-entry' },
+            h(
+              'div',
+              { class: 'timeline-head' },
+              t('req.assignmentEntry', { from: holder(entry.from), to: holder(entry.to) }),
+              ' ',
+              h('time', { datetime: entry.at }, formatDateTime(entry.at)),
+            ),
+            h(
+              'div',
+              { class: 'muted' },
+              t('req.assignmentBy', { name: staffName(entry.by) ?? t('app.dash') }),
+            ),
+          ),
+        ),
+      ),
+    );
   }
 
   function changedBy(by) {
