@@ -194,34 +194,31 @@ export async function requestDetail(
  */
 async function assignmentsOf(db: StaffDb, requestId: string): Promise<RequestAssignmentEntry[]> {
   const rows = await db
-    .selectFrom('audit_log')
-    .select(['staff_id', 'details', 'created_at'])
-    .where('action', '=', 'request.assign')
-    .where('target_type', '=', 'request')
-    .where('target_id', '=', requestId)
-    .orderBy('created_at')
+    .selectFrom('audit_log as a')
+    .leftJoin('staff_accounts as by_sa', (join) => join.on(sql<boolean>`by_sa.id::text = a.staff_id::text`))
+    .leftJoin('staff_accounts as from_sa', (join) =>
+      join.on(sql<boolean>`from_sa.id::text = a.details->>'from'`),
+    )
+    .leftJoin('staff_accounts as to_sa', (join) => join.on(sql<boolean>`to_sa.id::text = a.details->>'to'`))
+    .select([
+      'a.staff_id',
+      sql<string | null>`a.details->>'from'`.as('from_id'),
+      sql<string | null>`a.details->>'to'`.as('to_id'),
+      'by_sa.name as by_name',
+      'from_sa.name as from_name',
+      'to_sa.name as to_name',
+      'a.created_at',
+    ])
+    .where('a.action', '=', 'request.assign')
+    .where('a.target_type', '=', 'request')
+    .where('a.target_id', '=', requestId)
+    .orderBy('a.created_at')
     .execute();
-  const ids = new Set<string>();
-  const idOf = (value: unknown) => (typeof value === 'string' ? value : null);
-  for (const row of rows) {
-    for (const id of [row.staff_id, idOf(row.details.from), idOf(row.details.to)]) if (id) ids.add(id);
-  }
-  const names = new Map(
-    ids.size === 0
-      ? []
-      : (
-          await db
-            .selectFrom('staff_accounts')
-            .select(['id', 'name'])
-            .where('id', 'in', [...ids])
-            .execute()
-        ).map((account) => [account.id, account.name] as const),
-  );
-  const person = (id: string | null) => (id ? { id, name: names.get(id) ?? '' } : null);
+  const person = (id: string | null, name: string | null) => (id ? { id, name: name ?? '' } : null);
   return rows.map((row) => ({
-    from: person(idOf(row.details.from)),
-    to: person(idOf(row.details.to)),
-    by: person(row.staff_id),
+    from: person(row.from_id, row.from_name),
+    to: person(row.to_id, row.to_name),
+    by: person(row.staff_id, row.by_name),
     at: row.created_at.toISOString(),
   }));
 }

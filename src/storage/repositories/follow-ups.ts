@@ -48,24 +48,38 @@ export async function restartFollowUps(
   at: Date,
   followUps: readonly NewFollowUp[],
 ): Promise<FollowUp[]> {
-  const cancel = (qb: Kysely<Database>) =>
-    qb
-      .updateTable('follow_ups')
-      .set({ status: 'cancelled', finished_at: at, outcome: 'no longer relevant' })
-      .where('conversation_id', '=', conversationId)
-      .where('kind', 'in', kinds)
-      .where('status', '=', 'scheduled');
   if (followUps.length === 0) {
-    await cancel(db).execute();
+    await cancelFollowUps(db, { conversationId }, kinds, at);
     return [];
   }
   return db
-    .with('cancelled', (qb) => cancel(qb as unknown as Kysely<Database>).returning('id'))
+    .with('cancelled', (qb) =>
+      cancelling(qb as unknown as Kysely<Database>, { conversationId }, kinds, at).returning('id'),
+    )
     .insertInto('follow_ups')
     .values(followUps.map(followUpRow))
     .onConflict((conflict) => conflict.doNothing())
     .returningAll()
     .execute();
+}
+
+/** The UPDATE that cancels still-scheduled follow-ups of these kinds on a conversation or a request. */
+function cancelling(
+  db: Kysely<Database>,
+  target: { conversationId: string } | { requestId: string },
+  kinds: readonly FollowUpKind[],
+  at: Date,
+) {
+  return db
+    .updateTable('follow_ups')
+    .set({ status: 'cancelled', finished_at: at, outcome: 'no longer relevant' })
+    .where((eb) =>
+      'conversationId' in target
+        ? eb('conversation_id', '=', target.conversationId)
+        : eb('request_id', '=', target.requestId),
+    )
+    .where('kind', 'in', kinds)
+    .where('status', '=', 'scheduled');
 }
 
 /** Cancels the still-scheduled follow-ups of these kinds on a conversation or a request. */
@@ -75,17 +89,7 @@ export async function cancelFollowUps(
   kinds: readonly FollowUpKind[],
   at: Date,
 ): Promise<void> {
-  await db
-    .updateTable('follow_ups')
-    .set({ status: 'cancelled', finished_at: at, outcome: 'no longer relevant' })
-    .where((eb) =>
-      'conversationId' in target
-        ? eb('conversation_id', '=', target.conversationId)
-        : eb('request_id', '=', target.requestId),
-    )
-    .where('kind', 'in', kinds)
-    .where('status', '=', 'scheduled')
-    .execute();
+  await cancelling(db, target, kinds, at).execute();
 }
 
 /**
