@@ -394,5 +394,38 @@ for (const kind of DIALECTS) {
         ['under_review', '1*******90'],
       ]);
     });
+
+    it('masks national IDs and mobiles in rating comments, in the report and in the export', async () => {
+      // Last of the file: a rating of its own, dated after every other one.
+      const db = t.bot.database.db;
+      const contact = await db
+        .insertInto('contacts')
+        .values({ display_name: null })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      const comment = 'لم يتصل بي أحد، جوالي ٠٥٥١٢٣٤٥٦٧ وهويتي 1000000008، الطلب 12345674';
+      await db
+        .insertInto('ratings')
+        .values({
+          contact_id: contact.id,
+          conversation_id: null,
+          request_id: null,
+          score: 1,
+          comment,
+          flagged: true,
+          created_at: new Date('2030-01-05T09:00:00Z'),
+        })
+        .execute();
+      const masked = 'لم يتصل بي أحد، جوالي +9665******67 وهويتي 1*******08، الطلب 12345674';
+
+      const report = await call(t.app, supervisor, 'GET', '/api/staff/reports/satisfaction?from=2030-01-01');
+      expect(report.json().lowScores.map((low: { comment: string }) => low.comment)).toEqual([masked]);
+
+      const csv = await call(t.app, supervisor, 'GET', '/api/staff/reports/ratings.csv?from=2030-01-01');
+      const body = csv.rawPayload.toString('utf8');
+      expect(body).not.toContain('1000000008');
+      expect(body).not.toContain('٠٥٥١٢٣٤٥٦٧');
+      expect(parseCsv(body.slice(1))[1]?.[3]).toBe(masked);
+    });
   });
 }

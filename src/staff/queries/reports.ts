@@ -2,6 +2,7 @@ import { type Expression, type QueryCreator, sql } from 'kysely';
 import { REQUEST_STATUSES, type RequestStatus } from '../../domain/request-status.js';
 import type { ChannelName } from '../../storage/schema.js';
 import { type DateRange, REPORT_TIME_ZONE } from '../http/params.js';
+import { maskPersonalNumbers } from '../masking.js';
 import type { StaffDatabase, StaffDb } from '../storage/schema.js';
 
 /** Scores counted as satisfied for CSAT. */
@@ -160,7 +161,8 @@ export async function satisfactionReport(
     lowScores: low.map((row) => ({
       id: row.id,
       score: row.score,
-      comment: row.comment,
+      // Beneficiaries' words: personal numbers masked, as in their messages.
+      comment: row.comment === null ? null : maskPersonalNumbers(row.comment),
       at: row.created_at.toISOString(),
       channel: row.channel,
       conversationId: row.conversation_id,

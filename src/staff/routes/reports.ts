@@ -4,7 +4,7 @@ import type { StaffContext } from '../context.js';
 import { toCsv } from '../csv.js';
 import { sessionOf } from '../http/guard.js';
 import { dateRangeQuery } from '../http/params.js';
-import { maskNationalId } from '../masking.js';
+import { maskNationalId, maskPersonalNumbers } from '../masking.js';
 import { ratingsForExport, satisfactionReport } from '../queries/reports.js';
 import { requestsForExport } from '../queries/requests.js';
 import { hasRole } from '../roles.js';
@@ -54,7 +54,8 @@ export function reportRoutes(app: FastifyInstance, ctx: StaffContext): void {
         row.id,
         row.created_at,
         row.score,
-        row.comment,
+        // An exported file travels further than the console: personal numbers stay masked.
+        row.comment === null ? null : maskPersonalNumbers(row.comment),
         row.channel,
         row.reference,
         row.staff_name,
