@@ -46,6 +46,11 @@ const GROUPS: Record<string, string[]> = {
     'بشري',
     'مختص',
     'المختص',
+    // the social researcher the policy refers beneficiaries to (see SET_PHRASES)
+    'باحث',
+    'باحثه',
+    'اخصايي',
+    'اخصاييه',
     'agent',
     'human',
     'person',
@@ -65,6 +70,9 @@ const GROUPS: Record<string, string[]> = {
     'التقديم',
     'نقدم',
     'يقدم',
+    // Levantine «بدي سجّل» (the «ا» of «أسجل» dropped), «بسجّل»
+    'سجل',
+    'بسجل',
     'apply',
     'application',
     'register',
@@ -108,7 +116,26 @@ const GROUPS: Record<string, string[]> = {
     'approval',
     'accepted',
   ],
-  رفض: ['انرفض', 'اترفض', 'يترفض', 'ينرفض', 'رفضوا', 'رفضتوا', 'rejected', 'rejection'],
+  // Will it be rejected («يترفض», «متى يرفض») is about the decision; it was rejected («رفضوا
+  // طلبي», «ليش رفضتوني», «انرفض طلبي») is a dispute, answered by unclear_procedures.
+  رفض: ['يترفض', 'ينرفض', 'rejection'],
+  مرفوض: [
+    'انرفض',
+    'اترفض',
+    'انرفضت',
+    'رفضوا',
+    'رفضو',
+    'رفضتوا',
+    'رفضتو',
+    'رفضتوني',
+    'رفضوني',
+    'رفضتم',
+    'رفضتموني',
+    'رفضتون',
+    'مرفوضه',
+    'rejected',
+    'refused',
+  ],
   اعتراض: ['اعترض', 'نعترض', 'معترض', 'تظلم', 'اتظلم', 'استيناف', 'appeal'],
   لازم: ['يلزم', 'يجب', 'لازمه', 'must'],
   افعل: ['اسوي', 'نسوي', 'نفعل', 'تفعل', 'تفعلون', 'يفعل', 'تسوي', 'تسوون', 'يسوي', 'يسوون'],
@@ -145,10 +172,20 @@ const GROUPS: Record<string, string[]> = {
     'مقركم',
     'وينكم',
     'فينكم',
+    'مكتب',
+    'مكتبكم',
+    'مكاتب',
+    'مكاتبكم',
+    'فرع',
+    'فروع',
+    'فرعكم',
+    'فروعكم',
     'located',
     'location',
     'address',
     'office',
+    'branch',
+    'branches',
   ],
   اجتماعي: [
     'سوشل',
@@ -191,6 +228,11 @@ const GROUPS: Record<string, string[]> = {
     'يردوا',
     'هيردوا',
     'بيردوا',
+    // «يردو», «بيردو» (Levantine, alef dropped), «ينرد علي» (passive: «will I be answered»)
+    'يردو',
+    'بيردو',
+    'ينرد',
+    'بينرد',
   ],
   مده: [
     'مدة',
@@ -343,6 +385,22 @@ export const STOPWORDS: ReadonlySet<string> = new Set(
     'فضلك',
     'فضلكم',
     'لوسمحت',
+    // «عندكن» (Levantine «عندكم»), the future «رح», «عشان» («in order to»), possessives («طلبي
+    // حقي», «الطلب بتاعي»): no topic of their own
+    'عندكن',
+    'عندنا',
+    'رح',
+    'عشان',
+    'علشان',
+    'حقي',
+    'حقنا',
+    'حقكم',
+    'حقتي',
+    'بتاعي',
+    'بتاعتي',
+    'بتاعنا',
+    'بتاعكم',
+    'بتاعتكم',
   ].map(normalizeForMatching),
 );
 
@@ -358,6 +416,37 @@ export const FILLER_PHRASES: readonly string[] = [
   'طويل العمر',
   'عن طريق',
 ].map(normalizeForMatching);
+
+/**
+ * Set phrases that mean one word: the policy's social research officer («مسؤول البحث الاجتماعي»,
+ * «الباحثة الاجتماعية») is a member of staff — not a question about responsibility («مسؤول») or
+ * social media («اجتماعي»). Replaced before matching by the word they stand for.
+ */
+export const SET_PHRASES: ReadonlyMap<string, string> = new Map(
+  (
+    [
+      ['مسؤول البحث الاجتماعي', 'موظف'],
+      ['مسئول البحث الاجتماعي', 'موظف'],
+      ['مسؤولة البحث الاجتماعي', 'موظف'],
+      ['الباحث الاجتماعي', 'موظف'],
+      ['الباحثة الاجتماعية', 'موظف'],
+      ['باحث اجتماعي', 'موظف'],
+      ['باحثة اجتماعية', 'موظف'],
+      ['الأخصائي الاجتماعي', 'موظف'],
+      ['الأخصائية الاجتماعية', 'موظف'],
+      ['اخصائي اجتماعي', 'موظف'],
+      ['اخصائية اجتماعية', 'موظف'],
+      ['social worker', 'موظف'],
+    ] as const
+  ).flatMap(([phrase, word]) => {
+    const normalized = normalizeForMatching(phrase);
+    // With a clitic in front: «بالباحثة الاجتماعية», «للأخصائي الاجتماعي», «وباحث اجتماعي».
+    const forms = normalized.startsWith('ال')
+      ? ['', 'و', 'ب', 'وب', 'ف'].map((clitic) => `${clitic}${normalized}`).concat(`ل${normalized.slice(1)}`)
+      : ['', 'و', 'ب', 'ل'].map((clitic) => `${clitic}${normalized}`);
+    return forms.map((form) => [form, normalizeForMatching(word)] as const);
+  }),
+);
 
 /**
  * Acknowledgements («تمام», «طيب», "ok"): next to a greeting or a courtesy they change nothing

@@ -1,5 +1,11 @@
 import { lightStem, normalizeForMatching, tokenize, withoutPrefix } from '../text/arabic.js';
-import { ACKNOWLEDGEMENTS, DIALECT_LEXICON, FILLER_PHRASES, STOPWORDS } from './dialect-lexicon.js';
+import {
+  ACKNOWLEDGEMENTS,
+  DIALECT_LEXICON,
+  FILLER_PHRASES,
+  SET_PHRASES,
+  STOPWORDS,
+} from './dialect-lexicon.js';
 import type { FlowSet } from './flow-loader.js';
 
 /** Where a recognised free-text message leads. */
@@ -80,10 +86,21 @@ const CONNECTIVES = new Set(['عن', 'علي', 'بخصوص', 'حول', 'مع', '
 const FILLER_PATTERN =
   FILLER_PHRASES.length > 0 ? new RegExp(`(^| )(${FILLER_PHRASES.join('|')})(?= |$)`, 'g') : undefined;
 
-/** Normalised text without the set phrases that carry no topic («طال عمرك», «عن طريق»). */
+const SET_PHRASE_PATTERN =
+  SET_PHRASES.size > 0 ? new RegExp(`(^| )(${[...SET_PHRASES.keys()].join('|')})(?= |$)`, 'g') : undefined;
+
+/**
+ * Normalised text without the set phrases that carry no topic («طال عمرك», «عن طريق»), and with
+ * those that mean one word as that word («مسؤول البحث الاجتماعي» → «موظف»).
+ */
 function withoutFillers(normalized: string): string {
-  if (!FILLER_PATTERN) return normalized;
-  return normalized.replace(FILLER_PATTERN, ' ').replace(/\s+/g, ' ').trim();
+  let text = normalized;
+  if (SET_PHRASE_PATTERN)
+    text = text.replace(SET_PHRASE_PATTERN, (_, space: string, phrase: string) => {
+      return `${space}${SET_PHRASES.get(phrase) ?? phrase}`;
+    });
+  if (FILLER_PATTERN) text = text.replace(FILLER_PATTERN, ' ');
+  return text.replace(/\s+/g, ' ').trim();
 }
 
 /**
@@ -121,9 +138,19 @@ export function termsOf(text: string): string[] {
       DIALECT_LEXICON.get(stem) ??
       (FUTURE_MARKER.test(token) && token.length >= 4 ? DIALECT_LEXICON.get(token.slice(1)) : undefined);
     const term = canonical ?? stem;
-    if (!STOPWORDS.has(token) && !STOPWORDS.has(term)) terms.push(term);
+    // «وعندي» is «و» + «عندي»: a stop word behind a clitic is still one.
+    if (!STOPWORDS.has(token) && !STOPWORDS.has(withoutPrefix(token)) && !STOPWORDS.has(term))
+      terms.push(term);
   }
   return terms;
+}
+
+/**
+ * Orders scores best first; two that are equal (to rounding: an exact example's cosine is 1 less
+ * a little) — typically both at the cap after a keyword bonus — by the closer wording.
+ */
+function byScore(a: { score: number; cosine: number }, b: { score: number; cosine: number }): number {
+  return Math.abs(a.score - b.score) > 1e-9 ? b.score - a.score : b.cosine - a.cosine;
 }
 
 /** True when two stems differ by at most one edit (typos, a dropped or doubled letter). */
@@ -320,7 +347,7 @@ export class IntentMatcher {
     const terms = [...new Set(termsOf(text))];
     if (terms.length === 0) return [];
     const queryNorm = Math.sqrt(terms.reduce((sum, term) => sum + this.weight(term) ** 2, 0));
-    const best = new Map<IntentTarget, number>();
+    const best = new Map<IntentTarget, { score: number; cosine: number }>();
     for (const example of this.examples) {
       let dot = 0;
       let topical = false;
@@ -345,12 +372,15 @@ export class IntentMatcher {
       if (!topical) continue;
       let score = dot / (queryNorm * example.norm);
       const keywords = this.keywords.get(example.target);
+      const cosine = score;
       if (keywords && terms.some((term) => keywords.has(term))) score = Math.min(1, score + 0.2);
-      if (score > (best.get(example.target) ?? 0)) best.set(example.target, score);
+      const previous = best.get(example.target);
+      if (!previous || byScore({ score, cosine }, previous) < 0) best.set(example.target, { score, cosine });
     }
+    // Two topics both at the cap after their keyword bonus: the closer wording wins.
     return [...best.entries()]
-      .map(([target, score]) => ({ target, score }))
-      .sort((a, b) => b.score - a.score);
+      .sort(([, a], [, b]) => byScore(a, b))
+      .map(([target, { score }]) => ({ target, score }));
   }
 
   /**
