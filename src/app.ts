@@ -12,6 +12,8 @@ import { FollowUpPolicy } from './jobs/follow-up-policy.js';
 import { FollowUpQueue } from './jobs/follow-up-queue.js';
 import { FollowUpRunner } from './jobs/follow-up-runner.js';
 import type { Logger } from './logger.js';
+import { BotMetrics } from './observability/metrics.js';
+import { registerStateGauges } from './observability/state-gauges.js';
 import { OutboundDispatcher } from './outbound/dispatcher.js';
 import { OutboundQueue } from './outbound/outbound-queue.js';
 import { type DatabaseHandle, openDatabase } from './storage/database.js';
@@ -39,6 +41,8 @@ export interface Bot {
   control: ConversationControl;
   policy: FollowUpPolicy;
   clock: Clock;
+  /** Counters and gauges for GET /metrics (Prometheus). */
+  metrics: BotMetrics;
   /** Present when the bot was given a job backend. */
   jobs?: BotJobs;
   close(): Promise<void>;
@@ -101,9 +105,14 @@ export async function createBot(options: CreateBotOptions): Promise<Bot> {
   const throttle = { maxFailures: config.LOOKUP_MAX_FAILURES, blockMs: config.LOOKUP_BLOCK };
   const eventDeps = { engine, catalog, throttle, defaultLocale: config.DEFAULT_LOCALE };
 
+  const metrics = new BotMetrics();
   const jobs = options.jobs
-    ? await createJobs({ ...options, jobs: options.jobs, db, eventDeps, policy, clock })
+    ? await createJobs({ ...options, jobs: options.jobs, db, eventDeps, policy, clock, metrics })
     : undefined;
+  registerStateGauges(metrics, {
+    db,
+    ...(jobs ? { queues: [jobs.outbound.queue, jobs.followUps.queue] } : {}),
+  });
 
   const inbox = new Inbox({
     db,
@@ -115,6 +124,7 @@ export async function createBot(options: CreateBotOptions): Promise<Bot> {
     inlineDelivery: options.inlineDelivery ?? new Set<ChannelName>(['web']),
     followUps: policy,
     workingHours: config.WORKING_HOURS,
+    metrics,
     afterCommit: jobs
       ? async (result: InboxResult) => {
           await jobs.followUps.enqueue(result.followUps);
@@ -154,6 +164,7 @@ export async function createBot(options: CreateBotOptions): Promise<Bot> {
     control,
     policy,
     clock,
+    metrics,
     ...(jobs ? { jobs } : {}),
     close,
   };
@@ -167,6 +178,7 @@ async function createJobs(options: {
   eventDeps: EventDependencies;
   policy: FollowUpPolicy;
   clock: Clock;
+  metrics: BotMetrics;
   sweepIntervalMs?: number;
   /** How long a crashed deliverer keeps a conversation's messages waiting (default 60 s; tests shorten it). */
   deliveryLeaseMs?: number;
@@ -176,6 +188,7 @@ async function createJobs(options: {
   const dispatcher = new OutboundDispatcher({
     db,
     logger: logger.child({ component: 'outbound' }),
+    metrics: options.metrics,
     ...(options.deliveryLeaseMs ? { leaseMs: options.deliveryLeaseMs } : {}),
   });
   const outbound = new OutboundQueue({

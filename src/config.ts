@@ -87,6 +87,11 @@ export const configSchema = z.object({
     emptyAsUndefined,
     z.string().min(24, 'expected at least 24 characters').optional(),
   ),
+  /** Bearer token a Prometheus scraper sends for GET /metrics; unset → no /metrics. */
+  METRICS_TOKEN: z.preprocess(
+    emptyAsUndefined,
+    z.string().min(24, 'expected at least 24 characters').optional(),
+  ),
   /** The association's phone, address, links: shown under the policy's contact channels. */
   CONTACT_DETAILS: z.preprocess(emptyAsUndefined, z.string().max(1000).optional()),
   /** BullMQ on Redis when set; otherwise BullMQ's PostgreSQL backend (DATABASE_URL or embedded PGlite). */

@@ -76,6 +76,7 @@ async function main(): Promise<void> {
     logger,
     health,
     trustProxy: config.TRUST_PROXY,
+    metricsToken: config.METRICS_TOKEN,
     staff: {
       db: bot.database.db,
       logger,

@@ -1,16 +1,10 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import { hasBearerToken } from './bearer.js';
 
 export interface AdminRoutesOptions {
   /** ADMIN_TOKEN; without it the admin endpoints do not exist. */
   token: string | undefined;
   whatsappStatus?: (() => { state: string; qr?: string; reason?: string }) | undefined;
-}
-
-function sameToken(given: string, expected: string): boolean {
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 /**
@@ -21,8 +15,7 @@ export function registerAdminRoutes(app: FastifyInstance, options: AdminRoutesOp
   const { token } = options;
   if (!token) return;
   app.get('/api/admin/whatsapp', async (request, reply) => {
-    const given = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1] ?? '';
-    if (!sameToken(given, token)) return reply.status(401).send({ error: 'unauthorized' });
+    if (!hasBearerToken(request, token)) return reply.status(401).send({ error: 'unauthorized' });
     reply.header('cache-control', 'no-store');
     return options.whatsappStatus
       ? options.whatsappStatus()

@@ -6,7 +6,9 @@ import type { Bot } from '../app.js';
 import type { ChannelHealth } from '../channels/health.js';
 import { PROJECT_ROOT } from '../config.js';
 import { type Logger, safeError } from '../logger.js';
+import { registerChannelGauge } from '../observability/state-gauges.js';
 import { type StaffRouteOptions, staffRoutes } from '../staff/routes.js';
+import { registerMetricsRoute } from './metrics-routes.js';
 import { addSecurityHeaders } from './security-headers.js';
 import { MAX_MESSAGE_LENGTH, webChatRoutes } from './web-chat-routes.js';
 
@@ -19,15 +21,21 @@ export interface ServerOptions {
   staff?: StaffRouteOptions;
   /** TRUST_PROXY: the proxies whose forwarded address and protocol to believe (none by default). */
   trustProxy?: boolean | number | string[];
+  /** METRICS_TOKEN: GET /metrics for a Prometheus scraper holding it; absent → no /metrics. */
+  metricsToken?: string | undefined;
 }
 
-/** The HTTP server: the web chat page and its API, and /healthz. Channel webhooks join later. */
+/**
+ * The HTTP server: the web chat page and its API, the staff console, /healthz and /metrics.
+ * Channel webhooks (Telegram) register on it when their channel starts.
+ */
 export async function buildServer({
   bot,
   logger,
   health,
   staff,
   trustProxy = false,
+  metricsToken,
 }: ServerOptions): Promise<FastifyInstance> {
   const app: FastifyInstance = Fastify({
     // A hop count trusts that many proxies nearest the app (what proxy-addr does with a number).
@@ -72,6 +80,9 @@ export async function buildServer({
     // The console's relative links need the trailing slash; typed without it, the address still works.
     app.get('/staff', (_request, reply) => reply.redirect('/staff/', 301));
   }
+
+  if (health) registerChannelGauge(bot.metrics, health);
+  registerMetricsRoute(app, { token: metricsToken, metrics: bot.metrics, logger });
 
   app.get('/healthz', async (_request, reply) => {
     try {

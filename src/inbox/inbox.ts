@@ -12,6 +12,7 @@ import {
 } from '../engine/runtime.js';
 import type { FollowUpPolicy } from '../jobs/follow-up-policy.js';
 import { type Logger, safeError } from '../logger.js';
+import type { TurnMetrics, TurnOutcome } from '../observability/metrics.js';
 import { resolveIdentity, setContactLocale } from '../storage/repositories/contacts.js';
 import {
   createConversation,
@@ -62,6 +63,8 @@ export interface InboxOptions {
    * A failure here is logged, never lost: the rows are stored, and the sweeps pick them up.
    */
   afterCommit?: ((result: InboxResult) => Promise<void>) | undefined;
+  /** Counts every inbound message and times its turn (GET /metrics). */
+  metrics?: TurnMetrics | undefined;
 }
 
 export interface InboxResult {
@@ -116,7 +119,26 @@ export class Inbox {
   constructor(private readonly options: InboxOptions) {}
 
   async receive(message: InboundMessage): Promise<InboxResult> {
-    const result = await this.process(message);
+    const started = performance.now();
+    const observe = (outcome: TurnOutcome, replies: number) =>
+      this.options.metrics?.turn({
+        channel: message.channel,
+        outcome,
+        seconds: (performance.now() - started) / 1000,
+        replies,
+      });
+    let result: InboxResult;
+    let recovered: boolean;
+    try {
+      ({ result, recovered } = await this.process(message));
+    } catch (error) {
+      observe('failed', 0);
+      throw error;
+    }
+    observe(
+      result.duplicate ? 'duplicate' : recovered ? 'recovered' : 'handled',
+      result.duplicate ? 0 : result.replies.length,
+    );
     if (this.options.afterCommit && !result.duplicate) {
       await this.options.afterCommit(result).catch((error: unknown) => {
         this.options.logger.error(
@@ -128,20 +150,23 @@ export class Inbox {
     return result;
   }
 
-  private async process(message: InboundMessage): Promise<InboxResult> {
+  private async process(message: InboundMessage): Promise<{ result: InboxResult; recovered: boolean }> {
+    const run = async (recovering: boolean) => ({
+      result: await this.options.db.transaction().execute((trx) => this.handle(trx, message, recovering)),
+      recovered: recovering,
+    });
     try {
-      return await this.options.db.transaction().execute((trx) => this.handle(trx, message, false));
+      return await run(false);
     } catch (error) {
       // The remembered identity was out of date; the turn rolled back whole, so run it again.
-      if (error instanceof StaleIdentityError)
-        return this.options.db.transaction().execute((trx) => this.handle(trx, message, false));
+      if (error instanceof StaleIdentityError) return run(false);
       // A flow or engine failure must not lose the message: store it with an apology and send
       // the conversation back to the menu, so the beneficiary is not stuck in a failing node.
       this.options.logger.error(
         { err: safeError(error), channel: message.channel },
         'inbound message could not be handled by the engine; stored with an apology',
       );
-      return this.options.db.transaction().execute((trx) => this.handle(trx, message, true));
+      return run(true);
     }
   }
 

@@ -3,6 +3,7 @@ import { type Kysely, sql } from 'kysely';
 import { ChannelSendError } from '../channels/send-error.js';
 import type { ChannelAdapter, ChannelName, OutboundMessage } from '../channels/types.js';
 import { type Logger, safeError } from '../logger.js';
+import type { DeliveryMetrics } from '../observability/metrics.js';
 import {
   acquireDeliveryLeaseIfPending,
   type HeldLease,
@@ -24,6 +25,8 @@ export interface DispatcherOptions {
   sleep?: (ms: number) => Promise<void>;
   /** How long a deliverer may go without renewing its lease on a conversation. */
   leaseMs?: number;
+  /** Counts every send attempt by what the channel answered (GET /metrics). */
+  metrics?: DeliveryMetrics | undefined;
 }
 
 /**
@@ -323,9 +326,11 @@ export class OutboundDispatcher {
     for (let attempt = 1; ; attempt++) {
       try {
         await adapter.send(message);
+        this.options.metrics?.sendAttempt({ channel: message.channel, outcome: 'sent' });
         return 'sent';
       } catch (error) {
         const kind = error instanceof ChannelSendError ? error.kind : 'transient';
+        this.options.metrics?.sendAttempt({ channel: message.channel, outcome: kind });
         await this.options.db
           .updateTable('messages')
           .set({
