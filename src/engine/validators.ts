@@ -15,11 +15,11 @@ export type ValidationResult = { ok: true; value: AnswerValue } | { ok: false; p
  * `validation.<kind>.<problem>` exists in every locale, so a new problem cannot ship untranslated.
  */
 export const VALIDATION_PROBLEMS: Record<Validator['kind'], readonly string[]> = {
-  text: ['too_short', 'too_long', 'letters', 'characters'],
-  full_name: ['one_word', 'characters', 'too_long'],
-  number: ['not_number', 'unit', 'too_small', 'too_large', 'not_integer'],
-  saudi_mobile: ['invalid'],
-  national_id: ['length', 'prefix', 'checksum'],
+  text: ['too_short', 'too_long', 'letters', 'characters', 'question'],
+  full_name: ['one_word', 'characters', 'too_long', 'question'],
+  number: ['not_number', 'unit', 'too_small', 'too_large', 'not_integer', 'question'],
+  saudi_mobile: ['invalid', 'not_digits'],
+  national_id: ['length', 'prefix', 'checksum', 'not_digits'],
   choice: ['no_match'],
   yes_no: ['no_match'],
   rating: ['no_match', 'out_of_range', 'scale'],
@@ -28,8 +28,98 @@ export const VALIDATION_PROBLEMS: Record<Validator['kind'], readonly string[]> =
 
 const fail = (problem: string): ValidationResult => ({ ok: false, problem });
 
+/** Words a question opens with, normalised: «متى يردون؟», «ليش تبون الاسم», "why do you need it". */
+const QUESTION_OPENERS = new Set([
+  'هل',
+  'متي',
+  'امتي',
+  'ليش',
+  'ليه',
+  'لماذا',
+  'لمه',
+  'كيف',
+  'شلون',
+  'ازاي',
+  'وش',
+  'ايش',
+  'شو',
+  'ماذا',
+  'وين',
+  'فين',
+  'اين',
+  'why',
+  'what',
+  'how',
+  'when',
+  'where',
+]);
+
+/**
+ * A message that asks something instead of answering: it ends with a question mark or opens with
+ * a question word. Where a name, a city or a number is asked, it gets its own reason (answer
+ * first, ask after the request is sent) rather than «letters only» or «a number only».
+ */
+export function isQuestion(answer: string): boolean {
+  if (/[?؟]\s*$/u.test(answer.trim())) return true;
+  const [first] = tokenize(normalizeForMatching(answer));
+  return first !== undefined && QUESTION_OPENERS.has(first);
+}
+
+/**
+ * The words people label a number with: «رقم هويتي 1234567897», «جوالي: ٠٥٥…», «رقم الإقامة
+ * 2…». Only these are set aside around an ID or a mobile; any other word keeps the answer from
+ * being one (a name and an ID in one message is asked again).
+ */
+const NUMBER_LABELS = new Set(
+  [
+    'رقم',
+    'رقمي',
+    'الرقم',
+    'هو',
+    'هي',
+    'هويتي',
+    'الهويه',
+    'هويه',
+    'الوطنيه',
+    'وطنيه',
+    'اقامتي',
+    'الاقامه',
+    'اقامه',
+    'السجل',
+    'المدني',
+    'سجل',
+    'مدني',
+    'جوالي',
+    'الجوال',
+    'جوال',
+    'موبايلي',
+    'الموبايل',
+    'تلفوني',
+    'هاتفي',
+    'الهاتف',
+    'واتسابي',
+    'my',
+    'id',
+    'iqama',
+    'number',
+    'is',
+    'mobile',
+    'phone',
+  ].map(normalizeForMatching),
+);
+
+/** The digits part of an answer whose only words are labels («رقم هويتي ١٢٣٤…»); else the answer. */
+function withoutNumberLabels(answer: string): string {
+  if (!/\p{L}/u.test(answer) || !/\d/.test(toAsciiDigits(answer))) return answer;
+  const words = tokenize(normalizeForMatching(answer.replace(/[\d\u0660-\u0669\u06F0-\u06F9+]+/g, ' ')));
+  if (!words.every((word) => NUMBER_LABELS.has(word))) return answer;
+  return answer.replace(/[^\d\u0660-\u0669\u06F0-\u06F9+\s-]/g, ' ').trim();
+}
+
 function validateText(answer: string, rule: Extract<Validator, { kind: 'text' }>): ValidationResult {
   const value = stripInvisible(answer).trim();
+  // A place in words is never a question; a description may well contain one.
+  if (rule.only_letters && isQuestion(value)) return fail('question');
   const length = [...value].length;
   if (length < rule.min) return fail('too_short');
   if (length > rule.max) return fail('too_long');
@@ -52,6 +142,7 @@ const NAME_CHARACTER =
 /** A full name: at least two words of letters (Arabic or Latin), no digits or symbols. */
 function validateFullName(answer: string, rule: Extract<Validator, { kind: 'full_name' }>): ValidationResult {
   const value = stripInvisible(answer).normalize('NFC').replace(/\s+/g, ' ').trim();
+  if (isQuestion(value)) return fail('question');
   if ([...value].length > rule.max) return fail('too_long');
   if (![...value].every((char) => NAME_CHARACTER.test(char))) return fail('characters');
   const words = value.split(' ').filter((word) => (word.match(/\p{L}/gu)?.length ?? 0) >= 2);
@@ -186,6 +277,30 @@ const NUMBER_FILLERS = new Set([
   'approximately',
   'only',
   'just',
+  // who or what is counted, said around the number: «احنا خمسة», «عددنا ٦», «دخلي ٣٠٠٠»
+  'احنا',
+  'نحن',
+  'حنا',
+  'عددنا',
+  'عددهم',
+  'عدد',
+  'الاسره',
+  'اسرتي',
+  'العايله',
+  'عايلتي',
+  'دخلي',
+  'دخلنا',
+  'الدخل',
+  'دخل',
+  'راتبي',
+  'الراتب',
+  'راتب',
+  'we',
+  'are',
+  'is',
+  'my',
+  'income',
+  'salary',
 ]);
 const NOTHING_PHRASES =
   /^(ما عندي|ماعندي|ما في|مافي|ما فيه|مافيه|لا يوجد|لايوجد|ولا شي|لا شي|بدون|مفيش|ما لي|none|nothing|no income)/;
@@ -311,7 +426,8 @@ export function parseLooseNumber(answer: string): number | undefined {
 
 function validateNumber(answer: string, rule: Extract<Validator, { kind: 'number' }>): ValidationResult {
   const quantity = parseQuantity(answer);
-  if (quantity === undefined || Number.isNaN(quantity.value)) return fail('not_number');
+  if (quantity === undefined || Number.isNaN(quantity.value))
+    return fail(isQuestion(answer) ? 'question' : 'not_number');
   // «ستة أفراد» is no income: a number said to count something else is asked again.
   if (rule.unit && quantity.unit && quantity.unit !== rule.unit) return fail('unit');
   const { value } = quantity;
@@ -666,11 +782,13 @@ export function validateAnswer(
     case 'number':
       return validateNumber(answer, rule);
     case 'saudi_mobile': {
-      const mobile = parseSaudiMobile(answer);
+      if (!/\d/.test(toAsciiDigits(answer))) return fail('not_digits');
+      const mobile = parseSaudiMobile(withoutNumberLabels(answer));
       return mobile ? { ok: true, value: mobile } : fail('invalid');
     }
     case 'national_id': {
-      const id = parseNationalId(answer);
+      if (!/\d/.test(toAsciiDigits(answer))) return fail('not_digits');
+      const id = parseNationalId(withoutNumberLabels(answer));
       return id.ok ? { ok: true, value: id.value } : fail(id.problem);
     }
     case 'choice': {

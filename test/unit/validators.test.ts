@@ -50,6 +50,12 @@ describe('validateAnswer: one failing answer for every problem code', () => {
     ['full_name', 'too_long', `${'م'.repeat(60)} ${'ع'.repeat(60)}`, NAME],
     ['number', 'unit', 'ستة أفراد', { ...INCOME, unit: 'sar' }],
     ['rating', 'scale', '3 من 10', { kind: 'rating' }],
+    // A question where an answer is asked («ليش تبون رقم الهوية؟»): its own reason.
+    ['text', 'question', 'متى يردون على الطلب؟', CITY],
+    ['full_name', 'question', 'ليش تبون اسمي', NAME],
+    ['number', 'question', 'ليش تبون الدخل؟', INCOME],
+    ['national_id', 'not_digits', 'ليش تبون رقم الهوية؟', { kind: 'national_id' }],
+    ['saudi_mobile', 'not_digits', 'ما عندي جوال', { kind: 'saudi_mobile' }],
   ];
 
   it.each(cases)('%s → %s for %j', (_kind, problem, answer, rule) => {
@@ -84,6 +90,14 @@ describe('validateAnswer: accepted answers for every kind', () => {
     ['لا أوافق', { kind: 'yes_no' }, false],
     ['٥', { kind: 'rating' }, 5],
     [`${REF.slice(0, 4)} ${REF.slice(4)}`, { kind: 'reference' }, REF],
+    // a number labelled with its own name, and a count said with who is counted
+    [`رقم هويتي: ${toArabicIndic(ID)}`, { kind: 'national_id' }, ID],
+    [`رقم الإقامة ${ID.slice(0, 4)}-${ID.slice(4)}`, { kind: 'national_id' }, ID],
+    ['جوالي ٠٥٠١٢٣٤٥٦٧', { kind: 'saudi_mobile' }, '+966501234567'],
+    ['my mobile is 0501234567', { kind: 'saudi_mobile' }, '+966501234567'],
+    ['احنا خمسة', FAMILY, 5],
+    ['عددنا ٦ افراد', FAMILY, 6],
+    ['دخلي ٣٠٠٠ ريال', INCOME, 3000],
   ])('%j → %j', (answer, rule, value) => {
     expect(validateAnswer(answer, rule, OPTIONS)).toEqual({ ok: true, value });
   });
@@ -116,6 +130,22 @@ describe('validateAnswer: accepted answers for every kind', () => {
       expect(validateAnswer(city, CITY)).toEqual({ ok: true, value: city });
     for (const city of ['الرياض 2', 'جدة 🌊', '<b>جدة</b>', 'الرياض؛ drop table', 'الخبر@'])
       expect(validateAnswer(city, CITY)).toEqual({ ok: false, problem: 'characters' });
+  });
+
+  it('sets aside only label words around an ID or a mobile: a name and an ID in one message is no ID', () => {
+    expect(validateAnswer(`محمد أحمد ${ID}`, { kind: 'national_id' })).toEqual({
+      ok: false,
+      problem: 'length',
+    });
+    expect(validateAnswer(`جوالي 0501234567 وهويتي ${ID}`, { kind: 'saudi_mobile' })).toEqual({
+      ok: false,
+      problem: 'invalid',
+    });
+  });
+
+  it('a name or a city that merely contains a question word is still an answer', () => {
+    expect(validateAnswer('هلال الكيفي', NAME)).toEqual({ ok: true, value: 'هلال الكيفي' });
+    expect(validateAnswer('وادي الدواسر', CITY)).toEqual({ ok: true, value: 'وادي الدواسر' });
   });
 
   it('treats invisible-only text as empty', () => {
