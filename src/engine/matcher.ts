@@ -132,11 +132,14 @@ export function termsOf(text: string): string[] {
     const stem = lightStem(token);
     // The lexicon knows whole words; try the word, then without its clitic prefix, then the stem,
     // then a verb without its future marker.
+    // A letter typed twice («اقدمم», «طلبب») is the word the lexicon knows with it once.
+    const undoubled = token.replace(/(\p{L})\1/gu, '$1');
     const canonical =
       DIALECT_LEXICON.get(token) ??
       DIALECT_LEXICON.get(withoutPrefix(token)) ??
       DIALECT_LEXICON.get(stem) ??
-      (FUTURE_MARKER.test(token) && token.length >= 4 ? DIALECT_LEXICON.get(token.slice(1)) : undefined);
+      (FUTURE_MARKER.test(token) && token.length >= 4 ? DIALECT_LEXICON.get(token.slice(1)) : undefined) ??
+      (undoubled !== token && undoubled.length >= 3 ? DIALECT_LEXICON.get(undoubled) : undefined);
     const term = canonical ?? stem;
     // «وعندي» is «و» + «عندي»: a stop word behind a clitic is still one.
     if (!STOPWORDS.has(token) && !STOPWORDS.has(withoutPrefix(token)) && !STOPWORDS.has(term))
