@@ -82,6 +82,20 @@ export const configSchema = z.object({
     .min(1)
     .max(1000)
     .default(30),
+  /** Web chat flood limit: messages one visitor may send per minute. */
+  WEB_CHAT_MAX_PER_MINUTE: z.coerce
+    .number({ error: 'expected a whole number' })
+    .int()
+    .min(1)
+    .max(10_000)
+    .default(30),
+  /** …and from one client address per minute, all its visitors together. */
+  WEB_CHAT_MAX_PER_MINUTE_PER_IP: z.coerce
+    .number({ error: 'expected a whole number' })
+    .int()
+    .min(1)
+    .max(1_000_000)
+    .default(600),
   /** Bearer token for the admin endpoints (WhatsApp login QR) until the staff console exists; unset → disabled. */
   ADMIN_TOKEN: z.preprocess(
     emptyAsUndefined,

@@ -66,7 +66,15 @@ export async function buildServer({
   });
 
   await app.register(fastifyStatic, { root: `${PROJECT_ROOT}src/http/public`, index: 'index.html' });
-  await app.register(webChatRoutes, { inbox: bot.inbox, db: bot.database.db });
+  await app.register(webChatRoutes, {
+    inbox: bot.inbox,
+    db: bot.database.db,
+    limits: {
+      perVisitorPerMinute: bot.config.WEB_CHAT_MAX_PER_MINUTE,
+      perAddressPerMinute: bot.config.WEB_CHAT_MAX_PER_MINUTE_PER_IP,
+    },
+    onLimited: (scope) => bot.metrics.webChatRefused(scope),
+  });
   if (staff) {
     await app.register(staffRoutes, staff);
     // The console's page and script; decorateReply: false because the web chat's static

@@ -37,6 +37,7 @@ export class BotMetrics implements TurnMetrics, DeliveryMetrics {
   private readonly replies: Counter<'channel'>;
   private readonly turnSeconds: Histogram<'channel'>;
   private readonly sends: Counter<'channel' | 'outcome'>;
+  private readonly webChatRefusals: Counter<'scope'>;
 
   constructor(options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
@@ -65,6 +66,17 @@ export class BotMetrics implements TurnMetrics, DeliveryMetrics {
       labelNames: ['channel', 'outcome'],
       registers: [this.registry],
     });
+    this.webChatRefusals = new Counter({
+      name: 'aiou_web_chat_refused_total',
+      help: 'Web chat messages refused by the flood limit, by scope (visitor or client address)',
+      labelNames: ['scope'],
+      registers: [this.registry],
+    });
+  }
+
+  /** A web chat message refused by the flood limit (per visitor, or per client address). */
+  webChatRefused(scope: 'visitor' | 'address'): void {
+    this.webChatRefusals.inc({ scope });
   }
 
   turn(event: { channel: ChannelName; outcome: TurnOutcome; seconds: number; replies: number }): void {

@@ -68,4 +68,38 @@ describe('web chat in a real browser', () => {
     expect(errors).toEqual([]);
     await context.close();
   });
+
+  it('says at once when the flood limit refuses a message, then sends it by itself, once', async () => {
+    const context = await browser.newContext({ locale: 'ar-SA' });
+    const page = await context.newPage();
+    let refusals = 0;
+    const posted: string[] = [];
+    await page.route('**/api/chat/messages', async (route) => {
+      posted.push(route.request().postData() ?? '');
+      // The server's flood limit, as it answers: the first send of this message is refused.
+      if (refusals++ === 0)
+        return route.fulfill({
+          status: 429,
+          headers: { 'retry-after': '1', 'content-type': 'application/json' },
+          body: JSON.stringify({ error: 'rate_limited' }),
+        });
+      return route.continue();
+    });
+    await page.goto(url);
+    await page.getByTestId('chat-input').fill('متى يردون على طلبي؟');
+    await page.getByTestId('chat-input').press('Enter');
+    // No silent minutes of «sending»: the reason is shown right away…
+    await expect
+      .poll(() => page.getByTestId('chat-error').textContent(), { timeout: 2000 })
+      .toContain('رسائل كثيرة');
+    // …and the same message (same id) goes by itself after the retry-after, answered once.
+    await expect
+      .poll(() => lastBotMessage(page).textContent(), { timeout: 10_000 })
+      .toContain('لا تقل عن أسبوعين');
+    expect(await page.getByTestId('chat-error').count()).toBe(0);
+    expect(posted).toHaveLength(2);
+    expect(posted[0]).toBe(posted[1]);
+    expect(await page.getByTestId('msg-in').count()).toBe(1);
+    await context.close();
+  });
 });

@@ -26,6 +26,7 @@ const TEXT = {
   rejected: 'تعذّر قبول هذه الرسالة. راجع نصّها ثم أرسلها من جديد.',
   tooLong: 'الرسالة أطول من المسموح. اختصرها ثم أرسلها من جديد.',
   unavailable: 'تعذّر الاتصال بالخادم. تحقّق من اتصالك بالإنترنت.',
+  slowDown: 'أرسلتَ رسائل كثيرة في وقت قصير، وستُرسَل رسالتك بعد قليل تلقائيًا.',
   retry: 'إعادة المحاولة',
   historyFailed: 'تعذّر تحميل المحادثة السابقة.',
   choicesLabel: 'خيارات الرد',
@@ -260,7 +261,9 @@ async function requestJson(url, init) {
 async function withRetries(attempt, delays) {
   for (let i = 0; ; i++) {
     const result = await attempt();
-    if (result.ok || !result.retryable || i >= delays.length) return result;
+    // 429 is the server's flood limit: waiting out its retry-after in silence would leave the
+    // message "sending" for minutes, so the caller says so at once and sends it again later.
+    if (result.ok || !result.retryable || result.status === 429 || i >= delays.length) return result;
     await sleep(Math.max(delays[i], result.retryAfterMs ?? 0));
   }
 }
@@ -340,13 +343,25 @@ async function sendHead() {
   // Out of automatic retries: keep the item at the head (same messageId) so later messages stay behind it.
   state.blocked = true;
   setStatus(item, 'failed');
-  item.view.row.append(
-    createNotice(TEXT.unavailable, () => {
-      state.blocked = false;
-      setStatus(item, 'pending');
-      drain();
-    }),
-  );
+  // Only once per failure: the button and the timer must not both send it.
+  let resent = false;
+  const resend = () => {
+    if (resent) return;
+    resent = true;
+    state.blocked = false;
+    setStatus(item, 'pending');
+    drain();
+  };
+  const limited = result.status === 429;
+  const notice = createNotice(limited ? TEXT.slowDown : TEXT.unavailable, resend);
+  item.view.row.append(notice);
+  // The flood limit says when sending is allowed again: the message goes then by itself.
+  if (limited) {
+    setTimeout(() => {
+      notice.remove();
+      resend();
+    }, result.retryAfterMs || 5000);
+  }
   scrollToBottom();
 }
 
