@@ -413,8 +413,10 @@ class Turn {
       if (yesNo) return this.follow(flow, yesNo);
     }
     if (await this.capture(node, text)) return;
-    // A new (or finished) conversation is at the main menu without having seen it: «٣» is its third option.
-    if (!node && /^\d{1,2}$/.test(toAsciiDigits(text).trim())) {
+    // A new (or finished) conversation is at the main menu without having seen it: «٣» is its third
+    // option. So is a number beyond the choices shown now (two under a request just submitted): the
+    // beneficiary is answering the menu they remember, not this message.
+    if ((!node || node.type === 'message') && /^\d{1,2}$/.test(toAsciiDigits(text).trim())) {
       const menu = this.flow(MAIN_MENU).nodes.get('menu');
       const choices = menu?.type === 'message' ? this.visible(menu.choices) : [];
       const index = matchOption(text, this.options_(choices));
