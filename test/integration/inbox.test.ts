@@ -164,7 +164,7 @@ describe.each(DIALECTS)('inbox on %s', (dialect) => {
     for (const text of ['أبي أقدم طلب دعم', 'نورة محمد الشهري', '2345678904']) await web.send(text);
     const typed = await web.send('نعم');
     expect(typed.replies.at(-1)?.nodeId).toBe('mobile');
-    expect(typed.replies[0]?.text).toContain('رقم الجوال غير صحيح');
+    expect(typed.replies[0]?.text).toContain('يُرجى كتابة رقم جوالكم بالأرقام');
   });
 
   it('shows the same requests on WhatsApp and on Telegram once the Telegram user proves the same phone', async () => {
