@@ -148,6 +148,32 @@ describe('staff console in a real browser', () => {
       .executeTakeFirstOrThrow();
   }
 
+  /**
+   * The digits, `+` and `*` of an element in the order they are drawn on screen (line by line,
+   * left to right): what a reader sees, whatever the bidi algorithm did with the logical text.
+   */
+  const drawnNumbers = (locator: ReturnType<Page['getByTestId']>) =>
+    locator.evaluate((root) => {
+      const doc = root.ownerDocument;
+      const walker = doc.createTreeWalker(root, 4 /* NodeFilter.SHOW_TEXT */);
+      const drawn: Array<[string, number, number]> = [];
+      for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        const text = node.textContent ?? '';
+        for (let i = 0; i < text.length; i++) {
+          if (!/[0-9+*]/.test(text[i] as string)) continue;
+          const range = doc.createRange();
+          range.setStart(node, i);
+          range.setEnd(node, i + 1);
+          const box = range.getBoundingClientRect();
+          drawn.push([text[i] as string, Math.round(box.y), box.x]);
+        }
+      }
+      return drawn
+        .sort((a, b) => a[1] - b[1] || a[2] - b[2])
+        .map(([char]) => char)
+        .join('');
+    });
+
   let staff: Page;
   let beneficiary: Page;
   /** The request of the status test, which the reassignment test hands on. */
@@ -497,6 +523,231 @@ describe('staff console in a real browser', () => {
     expect(side?.y ?? 0).toBeGreaterThan((main?.y ?? 0) + (main?.height ?? 0) - 1);
     expect(await overflow()).toBeLessThanOrEqual(0);
     await shot(phone, '13-phone-conversation');
+    expect(problems).toEqual([]);
+  });
+
+  it('draws masked numbers left to right inside Arabic text, in the inbox and the conversation', async () => {
+    const third = await newPage('beneficiary-3', { width: 420, height: 860 });
+    await third.goto(`${base}/`);
+    await say(third, 'السلام عليكم');
+    await say(third, 'أبي أكلم موظف');
+    await third.getByTestId('chat-input').fill('جوالي 0551234567 وهويتي 1000000008 أرجو الاتصال');
+    await third.getByTestId('chat-input').press('Enter');
+    await expect.poll(() => third.getByTestId('msg-in').count()).toBe(3);
+    const { conversation_id } = await contactOf(await visitorOf(third));
+
+    await staff.getByTestId('nav-inbox').click();
+    await staff.getByTestId('tab-waiting').click();
+    const row = staff.locator(`[data-testid="inbox-row"][data-conversation-id="${conversation_id}"]`);
+    await expect
+      .poll(() => row.getByTestId('inbox-last-message').textContent(), { timeout: 10_000 })
+      .toContain('+9665******67');
+    // One right-to-left line: the ID (later in the sentence) on the left, each number reading left
+    // to right. Left to itself, the bidi algorithm draws «08*******1» and «67******9665+».
+    expect(await drawnNumbers(row.getByTestId('inbox-last-message'))).toBe('1*******08+9665******67');
+    await row.click();
+    const bubble = staff.getByTestId('message-text').filter({ hasText: 'جوالي' });
+    await expect.poll(() => bubble.textContent()).toBe('جوالي +9665******67 وهويتي 1*******08 أرجو الاتصال');
+    expect(await drawnNumbers(bubble)).toBe('1*******08+9665******67');
+    // Where the beneficiary asked for staff, in words rather than the flow's id.
+    expect(await staff.getByTestId('escalation-from').textContent()).toBe(
+      'كان المستفيد في: القائمة الرئيسية',
+    );
+    await shot(staff, '14-masked-numbers-rtl');
+    await third.context().close();
+    expect(problems).toEqual([]);
+  });
+
+  it('sends with Enter (Shift+Enter is a new line) and asks before closing a conversation', async () => {
+    // The conversation of the previous test, still open on the staff page.
+    await staff.getByTestId('takeover').click();
+    await expect.poll(() => staff.getByTestId('conv-notice').textContent()).toContain('توليتم المحادثة');
+    expect(await staff.getByTestId('send-hint').textContent()).toContain('Enter');
+    const input = staff.getByTestId('reply-input');
+    await input.fill('السطر الأول');
+    await input.press('Shift+Enter');
+    await input.pressSequentially('السطر الثاني');
+    expect(await input.inputValue()).toBe('السطر الأول\nالسطر الثاني');
+    const before = await staff.getByTestId('conv-message').count();
+    await input.press('Enter');
+    await expect.poll(() => staff.getByTestId('conv-message').count()).toBe(before + 1);
+    expect(await staff.getByTestId('message-text').last().textContent()).toBe('السطر الأول\nالسطر الثاني');
+    expect(await input.inputValue()).toBe('');
+
+    // Closing asks first; «تراجع» (or Escape) leaves the conversation as it was.
+    await staff.getByTestId('close').click();
+    const dialog = staff.getByTestId('confirm-dialog');
+    await dialog.waitFor();
+    expect(await dialog.textContent()).toContain('إغلاق المحادثة؟');
+    expect(await isFocused(staff, 'confirm-cancel')).toBe(true);
+    await shot(staff, '15-close-confirm');
+    await staff.getByTestId('confirm-cancel').click();
+    await dialog.waitFor({ state: 'detached' });
+    expect(await isFocused(staff, 'close')).toBe(true);
+    await staff.getByTestId('close').click();
+    await staff.getByTestId('confirm-dialog').waitFor();
+    await staff.keyboard.press('Escape');
+    await staff.getByTestId('confirm-dialog').waitFor({ state: 'detached' });
+    expect(await staff.getByTestId('mode').first().textContent()).toBe('مع موظف');
+
+    await staff.getByTestId('close').click();
+    await staff.getByTestId('confirm-ok').click();
+    await expect.poll(() => staff.getByTestId('conv-notice').textContent()).toContain('أُغلقت المحادثة');
+    await expect.poll(() => staff.getByTestId('mode').first().textContent()).toBe('مغلقة');
+    expect(problems).toEqual([]);
+  });
+
+  it('does not offer a reply while the bot runs the conversation, and says why', async () => {
+    // The first beneficiary's conversation, handed back to the bot earlier.
+    const { conversation_id } = await contactOf(await visitorOf(beneficiary));
+    await staff.goto(`${base}/staff/#/conversations/${conversation_id}`);
+    await staff.getByTestId('conv-message').first().waitFor();
+    await expect.poll(() => staff.getByTestId('mode').first().textContent()).toBe('مع المساعد الآلي');
+    expect(await staff.getByTestId('reply-input').isDisabled()).toBe(true);
+    expect(await staff.getByTestId('reply-send').isDisabled()).toBe(true);
+    expect(await staff.getByTestId('reply-hint').textContent()).toContain('المساعد الآلي يتولى هذه المحادثة');
+    expect(await staff.getByTestId('takeover').isVisible()).toBe(true);
+    expect(problems).toEqual([]);
+  });
+
+  it('asks before a final status, and shows an agent what a status change will do', async () => {
+    // The request of the status test: under review, handled by the agent; the admin may act on it.
+    await staff.goto(`${base}/staff/#/requests/${requestId}`);
+    await staff.getByTestId('status-select').waitFor();
+    const entries = await staff.getByTestId('history-entry').count();
+    await staff.getByTestId('status-select').selectOption('rejected');
+    await staff.getByTestId('status-submit').click();
+    const dialog = staff.getByTestId('confirm-dialog');
+    await dialog.waitFor();
+    expect(await dialog.textContent()).toContain('غير مقبول');
+    await staff.getByTestId('confirm-cancel').click();
+    await dialog.waitFor({ state: 'detached' });
+    expect(await staff.getByTestId('history-entry').count()).toBe(entries);
+    expect(await staff.getByTestId('request-notice').textContent()).toBe('');
+    // A status that is not final goes through without a question.
+    await staff.getByTestId('status-select').selectOption('needs_info');
+    await staff.getByTestId('status-submit').click();
+    await expect.poll(() => staff.getByTestId('history-entry').count()).toBe(entries + 1);
+    expect(await staff.getByTestId('confirm-dialog').count()).toBe(0);
+
+    // An agent on an unassigned request: no reveal button (the API would refuse), and told that
+    // changing the status makes the request theirs.
+    const { contact_id, conversation_id } = await contactOf(await visitorOf(beneficiary));
+    const other = await createSupportRequest(bot.database.db, {
+      contactId: contact_id,
+      conversationId: conversation_id,
+      fullName: 'سالم علي',
+      nationalId: '2000000006',
+      mobileE164: '+966512345679',
+      city: 'جدة',
+      supportType: 'housing',
+      familySize: 2,
+      monthlyIncome: 0,
+      description: 'إيجار متأخر.',
+    });
+    const agentPage = await newPage('agent-2');
+    await signIn(agentPage, agent);
+    await agentPage.goto(`${base}/staff/#/requests/${other.id}`);
+    await agentPage.getByTestId('status-select').waitFor();
+    expect(await agentPage.getByTestId('national-id').textContent()).toBe('2*******06');
+    expect(await agentPage.getByTestId('reveal-national_id').count()).toBe(0);
+    expect(await agentPage.getByTestId('reveal-mobile').count()).toBe(0);
+    expect(await agentPage.getByTestId('status-becomes-handler').textContent()).toContain(
+      'تصبحون الموظف المسؤول',
+    );
+    // Once theirs, the reveal is offered.
+    await agentPage.getByTestId('status-submit').click();
+    await agentPage.getByTestId('reveal-national_id').waitFor();
+    expect(await agentPage.getByTestId('status-becomes-handler').count()).toBe(0);
+    await agentPage.context().close();
+    expect(problems).toEqual([]);
+  });
+
+  it('speaks the admin page in words: audit actions, WhatsApp state, confirmations, passwords', async () => {
+    await staff.goto(`${base}/staff/#/admin`);
+    await expect.poll(() => staff.getByTestId('account-row').count()).toBe(3);
+    expect(await staff.getByTestId('whatsapp-state').textContent()).toBe('حالة القناة: بانتظار مسح الرمز');
+    await expect.poll(() => staff.getByTestId('audit-action').count()).toBeGreaterThan(3);
+    const actions = await staff.getByTestId('audit-action').allTextContents();
+    expect(actions).toContain('تسجيل دخول');
+    expect(actions).toContain('تولّي محادثة');
+    expect(actions.filter((action) => /[a-z_]/.test(action))).toEqual([]);
+
+    // Disabling asks first; going back leaves the account active.
+    const agentRow = staff.getByTestId('account-row').filter({ hasText: agent.email });
+    await agentRow.getByRole('button', { name: 'تعطيل' }).click();
+    await staff.getByTestId('confirm-dialog').waitFor();
+    expect(await staff.getByTestId('confirm-dialog').textContent()).toContain(agent.name);
+    await staff.getByTestId('confirm-cancel').click();
+    await staff.getByTestId('confirm-dialog').waitFor({ state: 'detached' });
+    expect(await agentRow.textContent()).toContain('فعّال');
+
+    // An admin gives a colleague a new password; the old one stops working.
+    const newPassword = 'a brand new password 99';
+    await agentRow.getByTestId('account-new-password').fill('short');
+    await agentRow.getByTestId('account-password-submit').click();
+    await expect.poll(() => staff.getByTestId('notice-error').first().textContent()).toContain('12');
+    await agentRow.getByTestId('account-new-password').fill(newPassword);
+    await agentRow.getByTestId('account-password-submit').click();
+    await expect
+      .poll(() => staff.getByTestId('notice-success').first().textContent())
+      .toContain('عُيّنت كلمة المرور');
+    const refused = await app.inject({ method: 'POST', url: '/api/staff/login', payload: agent });
+    expect(refused.statusCode).toBe(401);
+    const accepted = await app.inject({
+      method: 'POST',
+      url: '/api/staff/login',
+      payload: { email: agent.email, password: newPassword },
+    });
+    expect(accepted.statusCode).toBe(200);
+    agent.password = newPassword;
+
+    // An account whose email is taken gets a sentence, not the server's English.
+    await staff.getByTestId('account-name').fill('نسخة');
+    await staff.getByTestId('account-email').fill(agent.email);
+    await staff.getByTestId('account-password').fill('yet another long password');
+    await staff.getByTestId('account-create').click();
+    await expect
+      .poll(() => staff.getByTestId('notice-error').first().textContent())
+      .toBe('يوجد حساب بهذا البريد الإلكتروني.');
+    await shot(staff, '16-admin-words');
+
+    // Deleting a canned reply asks first.
+    await staff.getByTestId('canned-title').fill('ترحيب');
+    await staff.getByTestId('canned-text').fill('حيّاكم الله، معكم فريق علاقات المستفيدين.');
+    await staff.getByTestId('canned-add').click();
+    await staff.getByTestId('canned-item').waitFor();
+    await staff.getByTestId('canned-item').getByRole('button', { name: 'حذف' }).click();
+    await staff.getByTestId('confirm-dialog').waitFor();
+    await staff.getByTestId('confirm-cancel').click();
+    expect(await staff.getByTestId('canned-item').count()).toBe(1);
+    await staff.getByTestId('canned-item').getByRole('button', { name: 'حذف' }).click();
+    await staff.getByTestId('confirm-ok').click();
+    await expect.poll(() => staff.getByTestId('canned-item').count()).toBe(0);
+    expect(problems).toEqual([]);
+  });
+
+  it('labels the channel figures and draws a low score’s masked numbers left to right', async () => {
+    const { contact_id, conversation_id } = await contactOf(await visitorOf(beneficiary));
+    await bot.database.db
+      .insertInto('ratings')
+      .values({
+        contact_id,
+        conversation_id,
+        request_id: null,
+        score: 2,
+        comment: 'لم يتصل أحد على 0551234567',
+        flagged: true,
+        created_at: new Date(),
+      })
+      .execute();
+    await staff.goto(`${base}/staff/#/reports`);
+    const comment = staff.getByTestId('low-score-comment').first();
+    await expect.poll(() => comment.textContent()).toBe('لم يتصل أحد على +9665******67');
+    expect(await drawnNumbers(comment)).toBe('+9665******67');
+    expect(await staff.getByTestId('low-score').first().locator('.chip--low').textContent()).toBe('2 من 5');
+    expect(await staff.getByTestId('by-channel').textContent()).toContain('التقييمات: 6');
+    expect(await staff.getByTestId('stat-csat').textContent()).toContain('(4–5)');
     expect(problems).toEqual([]);
   });
 });

@@ -116,3 +116,60 @@ export function details(pairs) {
     ),
   );
 }
+
+/**
+ * Asks before an action that cannot be undone (closing a conversation, disabling an account…):
+ * a modal <dialog> with the question, the consequence and two buttons, the safe one focused
+ * first. Escape or «إلغاء» answer false. Resolves to true only on the confirm button.
+ */
+export function confirmDialog({ title, text, confirm, cancel, danger = true }) {
+  return new Promise((resolve) => {
+    const opener = document.activeElement;
+    const titleId = `confirm-title-${++fieldCounter}`;
+    const textId = `${titleId}-text`;
+    const cancelButton = h(
+      'button',
+      { type: 'submit', value: 'cancel', class: 'btn btn--ghost', 'data-testid': 'confirm-cancel' },
+      cancel,
+    );
+    const dialog = h(
+      'dialog',
+      {
+        class: 'confirm',
+        'aria-labelledby': titleId,
+        'aria-describedby': textId,
+        'data-testid': 'confirm-dialog',
+      },
+      h(
+        'form',
+        { method: 'dialog', class: 'stack' },
+        h('h2', { id: titleId }, title),
+        h('p', { id: textId }, text),
+        h(
+          'div',
+          { class: 'actions' },
+          h(
+            'button',
+            {
+              type: 'submit',
+              value: 'ok',
+              class: `btn ${danger ? 'btn--danger-solid' : 'btn--primary'}`,
+              'data-testid': 'confirm-ok',
+            },
+            confirm,
+          ),
+          cancelButton,
+        ),
+      ),
+    );
+    dialog.addEventListener('close', () => {
+      const ok = dialog.returnValue === 'ok';
+      dialog.remove();
+      if (opener instanceof HTMLElement && opener.isConnected) opener.focus();
+      resolve(ok);
+    });
+    document.body.append(dialog);
+    dialog.showModal();
+    cancelButton.focus();
+  });
+}

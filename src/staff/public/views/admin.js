@@ -2,7 +2,7 @@
 // the WhatsApp login QR (admins).
 
 import { ApiError, api } from '../api.js';
-import { append, clear, field, h, notice, option, s } from '../dom.js';
+import { append, clear, confirmDialog, field, h, notice, option, s } from '../dom.js';
 import { formatDateTime, label, ROLES, t } from '../i18n.js';
 import { encodeQr } from '../qr.js';
 import { errorBox, loading, pageHeading } from './common.js';
@@ -160,7 +160,14 @@ function accountsSection(section, ctx, isDisposed) {
   }
 
   function drawAccounts(accounts) {
-    const headers = [t('adm.name'), t('adm.email'), t('adm.role'), t('adm.state'), t('adm.createdAt')];
+    const headers = [
+      t('adm.name'),
+      t('adm.email'),
+      t('adm.role'),
+      t('adm.state'),
+      t('adm.setPassword'),
+      t('adm.createdAt'),
+    ];
     clear(list).append(
       h(
         'table',
@@ -190,7 +197,48 @@ function accountsSection(section, ctx, isDisposed) {
               },
               a.disabled ? t('adm.enable') : t('adm.disable'),
             );
-            toggle.addEventListener('click', () => update(a.id, { disabled: !a.disabled }));
+            toggle.addEventListener('click', async () => {
+              if (!a.disabled) {
+                const sure = await confirmDialog({
+                  title: t('adm.disableConfirmTitle', { name: a.name }),
+                  text: t('adm.disableConfirmText'),
+                  confirm: t('adm.disableConfirm'),
+                  cancel: t('app.cancel'),
+                });
+                if (!sure || isDisposed()) return;
+              }
+              update(a.id, { disabled: !a.disabled });
+            });
+            const passwordInput = h('input', {
+              type: 'password',
+              autocomplete: 'new-password',
+              minlength: '12',
+              maxlength: '256',
+              dir: 'ltr',
+              'aria-label': t('adm.setPasswordFor', { name: a.name }),
+              'data-testid': 'account-new-password',
+            });
+            const passwordForm = h(
+              'form',
+              // Our own sentence for a short password, in the console's language.
+              { class: 'inline-form', novalidate: true, 'data-testid': 'account-password-form' },
+              passwordInput,
+              h(
+                'button',
+                { type: 'submit', class: 'btn btn--small', 'data-testid': 'account-password-submit' },
+                t('adm.setPasswordSubmit'),
+              ),
+            );
+            passwordForm.addEventListener('submit', async (event) => {
+              event.preventDefault();
+              if (passwordInput.value.length < 12) {
+                notice(status, t('adm.passwordTooShort'), 'error');
+                passwordInput.focus();
+                return;
+              }
+              const ok = await update(a.id, { password: passwordInput.value }, t('adm.passwordSet'));
+              if (ok) passwordInput.value = '';
+            });
             const cells = [
               h('bdi', null, a.name),
               h('bdi', { dir: 'ltr' }, a.email),
@@ -202,6 +250,7 @@ function accountsSection(section, ctx, isDisposed) {
                 ' ',
                 toggle,
               ),
+              passwordForm,
               formatDateTime(a.createdAt),
             ];
             return h(
@@ -218,18 +267,23 @@ function accountsSection(section, ctx, isDisposed) {
           }),
         ),
       ),
+      h('p', { class: 'hint' }, t('adm.passwordHint')),
     );
   }
 
-  async function update(id, changes) {
+  async function update(id, changes, done = t('app.saved')) {
     try {
       await api.updateAccount(id, changes);
-      notice(status, t('app.saved'), 'success');
-      ctx.announce(t('app.saved'));
+      notice(status, done, 'success');
+      ctx.announce(done);
       load();
+      return true;
     } catch (error) {
       notice(status, validationText(ctx, error), 'error');
       status.focus();
+      // A refused change (the last admin) shows the row as it still is.
+      load();
+      return false;
     }
   }
 
@@ -239,6 +293,8 @@ function accountsSection(section, ctx, isDisposed) {
 
 /** A 400 names the field that is wrong (the server's message); other errors get our sentence. */
 function validationText(ctx, error) {
+  if (error instanceof ApiError && error.code === 'email_taken') return t('adm.emailTaken');
+  if (error instanceof ApiError && error.code === 'last_admin') return t('adm.lastAdmin');
   if (error instanceof ApiError && error.status === 400 && error.body.message)
     return `${t('app.error')} (${error.body.message})`;
   if (error instanceof ApiError && error.status === 409 && error.body.message)
@@ -325,8 +381,17 @@ function cannedSection(section, ctx, isDisposed) {
       }
     });
     remove.addEventListener('click', async () => {
+      const sure = await confirmDialog({
+        title: t('adm.deleteConfirmTitle', { title: reply.title }),
+        text: t('adm.deleteConfirmText'),
+        confirm: t('adm.deleteConfirm'),
+        cancel: t('app.cancel'),
+      });
+      if (!sure || isDisposed()) return;
       try {
         await api.deleteCanned(reply.id);
+        notice(status, t('adm.deleted'), 'success');
+        ctx.announce(t('adm.deleted'));
         load();
         status.focus();
       } catch (error) {
@@ -380,7 +445,7 @@ function auditSection(section, ctx, isDisposed) {
                 [
                   formatDateTime(e.at),
                   h('bdi', null, e.staff?.name ?? t('app.dash')),
-                  h('code', null, e.action),
+                  h('span', { 'data-testid': 'audit-action', title: e.action }, label('audit', e.action)),
                   h('code', { dir: 'ltr' }, e.target ?? t('app.dash')),
                   h(
                     'code',
@@ -444,9 +509,10 @@ function whatsappSection(section, ctx, isDisposed) {
         h(
           'p',
           { 'data-testid': 'whatsapp-state' },
-          t('adm.whatsappState', { state: state.state ?? t('app.dash') }),
+          t('adm.whatsappState', { state: state.state ? label('wa', state.state) : t('app.dash') }),
         ),
-        state.reason ? h('p', { class: 'muted', dir: 'auto' }, state.reason) : null,
+        // The channel's own words (a technical reason, in English): for whoever runs the server.
+        state.reason ? h('p', { class: 'muted' }, h('bdi', { dir: 'ltr', lang: 'en' }, state.reason)) : null,
       ];
       if (state.qr)
         parts.push(h('p', null, t('adm.whatsappScan')), h('div', { class: 'qr-wrap' }, qrSvg(state.qr)));

@@ -60,3 +60,24 @@ export function errorBox(ctx, error) {
 export function loading() {
   return h('p', { class: 'loading', role: 'status' }, t('app.loading'));
 }
+
+/**
+ * A masked number (`1*******34`, `+9665******67`) or an international one (`+9665…`), as the
+ * API writes them inside beneficiaries' texts. Its asterisks and plus sign are neutral for the
+ * bidi algorithm: left to itself in an Arabic sentence it reads `34*******1`.
+ */
+const LTR_NUMBER = /\+?[0-9]+(?:\*+[0-9]+)+|\+[0-9]+/g;
+
+/** A beneficiary's text as nodes, each such number isolated left-to-right (<bdi dir="ltr">). */
+export function withNumbers(text) {
+  const value = String(text ?? '');
+  const parts = [];
+  let last = 0;
+  for (const match of value.matchAll(LTR_NUMBER)) {
+    if (match.index > last) parts.push(value.slice(last, match.index));
+    parts.push(h('bdi', { dir: 'ltr', class: 'number' }, match[0]));
+    last = match.index + match[0].length;
+  }
+  if (last < value.length) parts.push(value.slice(last));
+  return parts;
+}

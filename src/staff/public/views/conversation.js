@@ -3,9 +3,9 @@
 // events; messages are appended by id so the aria-live log announces only what is new.
 
 import { ApiError, api } from '../api.js';
-import { append, clear, details, field, h, notice, option } from '../dom.js';
+import { append, clear, confirmDialog, details, field, h, notice, option } from '../dom.js';
 import { formatDateTime, formatTime, label, t } from '../i18n.js';
-import { channelChip, errorBox, loading, modeChip, requestRef, staffName } from './common.js';
+import { channelChip, errorBox, loading, modeChip, requestRef, staffName, withNumbers } from './common.js';
 
 const RELOAD_DEBOUNCE_MS = 200;
 /** While a reply is still pending, look again this often (web replies become "sent" when fetched). */
@@ -77,11 +77,12 @@ export function render(container, ctx, { id }) {
   });
   replyInput.value = drafts.get(id) ?? '';
   replyInput.addEventListener('input', () => drafts.set(id, replyInput.value));
+  // Enter sends, as in every chat tool; Shift+Enter starts a new line. Not while an input
+  // method is composing a word (Enter there picks the word).
   replyInput.addEventListener('keydown', (event) => {
-    if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
-      event.preventDefault();
-      replyForm.requestSubmit();
-    }
+    if (event.key !== 'Enter' || event.shiftKey || event.altKey || event.isComposing) return;
+    event.preventDefault();
+    replyForm.requestSubmit();
   });
   const cannedSelect = h('select', { name: 'canned', 'data-testid': 'canned-select' });
   const cannedInsert = h(
@@ -96,6 +97,11 @@ export function render(container, ctx, { id }) {
     cannedInsert,
   );
   const replyHint = h('p', { class: 'hint', id: `reply-hint-${id}`, 'data-testid': 'reply-hint' });
+  const sendHint = h(
+    'p',
+    { class: 'hint', id: `send-hint-${id}`, 'data-testid': 'send-hint' },
+    t('conv.sendHint'),
+  );
   const sendButton = h(
     'button',
     { type: 'submit', class: 'btn btn--primary', 'data-testid': 'reply-send' },
@@ -107,9 +113,9 @@ export function render(container, ctx, { id }) {
     cannedRow,
     field(t('conv.replyLabel'), replyInput),
     replyHint,
-    h('div', { class: 'actions' }, sendButton),
+    h('div', { class: 'actions composer-actions' }, sendHint, sendButton),
   );
-  replyInput.setAttribute('aria-describedby', replyHint.id);
+  replyInput.setAttribute('aria-describedby', `${replyHint.id} ${sendHint.id}`);
   replyForm.addEventListener('submit', sendReply);
 
   const side = h('div', { class: 'side-info' });
@@ -272,7 +278,7 @@ export function render(container, ctx, { id }) {
         ' · ',
         time,
       ),
-      h('div', { class: 'bubble', dir: 'auto', 'data-testid': 'message-text' }, m.text ?? ''),
+      h('div', { class: 'bubble', dir: 'auto', 'data-testid': 'message-text' }, withNumbers(m.text)),
       choices.length > 0
         ? h(
             'ul',
@@ -303,12 +309,21 @@ export function render(container, ctx, { id }) {
     handbackButton.hidden = !(canAct && (conversation.mode === 'staff' || conversation.mode === 'waiting'));
     closeButton.hidden = !canAct;
     mayAct = canAct;
-    const canReply = canAct && (mine || supervisor);
+    // While the bot runs the conversation the server refuses a reply: take it over first.
+    const botRunning = conversation.mode === 'bot';
+    const canReply = canAct && !botRunning;
     replyInput.disabled = !canReply;
     sendButton.disabled = !canReply;
     cannedSelect.disabled = !canReply;
     cannedInsert.disabled = !canReply;
-    replyHint.textContent = closed ? t('conv.isClosed') : canReply ? '' : t('conv.notAssignedToYou');
+    sendHint.hidden = !canReply;
+    replyHint.textContent = closed
+      ? t('conv.isClosed')
+      : canReply
+        ? ''
+        : botRunning && canAct
+          ? t('conv.botRunning')
+          : t('conv.notAssignedToYou');
     replyHint.hidden = replyHint.textContent === '';
   }
 
@@ -341,16 +356,17 @@ export function render(container, ctx, { id }) {
           h('h2', { id: `esc-${id}` }, t('conv.escalation')),
           h(
             'p',
-            null,
-            // Where in the bot's flows the beneficiary asked for a person (when it was mid-flow).
-            escalation.fromFlow
-              ? t('conv.escalationFrom', {
-                  flow: escalation.fromFlow,
-                  node: escalation.fromNode ?? t('app.dash'),
-                  time: formatDateTime(escalation.createdAt),
-                })
-              : formatDateTime(escalation.createdAt),
+            { 'data-testid': 'escalation-at' },
+            t('conv.escalationAt', { time: formatDateTime(escalation.createdAt) }),
           ),
+          // Where in the bot's flows the beneficiary asked for a person (when it was mid-flow).
+          escalation.fromFlow
+            ? h(
+                'p',
+                { class: 'muted', 'data-testid': 'escalation-from' },
+                t('conv.escalationFlow', { flow: label('flow', escalation.fromFlow) }),
+              )
+            : null,
         ),
       );
     }
@@ -392,6 +408,8 @@ export function render(container, ctx, { id }) {
 
   function actionError(error) {
     if (error instanceof ApiError && error.code === 'conversation_closed') return t('conv.isClosed');
+    // The bot took the conversation back meanwhile (the beneficiary left the wait).
+    if (error instanceof ApiError && error.code === 'conflict') return t('conv.botRunning');
     if (
       error instanceof ApiError &&
       error.status === 409 &&
@@ -420,7 +438,14 @@ export function render(container, ctx, { id }) {
     );
   }
 
-  function closeConversation() {
+  async function closeConversation() {
+    const sure = await confirmDialog({
+      title: t('conv.closeConfirmTitle'),
+      text: t('conv.closeConfirmText'),
+      confirm: t('conv.closeConfirm'),
+      cancel: t('app.cancel'),
+    });
+    if (!sure || disposed) return;
     run(
       closeButton,
       () => api.close(id),

@@ -5,7 +5,15 @@
 import { api } from '../api.js';
 import { clear, h } from '../dom.js';
 import { formatAgo, formatElapsed, t } from '../i18n.js';
-import { channelChip, errorBox, modeChip, pageHeading, requestRef, staffName } from './common.js';
+import {
+  channelChip,
+  errorBox,
+  modeChip,
+  pageHeading,
+  requestRef,
+  staffName,
+  withNumbers,
+} from './common.js';
 
 const TABS = ['waiting', 'mine', 'open'];
 const REFRESH_DEBOUNCE_MS = 250;
@@ -230,7 +238,7 @@ export function render(container, ctx, params) {
               'span',
               { class: 'conv-last', 'data-testid': 'inbox-last-message' },
               h('span', { class: 'conv-last-sender' }, senderPrefix),
-              h('bdi', { dir: 'auto' }, last.text ?? ''),
+              h('bdi', { dir: 'auto' }, withNumbers(last.text)),
             )
           : null,
         h(

@@ -5,7 +5,7 @@ import { api, withQuery } from '../api.js';
 import { barChart, lineChart, shareBars } from '../charts.js';
 import { clear, field, h } from '../dom.js';
 import { formatDateTime, formatDuration, formatNumber, formatPercent, label, STATUSES, t } from '../i18n.js';
-import { errorBox, loading, pageHeading } from './common.js';
+import { errorBox, loading, pageHeading, withNumbers } from './common.js';
 
 let savedRange = { from: '', to: '' };
 
@@ -178,7 +178,11 @@ export function render(container, ctx) {
                 byChannel.map((c) => ({
                   label: label('channel', c.channel),
                   value: c.count,
-                  text: `${formatNumber(c.count)} · ${formatPercent(share(c.csat))} · ${formatNumber(c.average, { maximumFractionDigits: 2 })}`,
+                  text: t('rep.channelLine', {
+                    count: formatNumber(c.count),
+                    csat: formatPercent(share(c.csat)),
+                    average: formatNumber(c.average, { maximumFractionDigits: 2 }),
+                  }),
                 })),
                 { title: t('rep.byChannel') },
               ),
@@ -262,7 +266,7 @@ export function render(container, ctx) {
           h(
             'p',
             { class: 'prewrap', dir: 'auto', 'data-testid': 'low-score-comment' },
-            row.comment || t('rep.noComment'),
+            row.comment ? withNumbers(row.comment) : t('rep.noComment'),
           ),
           row.conversationId
             ? h(

@@ -4,11 +4,13 @@
 // choice of the request's handler.
 
 import { ApiError, api } from '../api.js';
-import { append, clear, details, field, h, notice, option } from '../dom.js';
+import { append, clear, confirmDialog, details, field, h, notice, option } from '../dom.js';
 import { formatDate, formatDateTime, formatNumber, label, STATUSES, SUPPORT_TYPES, t } from '../i18n.js';
-import { errorBox, loading, pageHeading, staffName, statusChip } from './common.js';
+import { errorBox, loading, pageHeading, staffName, statusChip, withNumbers } from './common.js';
 
 const PAGE_SIZE = 25;
+/** Statuses nothing follows (see allowedNextStatuses): asked for before they are set. */
+const FINAL_STATUSES = new Set(['rejected', 'completed', 'cancelled']);
 
 /** The list's filters survive opening a request and coming back. */
 let savedFilters = { status: '', supportType: '', city: '', from: '', to: '', q: '' };
@@ -254,7 +256,7 @@ function renderDetail(container, ctx, id) {
     status.focus();
   }
 
-  function revealable(fieldName, masked, testId) {
+  function revealable(fieldName, masked, testId, mayReveal) {
     const value = h('bdi', { dir: 'ltr', class: 'masked', 'data-testid': testId }, masked || t('app.dash'));
     const fieldLabel = fieldName === 'national_id' ? t('req.nationalId') : t('req.mobile');
     const button = h(
@@ -285,21 +287,23 @@ function renderDetail(container, ctx, id) {
         );
       }
     });
-    return h('span', { class: 'reveal' }, value, ' ', masked ? button : null);
+    return h('span', { class: 'reveal' }, value, ' ', masked && mayReveal ? button : null);
   }
 
   function draw({ request: r, history = [], assignments = [] }) {
     const allowed = Array.isArray(r.allowedNext) ? r.allowedNext : [];
+    // The API reveals only to the request's handler and supervisors: nobody else gets the button.
+    const mayReveal = ctx.hasRole('supervisor') || (r.assignedTo?.id ?? null) === ctx.me?.id;
     const fields = details(
       [
         [t('req.name'), h('bdi', { 'data-testid': 'request-name' }, r.fullName ?? '')],
-        [t('req.nationalId'), revealable('national_id', r.nationalIdMasked, 'national-id')],
-        [t('req.mobile'), revealable('mobile', r.mobileMasked, 'mobile')],
+        [t('req.nationalId'), revealable('national_id', r.nationalIdMasked, 'national-id', mayReveal)],
+        [t('req.mobile'), revealable('mobile', r.mobileMasked, 'mobile', mayReveal)],
         [t('req.city'), h('bdi', null, r.city ?? '')],
         [t('req.supportType'), label('support', r.supportType)],
         [t('req.familySize'), formatNumber(r.familySize)],
         [t('req.income'), t('req.incomeValue', { amount: formatNumber(r.monthlyIncome) })],
-        [t('req.description'), h('p', { class: 'prewrap', dir: 'auto' }, r.description ?? '')],
+        [t('req.description'), h('p', { class: 'prewrap', dir: 'auto' }, withNumbers(r.description))],
         [t('req.createdAt'), formatDateTime(r.createdAt)],
         [t('req.updatedAt'), formatDateTime(r.updatedAt)],
         [t('req.assignedTo'), staffName(r.assignedTo) ?? t('app.dash')],
@@ -332,7 +336,11 @@ function renderDetail(container, ctx, id) {
           ),
           h('div', { class: 'muted' }, changedBy(entry.changedBy)),
           entry.note
-            ? h('p', { class: 'prewrap', dir: 'auto', 'data-testid': 'history-note' }, entry.note)
+            ? h(
+                'p',
+                { class: 'prewrap', dir: 'auto', 'data-testid': 'history-note' },
+                withNumbers(entry.note),
+              )
             : null,
         ),
       ),
@@ -511,15 +519,29 @@ function renderDetail(container, ctx, id) {
       { type: 'submit', class: 'btn btn--primary', 'data-testid': 'status-submit' },
       t('req.submitStatus'),
     );
+    // An agent's change of an unassigned request makes it theirs: said before, not after.
+    const becomesHandler = !r.assignedTo && !ctx.hasRole('supervisor');
     const form = h(
       'form',
       { class: 'stack' },
       field(t('req.newStatus'), select),
       field(t('req.note'), note),
+      becomesHandler
+        ? h('p', { class: 'hint', 'data-testid': 'status-becomes-handler' }, t('req.becomeHandler'))
+        : null,
       h('div', { class: 'actions' }, submit),
     );
     form.addEventListener('submit', async (event) => {
       event.preventDefault();
+      if (FINAL_STATUSES.has(select.value)) {
+        const sure = await confirmDialog({
+          title: t('req.finalConfirmTitle', { status: label('status', select.value) }),
+          text: t('req.finalConfirmText'),
+          confirm: t('req.finalConfirm'),
+          cancel: t('app.cancel'),
+        });
+        if (!sure || disposed) return;
+      }
       submit.disabled = true;
       try {
         await api.changeStatus(r.id, select.value, note.value.trim() || null);
