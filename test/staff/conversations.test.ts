@@ -426,6 +426,43 @@ for (const kind of DIALECTS) {
       expect(view.requests).toEqual([]);
     });
 
+    it('names a web visitor without a profile name by their newest support request', async () => {
+      const { id } = await waitingConversation();
+      const { contact_id } = await t.db
+        .selectFrom('conversations')
+        .select('contact_id')
+        .where('id', '=', id)
+        .executeTakeFirstOrThrow();
+      expect((await inbox(alice, 'waiting')).find((c) => c.id === id)?.contactName).toBeNull();
+      const request = (name: string, reference: string, at: Date) => ({
+        reference,
+        contact_id,
+        conversation_id: id,
+        full_name: name,
+        national_id: '1000000008',
+        mobile_e164: '+966512345678',
+        city: 'الرياض',
+        support_type: 'food' as const,
+        family_size: 3,
+        monthly_income: 1000,
+        description: 'x',
+        status: 'submitted' as const,
+        created_at: at,
+      });
+      await t.db
+        .insertInto('support_requests')
+        .values([
+          request('الاسم القديم', '10000009', new Date(Date.now() - 86_400_000)),
+          request('فاطمة أحمد الزهراني', '10000017', new Date()),
+        ])
+        .execute();
+      expect((await inbox(alice, 'waiting')).find((c) => c.id === id)?.contactName).toBe(
+        'فاطمة أحمد الزهراني',
+      );
+      const view = (await call(t.app, alice, 'GET', `/api/staff/conversations/${id}`)).json();
+      expect(view.contact.name).toBe('فاطمة أحمد الزهراني');
+    });
+
     it('answers 404 for an unknown conversation and 400 for a malformed id', async () => {
       expect((await call(t.app, alice, 'GET', `/api/staff/conversations/${randomUUID()}`)).statusCode).toBe(
         404,

@@ -157,7 +157,7 @@ export async function conversationView(db: StaffDb, id: string): Promise<Convers
       .execute(),
     db
       .selectFrom('support_requests')
-      .select(['id', 'reference', 'status', 'support_type', 'created_at'])
+      .select(['id', 'reference', 'status', 'support_type', 'created_at', 'full_name'])
       .where('contact_id', '=', contactId)
       .orderBy('created_at', 'desc')
       .execute(),
@@ -172,8 +172,12 @@ export async function conversationView(db: StaffDb, id: string): Promise<Convers
       .executeTakeFirst(),
   ]);
 
+  // A web visitor has no profile name: the full name of their newest support request, then.
   const name =
-    contact.display_name ?? identities.find((identity) => identity.display_name)?.display_name ?? null;
+    contact.display_name ??
+    identities.find((identity) => identity.display_name)?.display_name ??
+    requests[0]?.full_name ??
+    null;
   return {
     conversation,
     contact: {

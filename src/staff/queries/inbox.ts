@@ -102,7 +102,10 @@ export async function listInbox(db: StaffDb, view: InboxView, staffId: string): 
       'c.mode',
       'c.assigned_to',
       'sa.name as assignee_name',
-      sql<string | null>`coalesce(ct.display_name, ci.display_name)`.as('contact_name'),
+      // A web visitor has no profile name: the full name of their newest support request, then.
+      sql<string | null>`coalesce(ct.display_name, ci.display_name, (
+        select r.full_name from support_requests r where r.contact_id = c.contact_id
+        order by r.created_at desc limit 1))`.as('contact_name'),
       'page.waiting_since',
       'page.sla_breached_at',
       'lm.text as last_text',
