@@ -4,6 +4,7 @@ import * as inputHints from './migrations/002-input-hints.js';
 import * as followUps from './migrations/003-follow-ups.js';
 import * as staff from './migrations/004-staff.js';
 import * as handoffSla from './migrations/005-handoff-sla.js';
+import * as erasure from './migrations/006-erasure.js';
 
 /**
  * Every migration, in order. A static list (not a folder scan) so that the built `dist/` and
@@ -15,6 +16,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '003-follow-ups': followUps,
   '004-staff': staff,
   '005-handoff-sla': handoffSla,
+  '006-erasure': erasure,
 };
 
 export class MigrationError extends Error {

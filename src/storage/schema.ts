@@ -20,6 +20,8 @@ export interface ContactsTable {
   locale: Generated<string>;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
+  /** When an admin erased this person's personal data (see repositories/erasure.ts). */
+  erased_at: ColumnType<Date | null, Date | undefined, Date>;
 }
 
 /** One account of a contact on one channel (a Telegram user id, a WhatsApp number, a web visitor). */
@@ -106,6 +108,8 @@ export interface SupportRequestsTable {
   assigned_to: string | null;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
+  /** When the applicant's personal data was erased: name, ID, mobile, city, income and need blanked. */
+  erased_at: ColumnType<Date | null, Date | undefined, Date>;
 }
 
 export interface RequestStatusHistoryTable {
