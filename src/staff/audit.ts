@@ -20,10 +20,12 @@ export const AUDIT_ACTIONS = [
   'account.create',
   'account.update',
   'report.export',
+  'contact.export',
+  'contact.erase',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
-export type AuditTargetType = 'conversation' | 'request' | 'canned_reply' | 'staff' | 'report';
+export type AuditTargetType = 'conversation' | 'request' | 'canned_reply' | 'staff' | 'report' | 'contact';
 
 /** Plain facts only: ids, statuses, roles, field names. Never a national ID, a phone or message text. */
 export type AuditDetails = Record<string, string | number | boolean | null | string[]>;

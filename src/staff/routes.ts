@@ -13,6 +13,7 @@ import { accountRoutes } from './routes/accounts.js';
 import { adminRoutes } from './routes/admin.js';
 import { authRoutes } from './routes/auth.js';
 import { cannedReplyRoutes } from './routes/canned-replies.js';
+import { contactRoutes } from './routes/contacts.js';
 import { conversationRoutes } from './routes/conversations.js';
 import { eventRoutes } from './routes/events.js';
 import { queueBoardRoutes } from './routes/queues.js';
@@ -82,6 +83,7 @@ export async function staffRoutes(app: FastifyInstance, options: StaffRouteOptio
       conversationRoutes(api, ctx);
       cannedReplyRoutes(api, ctx);
       requestRoutes(api, ctx);
+      contactRoutes(api, ctx);
       reportRoutes(api, ctx);
       adminRoutes(api, ctx);
       const streams = eventRoutes(api, ctx);

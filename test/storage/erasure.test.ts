@@ -63,7 +63,7 @@ describe.each(DIALECTS)('erasing a beneficiary on %s', (dialect) => {
     ])
       await person.send(text);
     const submitted = await person.send('نعم');
-    const reference = /(\d{8})/.exec(submitted.replies.map((reply) => reply.text).join('\n'))?.[1];
+    const reference = /رقم الطلب: (\d{8})/.exec(submitted.replies.map((reply) => reply.text).join('\n'))?.[1];
     if (!reference) throw new Error('no request reference in the replies');
     for (const text of ['تقييم الخدمة', '٢', 'الموظف ما رد علي وجوالي 0551234567']) await person.send(text);
     const waiting = await person.send('أبي أكلم موظف');

@@ -78,3 +78,11 @@ export type StaffAccount = Selectable<StaffAccountsTable>;
 export function staffDb(db: Kysely<Database>): StaffDb {
   return db.withTables<StaffTables>();
 }
+
+/**
+ * The same connection seen with the bot's tables only, for the bot's repositories. Kysely's types
+ * are invariant in the schema, so widening cannot be inferred; every bot table is still there.
+ */
+export function botDb(db: StaffDb): Kysely<Database> {
+  return db as unknown as Kysely<Database>;
+}
