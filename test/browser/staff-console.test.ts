@@ -149,30 +149,36 @@ describe('staff console in a real browser', () => {
   }
 
   /**
-   * The digits, `+` and `*` of an element in the order they are drawn on screen (line by line,
-   * left to right): what a reader sees, whatever the bidi algorithm did with the logical text.
+   * How each given number is drawn inside an element: its characters as they appear on screen,
+   * left to right (a number never wraps). `1*******08` reads right when it comes back as written;
+   * the bidi algorithm left to itself draws it `08*******1` in an Arabic sentence.
    */
-  const drawnNumbers = (locator: ReturnType<Page['getByTestId']>) =>
-    locator.evaluate((root) => {
+  const drawnNumbers = (locator: ReturnType<Page['getByTestId']>, numbers: string[]) =>
+    locator.evaluate((root, wanted) => {
       const doc = root.ownerDocument;
       const walker = doc.createTreeWalker(root, 4 /* NodeFilter.SHOW_TEXT */);
-      const drawn: Array<[string, number, number]> = [];
-      for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-        const text = node.textContent ?? '';
-        for (let i = 0; i < text.length; i++) {
-          if (!/[0-9+*]/.test(text[i] as string)) continue;
-          const range = doc.createRange();
-          range.setStart(node, i);
-          range.setEnd(node, i + 1);
-          const box = range.getBoundingClientRect();
-          drawn.push([text[i] as string, Math.round(box.y), box.x]);
+      // Text nodes (the test program is compiled without the DOM library's types).
+      const texts: Array<{ data: string }> = [];
+      for (let node = walker.nextNode(); node; node = walker.nextNode())
+        texts.push(node as unknown as { data: string });
+      return wanted.map((number) => {
+        for (const node of texts) {
+          const at = node.data.indexOf(number);
+          if (at < 0) continue;
+          const chars = [...number].map((char, i) => {
+            const range = doc.createRange();
+            range.setStart(node as unknown as Parameters<typeof range.setStart>[0], at + i);
+            range.setEnd(node as unknown as Parameters<typeof range.setStart>[0], at + i + 1);
+            return { char, x: range.getBoundingClientRect().x };
+          });
+          return chars
+            .sort((a, b) => a.x - b.x)
+            .map(({ char }) => char)
+            .join('');
         }
-      }
-      return drawn
-        .sort((a, b) => a[1] - b[1] || a[2] - b[2])
-        .map(([char]) => char)
-        .join('');
-    });
+        return null;
+      });
+    }, numbers);
 
   let staff: Page;
   let beneficiary: Page;
@@ -542,13 +548,13 @@ describe('staff console in a real browser', () => {
     await expect
       .poll(() => row.getByTestId('inbox-last-message').textContent(), { timeout: 10_000 })
       .toContain('+9665******67');
-    // One right-to-left line: the ID (later in the sentence) on the left, each number reading left
-    // to right. Left to itself, the bidi algorithm draws «08*******1» and «67******9665+».
-    expect(await drawnNumbers(row.getByTestId('inbox-last-message'))).toBe('1*******08+9665******67');
+    const numbers = ['+9665******67', '1*******08'];
+    // Left to itself, the bidi algorithm draws «67******9665+» and «08*******1».
+    expect(await drawnNumbers(row.getByTestId('inbox-last-message'), numbers)).toEqual(numbers);
     await row.click();
     const bubble = staff.getByTestId('message-text').filter({ hasText: 'جوالي' });
     await expect.poll(() => bubble.textContent()).toBe('جوالي +9665******67 وهويتي 1*******08 أرجو الاتصال');
-    expect(await drawnNumbers(bubble)).toBe('1*******08+9665******67');
+    expect(await drawnNumbers(bubble, numbers)).toEqual(numbers);
     // Where the beneficiary asked for staff, in words rather than the flow's id.
     expect(await staff.getByTestId('escalation-from').textContent()).toBe(
       'كان المستفيد في: القائمة الرئيسية',
@@ -744,7 +750,7 @@ describe('staff console in a real browser', () => {
     await staff.goto(`${base}/staff/#/reports`);
     const comment = staff.getByTestId('low-score-comment').first();
     await expect.poll(() => comment.textContent()).toBe('لم يتصل أحد على +9665******67');
-    expect(await drawnNumbers(comment)).toBe('+9665******67');
+    expect(await drawnNumbers(comment, ['+9665******67'])).toEqual(['+9665******67']);
     expect(await staff.getByTestId('low-score').first().locator('.chip--low').textContent()).toBe('2 من 5');
     expect(await staff.getByTestId('by-channel').textContent()).toContain('التقييمات: 6');
     expect(await staff.getByTestId('stat-csat').textContent()).toContain('(4–5)');

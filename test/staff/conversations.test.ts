@@ -8,6 +8,7 @@ interface InboxItem {
   channel: string;
   mode: string;
   assignedTo: { id: string; name: string } | null;
+  contactName: string | null;
   waitingSince: string | null;
   lastMessage: { text: string; direction: string; sender: string; at: string } | null;
   requests: Array<{ reference: string; status: string }>;
