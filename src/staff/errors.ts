@@ -13,6 +13,7 @@ export const STAFF_ERRORS = {
   conversation_closed: 409,
   email_taken: 409,
   last_admin: 409,
+  erased: 410,
   too_many_attempts: 429,
 } as const;
 export type StaffErrorCode = keyof typeof STAFF_ERRORS;

@@ -756,4 +756,56 @@ describe('staff console in a real browser', () => {
     expect(await staff.getByTestId('stat-csat').textContent()).toContain('(4–5)');
     expect(problems).toEqual([]);
   });
+
+  it('lets an admin download a copy of a beneficiary’s data and erase it, after asking; agents see neither', async () => {
+    const visitor = await newPage('erased-beneficiary');
+    await visitor.goto(`${base}/`);
+    await say(visitor, 'السلام عليكم');
+    await say(visitor, 'رقم هويتي 1000000008 وأبي أكلم موظف');
+    const { conversation_id, contact_id } = await contactOf(await visitorOf(visitor));
+
+    const agentPage = await newPage('agent-erase');
+    await signIn(agentPage, agent);
+    await agentPage.goto(`${base}/staff/#/conversations/${conversation_id}`);
+    await agentPage.getByTestId('conv-message').first().waitFor();
+    expect(await agentPage.getByTestId('erase-contact').count()).toBe(0);
+    expect(await agentPage.getByTestId('export-contact').count()).toBe(0);
+
+    await staff.goto(`${base}/staff/#/conversations/${conversation_id}`);
+    await staff.getByTestId('erase-contact').waitFor();
+    // The copy is the person's own data, unmasked: a download from the same signed-in session.
+    const href = await staff.getByTestId('export-contact').getAttribute('href');
+    expect(href).toBe(`/api/staff/contacts/${contact_id}/export`);
+    const copy = await staff.evaluate<string, string>(
+      (url) => fetch(url, { credentials: 'same-origin' }).then((r) => r.text()),
+      href as string,
+    );
+    expect(copy).toContain('1000000008');
+
+    // Erasing asks first, saying what goes and what stays; «تراجع» changes nothing.
+    await staff.getByTestId('erase-contact').click();
+    const dialog = staff.getByTestId('confirm-dialog');
+    await dialog.waitFor();
+    expect(await dialog.textContent()).toContain('لا يمكن التراجع');
+    await staff.getByTestId('confirm-cancel').click();
+    await dialog.waitFor({ state: 'detached' });
+    const kept = await bot.database.db
+      .selectFrom('messages')
+      .select('text')
+      .where('conversation_id', '=', conversation_id)
+      .execute();
+    expect(kept.map((row) => row.text)).toContain('رقم هويتي 1000000008 وأبي أكلم موظف');
+
+    await staff.getByTestId('erase-contact').click();
+    await staff.getByTestId('confirm-ok').click();
+    await expect
+      .poll(() => staff.getByTestId('conv-notice').textContent())
+      .toContain('مُحيت البيانات الشخصية');
+    await staff.getByTestId('contact-erased').waitFor();
+    await expect.poll(() => staff.getByTestId('mode').first().textContent()).toBe('مغلقة');
+    expect(await staff.getByTestId('erase-contact').count()).toBe(0);
+    expect(new Set(await staff.getByTestId('message-text').allTextContents())).toEqual(new Set(['—']));
+    expect(await staff.getByTestId('conv-title').textContent()).toBe('مستفيد مُحيت بياناته');
+    expect(problems).toEqual([]);
+  });
 });

@@ -139,6 +139,22 @@ for (const kind of DIALECTS) {
       expect(audit.details).toMatchObject({ conversations: 1, requests: 1 });
       expect(JSON.stringify(audit.details)).not.toContain('1000000008');
 
+      // The request stays, marked; there is nothing left to reveal.
+      const requestId = (
+        await t.db
+          .selectFrom('support_requests')
+          .select('id')
+          .where('reference', '=', person.reference)
+          .executeTakeFirstOrThrow()
+      ).id;
+      const detail = (await call(t.app, admin, 'GET', `/api/staff/requests/${requestId}`)).json();
+      expect(detail.request).toMatchObject({ status: 'submitted', erasedAt: expect.any(String) });
+      const reveal = await call(t.app, admin, 'POST', `/api/staff/requests/${requestId}/reveal`, {
+        field: 'national_id',
+      });
+      expect(reveal.statusCode).toBe(410);
+      expect(reveal.json().error).toBe('erased');
+
       // The web visitor's page finds nothing of the erased conversation any more.
       const history = await t.app.inject({
         method: 'GET',

@@ -72,6 +72,7 @@ for (const kind of DIALECTS) {
         createdAt: first.created_at.toISOString(),
         updatedAt: first.updated_at.toISOString(),
         assignedTo: null,
+        erasedAt: null,
       });
       expect(response.body).not.toContain('1098765434');
       expect(response.body).not.toContain('2123456784');

@@ -100,6 +100,9 @@ export const api = {
     request('POST', `/api/staff/requests/${enc(id)}/status`, { status, note }),
   assignRequest: (id, staffId) => request('POST', `/api/staff/requests/${enc(id)}/assign`, { staffId }),
 
+  contactExportUrl: (id) => `/api/staff/contacts/${enc(id)}/export`,
+  eraseContact: (id) => request('POST', `/api/staff/contacts/${enc(id)}/erase`, { confirm: 'erase' }),
+
   satisfaction: (from, to) => request('GET', withQuery('/api/staff/reports/satisfaction', { from, to })),
 
   accounts: () => request('GET', '/api/staff/accounts'),

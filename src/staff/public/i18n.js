@@ -137,6 +137,17 @@ const ar = {
   'conv.closeConfirm': 'نعم، أغلقوا المحادثة',
   'conv.escalationAt': 'منذ {time}',
   'conv.escalationFlow': 'كان المستفيد في: {flow}',
+  'conv.dataRights': 'البيانات الشخصية',
+  'conv.dataRightsHint': 'بطلب من المستفيد: نسخة من كل ما تحفظه الجمعية عنه، أو محو بياناته الشخصية.',
+  'conv.exportData': 'تنزيل نسخة من بيانات المستفيد',
+  'conv.eraseData': 'محو البيانات الشخصية للمستفيد',
+  'conv.eraseConfirmTitle': 'محو البيانات الشخصية للمستفيد؟',
+  'conv.eraseConfirmText':
+    'سيُمحى اسمه ورقم جواله ومعرّفات قنواته ونصوص جميع رسائله، وبيانات طلباته (الاسم ورقم الهوية والجوال والمدينة والدخل ووصف الاحتياج) وملاحظات الموظفين عليها وتعليقات تقييمه، وتُغلَق محادثاته. تبقى أعداد الطلبات وحالاتها والتقييمات في التقارير. لا يمكن التراجع عن ذلك.',
+  'conv.eraseConfirm': 'نعم، امحُ البيانات',
+  'conv.erased': 'مُحيت البيانات الشخصية للمستفيد.',
+  'conv.erasedAt': 'مُحيت البيانات الشخصية لهذا المستفيد في {time}.',
+  'conv.erasedName': 'مستفيد مُحيت بياناته',
   'flow.main_menu': 'القائمة الرئيسية',
   'flow.faq': 'الأسئلة الشائعة',
   'flow.intake': 'تقديم طلب دعم',
@@ -175,6 +186,7 @@ const ar = {
   'req.reveal': 'إظهار',
   'req.revealLabel': 'إظهار {field} (يُسجَّل في سجل التدقيق)',
   'req.revealDenied': 'الإظهار متاح للموظف المسؤول عن الطلب وللمشرفين فقط.',
+  'req.erased': 'مُحيت البيانات الشخصية لمقدم الطلب في {time}؛ بقي الطلب وحالته للإحصاءات.',
   'req.history': 'سجل الحالات',
   'req.assignments': 'سجل الإسناد',
   'req.assignmentEntry': 'من {from} إلى {to}',
@@ -313,6 +325,8 @@ const ar = {
   'audit.account.create': 'إنشاء حساب',
   'audit.account.update': 'تعديل حساب',
   'audit.report.export': 'تصدير تقرير',
+  'audit.contact.export': 'تنزيل نسخة من بيانات مستفيد',
+  'audit.contact.erase': 'محو البيانات الشخصية لمستفيد',
 };
 
 const en = {
@@ -448,6 +462,18 @@ const en = {
   'conv.closeConfirm': 'Yes, close it',
   'conv.escalationAt': 'Since {time}',
   'conv.escalationFlow': 'The beneficiary was in: {flow}',
+  'conv.dataRights': 'Personal data',
+  'conv.dataRightsHint':
+    'At the beneficiary’s request: a copy of everything the association holds about them, or erasure of their personal data.',
+  'conv.exportData': 'Download a copy of the beneficiary’s data',
+  'conv.eraseData': 'Erase the beneficiary’s personal data',
+  'conv.eraseConfirmTitle': 'Erase this beneficiary’s personal data?',
+  'conv.eraseConfirmText':
+    'Their name, mobile, channel ids and every message text, their requests’ applicant data (name, ID, mobile, city, income, description of the need), staff notes on them and rating comments are erased, and their conversations closed. Request counts, statuses and ratings stay in the reports. This cannot be undone.',
+  'conv.eraseConfirm': 'Yes, erase',
+  'conv.erased': 'The beneficiary’s personal data was erased.',
+  'conv.erasedAt': 'This beneficiary’s personal data was erased on {time}.',
+  'conv.erasedName': 'Beneficiary (data erased)',
   'flow.main_menu': 'Main menu',
   'flow.faq': 'Frequently asked questions',
   'flow.intake': 'Support request',
@@ -486,6 +512,8 @@ const en = {
   'req.reveal': 'Reveal',
   'req.revealLabel': 'Reveal {field} (recorded in the audit log)',
   'req.revealDenied': 'Only the request’s handling staff and supervisors may reveal this.',
+  'req.erased':
+    'The applicant’s personal data was erased on {time}; the request and its status remain for statistics.',
   'req.history': 'Status history',
   'req.assignments': 'Handler changes',
   'req.assignmentEntry': 'From {from} to {to}',
@@ -629,6 +657,8 @@ const en = {
   'audit.account.create': 'Account created',
   'audit.account.update': 'Account changed',
   'audit.report.export': 'Report exported',
+  'audit.contact.export': 'Beneficiary data copied',
+  'audit.contact.erase': 'Beneficiary personal data erased',
 };
 
 export const DICTIONARIES = { ar, en };

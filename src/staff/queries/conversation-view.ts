@@ -35,6 +35,8 @@ export interface ConversationView {
     name: string | null;
     phoneMasked: string | null;
     channels: Array<{ channel: ChannelName; name: string | null }>;
+    /** When an admin erased this person's personal data (their messages then read «—»). */
+    erasedAt: string | null;
   };
   messages: Array<{
     id: string;
@@ -123,7 +125,7 @@ export async function conversationView(db: StaffDb, id: string): Promise<Convers
   const [contact, identities, newestFirst, requests, escalation] = await Promise.all([
     db
       .selectFrom('contacts')
-      .select(['id', 'display_name', 'phone_e164'])
+      .select(['id', 'display_name', 'phone_e164', 'erased_at'])
       .where('id', '=', contactId)
       .executeTakeFirstOrThrow(),
     db
@@ -157,7 +159,7 @@ export async function conversationView(db: StaffDb, id: string): Promise<Convers
       .execute(),
     db
       .selectFrom('support_requests')
-      .select(['id', 'reference', 'status', 'support_type', 'created_at', 'full_name'])
+      .select(['id', 'reference', 'status', 'support_type', 'created_at', 'full_name', 'erased_at'])
       .where('contact_id', '=', contactId)
       .orderBy('created_at', 'desc')
       .execute(),
@@ -176,7 +178,7 @@ export async function conversationView(db: StaffDb, id: string): Promise<Convers
   const name =
     contact.display_name ??
     identities.find((identity) => identity.display_name)?.display_name ??
-    requests[0]?.full_name ??
+    requests.find((request) => !request.erased_at)?.full_name ??
     null;
   return {
     conversation,
@@ -185,6 +187,7 @@ export async function conversationView(db: StaffDb, id: string): Promise<Convers
       name,
       phoneMasked: contact.phone_e164 ? maskMobile(contact.phone_e164) : null,
       channels: identities.map((identity) => ({ channel: identity.channel, name: identity.display_name })),
+      erasedAt: contact.erased_at?.toISOString() ?? null,
     },
     messages: newestFirst.reverse().map((message) => ({
       id: message.id,

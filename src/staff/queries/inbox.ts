@@ -104,7 +104,7 @@ export async function listInbox(db: StaffDb, view: InboxView, staffId: string): 
       'sa.name as assignee_name',
       // A web visitor has no profile name: the full name of their newest support request, then.
       sql<string | null>`coalesce(ct.display_name, ci.display_name, (
-        select r.full_name from support_requests r where r.contact_id = c.contact_id
+        select r.full_name from support_requests r where r.contact_id = c.contact_id and r.erased_at is null
         order by r.created_at desc limit 1))`.as('contact_name'),
       'page.waiting_since',
       'page.sla_breached_at',

@@ -26,6 +26,8 @@ export interface RequestListItem {
   createdAt: string;
   updatedAt: string;
   assignedTo: StaffRef;
+  /** When the applicant's personal data was erased (name, ID, mobile, city, income, need blanked). */
+  erasedAt: string | null;
 }
 
 export interface RequestDetail extends RequestListItem {
@@ -89,6 +91,7 @@ function listItem(row: {
   updated_at: Date;
   assigned_to: string | null;
   assignee_name: string | null;
+  erased_at: Date | null;
 }): RequestListItem {
   return {
     id: row.id,
@@ -101,6 +104,7 @@ function listItem(row: {
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
     assignedTo: row.assigned_to ? { id: row.assigned_to, name: row.assignee_name ?? '' } : null,
+    erasedAt: row.erased_at?.toISOString() ?? null,
   };
 }
 
@@ -128,6 +132,7 @@ export async function listRequests(
         'r.updated_at',
         'r.assigned_to',
         'sa.name as assignee_name',
+        'r.erased_at',
       ])
       .orderBy('r.created_at', 'desc')
       .orderBy('r.id')
@@ -228,14 +233,18 @@ export async function requestPersonalField(
   db: StaffDb,
   id: string,
   field: 'national_id' | 'mobile',
-): Promise<{ value: string; assignedTo: string | null } | undefined> {
+): Promise<{ value: string; assignedTo: string | null; erased: boolean } | undefined> {
   const row = await db
     .selectFrom('support_requests')
-    .select(['national_id', 'mobile_e164', 'assigned_to'])
+    .select(['national_id', 'mobile_e164', 'assigned_to', 'erased_at'])
     .where('id', '=', id)
     .executeTakeFirst();
   if (!row) return undefined;
-  return { value: field === 'national_id' ? row.national_id : row.mobile_e164, assignedTo: row.assigned_to };
+  return {
+    value: field === 'national_id' ? row.national_id : row.mobile_e164,
+    assignedTo: row.assigned_to,
+    erased: row.erased_at !== null,
+  };
 }
 
 /** Every request matching the filters, newest first, for requests.csv (masked by the caller). */

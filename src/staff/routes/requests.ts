@@ -63,6 +63,7 @@ export function requestRoutes(app: FastifyInstance, ctx: StaffContext): void {
     const { field } = revealBody.parse(request.body);
     const found = await requestPersonalField(ctx.db, id, field);
     if (!found) throw notFound('request');
+    if (found.erased) throw new StaffApiError('erased', "the applicant's personal data was erased");
     if (found.assignedTo !== me.id && !hasRole(me.role, 'supervisor')) {
       throw forbidden('only the staff member handling this request or a supervisor can see this');
     }

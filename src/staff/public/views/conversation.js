@@ -213,7 +213,7 @@ export function render(container, ctx, { id }) {
 
   function draw() {
     const { conversation, contact, messages = [], requests = [], escalation } = data;
-    title.textContent = contact?.name || t('inbox.unnamed');
+    title.textContent = contact?.name || (contact?.erasedAt ? t('conv.erasedName') : t('inbox.unnamed'));
     const assigned = staffName(conversation.assignedTo);
     clear(headChips).append(
       channelChip(conversation.channel),
@@ -334,6 +334,13 @@ export function render(container, ctx, { id }) {
         'section',
         { class: 'card', 'aria-labelledby': `contact-${id}` },
         h('h2', { id: `contact-${id}` }, t('conv.contact')),
+        contact?.erasedAt
+          ? h(
+              'p',
+              { class: 'muted', 'data-testid': 'contact-erased' },
+              t('conv.erasedAt', { time: formatDateTime(contact.erasedAt) }),
+            )
+          : null,
         details([
           [t('adm.name'), h('bdi', null, contact?.name || t('inbox.unnamed'))],
           [t('conv.phone'), h('bdi', { dir: 'ltr' }, contact?.phoneMasked || t('app.dash'))],
@@ -348,6 +355,7 @@ export function render(container, ctx, { id }) {
         ]),
       ),
     ];
+    if (ctx.hasRole('admin') && contact?.id && !contact.erasedAt) blocks.push(dataRights(contact.id));
     if (escalation) {
       blocks.push(
         h(
@@ -385,6 +393,47 @@ export function render(container, ctx, { id }) {
       ),
     );
     clear(side).append(...blocks);
+  }
+
+  /** Admins only: a copy of everything held about the person, or erasure, on their request. */
+  function dataRights(contactId) {
+    const eraseButton = h(
+      'button',
+      { type: 'button', class: 'btn btn--danger', 'data-testid': 'erase-contact' },
+      t('conv.eraseData'),
+    );
+    eraseButton.addEventListener('click', async () => {
+      const sure = await confirmDialog({
+        title: t('conv.eraseConfirmTitle'),
+        text: t('conv.eraseConfirmText'),
+        confirm: t('conv.eraseConfirm'),
+        cancel: t('app.cancel'),
+      });
+      if (!sure || disposed) return;
+      // Every message text changed: the log is drawn afresh, not appended to.
+      run(eraseButton, () => api.eraseContact(contactId).then(() => rendered.clear()), t('conv.erased'));
+    });
+    return h(
+      'section',
+      { class: 'card', 'aria-labelledby': `data-${id}` },
+      h('h2', { id: `data-${id}` }, t('conv.dataRights')),
+      h('p', { class: 'muted' }, t('conv.dataRightsHint')),
+      h(
+        'div',
+        { class: 'stack' },
+        h(
+          'a',
+          {
+            class: 'btn btn--ghost',
+            href: api.contactExportUrl(contactId),
+            download: '',
+            'data-testid': 'export-contact',
+          },
+          t('conv.exportData'),
+        ),
+        eraseButton,
+      ),
+    );
   }
 
   // ---------- actions ----------

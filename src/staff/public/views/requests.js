@@ -293,7 +293,8 @@ function renderDetail(container, ctx, id) {
   function draw({ request: r, history = [], assignments = [] }) {
     const allowed = Array.isArray(r.allowedNext) ? r.allowedNext : [];
     // The API reveals only to the request's handler and supervisors: nobody else gets the button.
-    const mayReveal = ctx.hasRole('supervisor') || (r.assignedTo?.id ?? null) === ctx.me?.id;
+    // Nothing left to reveal once the applicant's data was erased.
+    const mayReveal = !r.erasedAt && (ctx.hasRole('supervisor') || (r.assignedTo?.id ?? null) === ctx.me?.id);
     const fields = details(
       [
         [t('req.name'), h('bdi', { 'data-testid': 'request-name' }, r.fullName ?? '')],
@@ -351,7 +352,18 @@ function renderDetail(container, ctx, id) {
       h(
         'div',
         { class: 'two-col' },
-        h('section', { class: 'card', 'aria-label': t('req.detail', { reference: r.reference }) }, fields),
+        h(
+          'section',
+          { class: 'card', 'aria-label': t('req.detail', { reference: r.reference }) },
+          r.erasedAt
+            ? h(
+                'p',
+                { class: 'notice', role: 'note', 'data-testid': 'request-erased' },
+                t('req.erased', { time: formatDateTime(r.erasedAt) }),
+              )
+            : null,
+          fields,
+        ),
         h(
           'div',
           null,
