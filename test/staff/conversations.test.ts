@@ -196,7 +196,7 @@ for (const kind of DIALECTS) {
       ).toEqual(['conversation.takeover:alice', 'conversation.reply:sup']);
     });
 
-    it('an unassigned conversation: agents must take it over before replying; supervisors need not', async () => {
+    it('an unassigned conversation: agents must take it over before replying; a supervisor’s reply takes it', async () => {
       const { id } = await waitingConversation();
       const refused = await call(t.app, bob, 'POST', `/api/staff/conversations/${id}/reply`, { text: 'hi' });
       expect(refused.statusCode).toBe(403);
@@ -205,6 +205,17 @@ for (const kind of DIALECTS) {
         (await call(t.app, supervisor, 'POST', `/api/staff/conversations/${id}/reply`, { text: 'hi' }))
           .statusCode,
       ).toBe(200);
+      // Answered, so no longer waiting for anyone: with the supervisor, out of the waiting queue.
+      const conversation = await t.db
+        .selectFrom('conversations')
+        .select(['mode', 'assigned_to'])
+        .where('id', '=', id)
+        .executeTakeFirstOrThrow();
+      expect(conversation).toEqual({ mode: 'staff', assigned_to: supervisor.staff.id });
+      expect((await inbox(supervisor, 'waiting')).map((item) => item.id)).not.toContain(id);
+      expect((await auditOf(id)).map((row) => row.action)).toEqual(
+        expect.arrayContaining(['conversation.takeover', 'conversation.reply']),
+      );
     });
 
     it('lists an agent’s active colleagues to transfer to, without account settings', async () => {

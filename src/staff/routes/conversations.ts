@@ -52,7 +52,19 @@ export function conversationRoutes(app: FastifyInstance, ctx: StaffContext): voi
     const me = sessionOf(request).staff;
     const { id } = idParams.parse(request.params);
     const { text } = replyBody.parse(request.body);
-    await assertMayAct(ctx.db, id, me, 'reply');
+    const summary = await assertMayAct(ctx.db, id, me, 'reply');
+    // A supervisor answering a beneficiary who waits for nobody in particular takes the
+    // conversation: it leaves the waiting queue (and its SLA clock) and the bot stays silent.
+    if (summary.mode === 'waiting' && !summary.assignedTo) {
+      await takeOver(ctx.db, id, me.id);
+      await recordAudit(ctx.db, {
+        staffId: me.id,
+        action: 'conversation.takeover',
+        target: { type: 'conversation', id },
+        details: { onReply: true },
+        ip: request.ip,
+      });
+    }
     const message = await ctx.control.reply(id, me.id, text);
     // The audit row names the message; its text stays in the conversation, not in the log.
     await recordAudit(ctx.db, {
