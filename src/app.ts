@@ -11,6 +11,7 @@ import { type JobBackend, type JobBackendOptions, openJobBackend } from './jobs/
 import { FollowUpPolicy } from './jobs/follow-up-policy.js';
 import { FollowUpQueue } from './jobs/follow-up-queue.js';
 import { FollowUpRunner } from './jobs/follow-up-runner.js';
+import { RetentionSweep } from './jobs/retention.js';
 import type { Logger } from './logger.js';
 import { BotMetrics } from './observability/metrics.js';
 import { registerStateGauges } from './observability/state-gauges.js';
@@ -18,6 +19,9 @@ import { OutboundDispatcher } from './outbound/dispatcher.js';
 import { OutboundQueue } from './outbound/outbound-queue.js';
 import { type DatabaseHandle, openDatabase } from './storage/database.js';
 import type { ChannelName } from './storage/schema.js';
+
+/** How often the data-retention sweep looks for beneficiaries due for erasure (DATA_RETENTION). */
+const RETENTION_INTERVAL_MS = 6 * 3_600_000;
 
 /** The queues: outbound delivery and follow-ups, on one BullMQ backend. */
 export interface BotJobs {
@@ -213,6 +217,14 @@ async function createJobs(options: {
     logger: logger.child({ component: 'follow-ups' }),
     deliver: (conversationId, batchKey) => outbound.deliverConversation(conversationId, batchKey),
   });
+  const retention = config.DATA_RETENTION
+    ? new RetentionSweep({
+        db,
+        clock,
+        logger: logger.child({ component: 'retention' }),
+        retentionMs: config.DATA_RETENTION,
+      })
+    : undefined;
   return {
     backend,
     dispatcher,
@@ -224,9 +236,10 @@ async function createJobs(options: {
       await followUps.resync();
       await outbound.sweep();
       outbound.startSweeping(options.sweepIntervalMs ?? 30_000);
+      retention?.start(RETENTION_INTERVAL_MS);
     },
     async stop() {
-      await Promise.all([outbound.stop(), followUps.stop()]);
+      await Promise.all([outbound.stop(), followUps.stop(), retention?.stop()]);
     },
   };
 }

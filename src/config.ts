@@ -82,6 +82,24 @@ export const configSchema = z.object({
     .min(1)
     .max(1000)
     .default(30),
+  /**
+   * How long a beneficiary's personal data is kept after their last activity (no request in
+   * progress, nobody with staff); then it is erased. Unset → kept until an admin erases it.
+   */
+  DATA_RETENTION: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .transform((text, ctx) => {
+        const ms = parseDuration(text);
+        if (ms === undefined || ms < 30 * 86_400_000) {
+          ctx.addIssue({ code: 'custom', message: 'expected a duration of at least 30d, such as 730d' });
+          return z.NEVER;
+        }
+        return ms;
+      })
+      .optional(),
+  ),
   /** Web chat flood limit: messages one visitor may send per minute. */
   WEB_CHAT_MAX_PER_MINUTE: z.coerce
     .number({ error: 'expected a whole number' })

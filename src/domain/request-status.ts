@@ -42,6 +42,11 @@ export function allowedNextStatuses(from: RequestStatus): readonly RequestStatus
   return STAFF_TRANSITIONS[from];
 }
 
+/** Decided and done with: nothing more will happen to a request in one of these. */
+export const FINAL_STATUSES: readonly RequestStatus[] = REQUEST_STATUSES.filter(
+  (status) => STAFF_TRANSITIONS[status].length === 0,
+);
+
 export function canChangeStatus(from: RequestStatus, to: RequestStatus): boolean {
   return STAFF_TRANSITIONS[from].includes(to);
 }
