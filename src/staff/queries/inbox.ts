@@ -17,11 +17,13 @@ const PREVIEW_LENGTH = 200;
  */
 const FETCH_LENGTH = PREVIEW_LENGTH + 64;
 
-/** The preview of a message text: personal numbers masked, then cut to PREVIEW_LENGTH characters. */
+/** The preview of a message text: personal numbers masked, then cut to PREVIEW_LENGTH characters (and «…»). */
 function preview(text: string): string {
   // At FETCH_LENGTH, the read may have cut a number in two: maskPersonalNumbers drops its start.
-  const masked = maskPersonalNumbers(text, { truncated: [...text].length >= FETCH_LENGTH });
-  return [...masked].slice(0, PREVIEW_LENGTH).join('');
+  const masked = [...maskPersonalNumbers(text, { truncated: [...text].length >= FETCH_LENGTH })];
+  if (masked.length <= PREVIEW_LENGTH) return masked.join('');
+  // Cut: an ellipsis says there is more in the conversation.
+  return `${masked.slice(0, PREVIEW_LENGTH).join('').trimEnd()}…`;
 }
 
 export interface InboxItem {
