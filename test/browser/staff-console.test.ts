@@ -521,11 +521,13 @@ describe('staff console in a real browser', () => {
     await phone.getByTestId('inbox-row').first().click();
     await phone.getByTestId('conv-log').waitFor();
     await phone.getByTestId('conv-message').first().waitFor();
-    const [main, side] = await Promise.all([
+    const [actions, main, side] = await Promise.all([
+      phone.getByTestId('conv-actions').boundingBox(),
       phone.locator('.conv-main').boundingBox(),
       phone.locator('.conv-side').boundingBox(),
     ]);
-    // One column: the side panel sits below the conversation, not beside it.
+    // One column: the actions (take over…) first, then the conversation, then the side panel.
+    expect((actions?.y ?? 0) + (actions?.height ?? 0)).toBeLessThanOrEqual((main?.y ?? 0) + 1);
     expect(side?.y ?? 0).toBeGreaterThan((main?.y ?? 0) + (main?.height ?? 0) - 1);
     expect(await overflow()).toBeLessThanOrEqual(0);
     await shot(phone, '13-phone-conversation');

@@ -126,20 +126,18 @@ export function render(container, ctx, { id }) {
     h(
       'div',
       { class: 'conv-layout' },
-      h('section', { class: 'conv-main', 'aria-label': t('conv.history') }, log, replyForm),
+      // First in the page, so on a phone «take over» is above the conversation, not after it;
+      // beside the conversation on wider screens (grid areas in console.css).
       h(
-        'aside',
-        { class: 'conv-side' },
-        h(
-          'section',
-          { class: 'card', 'aria-labelledby': `actions-${id}` },
-          h('h2', { id: `actions-${id}` }, t('conv.actions')),
-          status,
-          h('div', { class: 'button-row' }, takeoverButton, handbackButton, closeButton),
-          transferForm,
-        ),
-        side,
+        'section',
+        { class: 'card conv-actions', 'aria-labelledby': `actions-${id}`, 'data-testid': 'conv-actions' },
+        h('h2', { id: `actions-${id}` }, t('conv.actions')),
+        status,
+        h('div', { class: 'button-row' }, takeoverButton, handbackButton, closeButton),
+        transferForm,
       ),
+      h('section', { class: 'conv-main', 'aria-label': t('conv.history') }, log, replyForm),
+      h('aside', { class: 'conv-side' }, side),
     ),
   );
   log.append(h('li', { class: 'loading-item' }, loading()));
@@ -355,7 +353,6 @@ export function render(container, ctx, { id }) {
         ]),
       ),
     ];
-    if (ctx.hasRole('admin') && contact?.id && !contact.erasedAt) blocks.push(dataRights(contact.id));
     if (escalation) {
       blocks.push(
         h(
@@ -392,6 +389,8 @@ export function render(container, ctx, { id }) {
             ),
       ),
     );
+    // Last: rarely needed, and only an admin's to use.
+    if (ctx.hasRole('admin') && contact?.id && !contact.erasedAt) blocks.push(dataRights(contact.id));
     clear(side).append(...blocks);
   }
 
