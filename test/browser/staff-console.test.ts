@@ -810,4 +810,40 @@ describe('staff console in a real browser', () => {
     expect(await staff.getByTestId('conv-title').textContent()).toBe('مستفيد مُحيت بياناته');
     expect(problems).toEqual([]);
   });
+
+  it('shows a colleague’s change to an open request without a reload', async () => {
+    const { contact_id } = await contactOf(await visitorOf(beneficiary));
+    const request = await createSupportRequest(bot.database.db, {
+      contactId: contact_id,
+      conversationId: null,
+      fullName: 'ريم ناصر',
+      nationalId: '2000000006',
+      mobileE164: '+966512345670',
+      city: 'الدمام',
+      supportType: 'education',
+      familySize: 3,
+      monthlyIncome: 1800,
+      description: 'رسوم دراسية للأبناء.',
+    });
+    const agentPage = await newPage('agent-live-request');
+    await signIn(agentPage, agent);
+    await agentPage.goto(`${base}/staff/#/requests/${request.id}`);
+    await agentPage.getByTestId('status-select').waitFor();
+    expect(await agentPage.getByTestId('history-entry').count()).toBe(1);
+
+    // A supervisor sends it to the research committee from elsewhere.
+    const sam = await bot.database.db
+      .withTables<{ staff_accounts: { id: string; email: string } }>()
+      .selectFrom('staff_accounts')
+      .select('id')
+      .where('email', '=', supervisor.email)
+      .executeTakeFirstOrThrow();
+    await bot.control.changeRequestStatus(request.id, 'under_review', null, sam.id, { anyHandler: true });
+
+    await expect.poll(() => agentPage.getByTestId('history-entry').count(), { timeout: 12_000 }).toBe(2);
+    expect(await agentPage.getByTestId('request-notice').textContent()).toContain('غيّر زميل هذا الطلب');
+    // The supervisor's change made them its handler: the page says so now.
+    expect(await agentPage.locator('.request-detail').textContent()).toContain(supervisor.name);
+    expect(problems).toEqual([]);
+  });
 });

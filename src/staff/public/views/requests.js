@@ -16,6 +16,9 @@ const FINAL_STATUSES = new Set(['rejected', 'completed', 'cancelled']);
 let savedFilters = { status: '', supportType: '', city: '', from: '', to: '', q: '' };
 let savedOffset = 0;
 
+/** How often an open request's page looks for a colleague's change. */
+const REFRESH_MS = 5000;
+
 export function render(container, ctx, params) {
   return params.id ? renderDetail(container, ctx, params.id) : renderList(container, ctx);
 }
@@ -237,15 +240,61 @@ function renderDetail(container, ctx, id) {
     }
   }
 
+  /** What a colleague's change moves: the request's time, its status history, its handlers. */
+  const versionOf = (data) =>
+    [data?.request?.updatedAt, data?.history?.length, data?.assignments?.length].join('|');
+  let shownVersion = null;
+  let refreshTimer = null;
+  /** Bumped by every load: a look started before one must not draw over it. */
+  let loads = 0;
+  let toldVersion = null;
+
   async function load() {
+    loads += 1;
     try {
       const [data] = await Promise.all([api.request(id), loadColleagues()]);
       if (disposed) return;
+      shownVersion = versionOf(data);
       draw(data);
     } catch (error) {
       if (disposed) return;
       clear(body).append(errorBox(ctx, error));
     }
+  }
+
+  /**
+   * A colleague may change the request while it is open here: look again every few seconds
+   * (while the tab is visible) and show it as it is now — unless this person is typing in its
+   * forms, who is told instead and sees it after their own change.
+   */
+  async function refresh() {
+    if (disposed) return;
+    try {
+      if (!document.hidden && shownVersion !== null) {
+        const before = loads;
+        const data = await api.request(id);
+        if (disposed) return;
+        if (loads === before && versionOf(data) !== shownVersion) {
+          const focused = document.activeElement;
+          const editing = body.contains(focused) && focused?.matches('input, textarea, select');
+          const version = versionOf(data);
+          if (!editing) {
+            shownVersion = version;
+            draw(data);
+          }
+          // Said once per change, not at every look while the person keeps typing.
+          if (toldVersion !== version) {
+            toldVersion = version;
+            const text = editing ? t('req.changedElsewhere') : t('req.refreshed');
+            notice(status, text, 'info');
+            ctx.announce(text);
+          }
+        }
+      }
+    } catch {
+      // A failed look is no news: the next one tries again.
+    }
+    refreshTimer = setTimeout(refresh, REFRESH_MS);
   }
 
   /** A change went through: say so (also to screen readers) and show the request as it is now. */
@@ -579,8 +628,11 @@ function renderDetail(container, ctx, id) {
     return section;
   }
 
-  load();
+  load().then(() => {
+    refreshTimer = setTimeout(refresh, REFRESH_MS);
+  });
   return () => {
     disposed = true;
+    clearTimeout(refreshTimer);
   };
 }
