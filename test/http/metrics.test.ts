@@ -194,6 +194,18 @@ describe('GET /metrics without METRICS_TOKEN, and with the database gone', () =>
         headers: { authorization: `Bearer ${TOKEN}` },
       });
       expect(response.statusCode).toBe(503);
+      // A message that cannot even be stored is counted as failed (the channel will redeliver it).
+      await expect(
+        bot.inbox.receive({
+          channel: 'telegram',
+          externalUserId: 'tg-lost',
+          externalMessageId: 'x1',
+          text: 'مرحبا',
+        }),
+      ).rejects.toThrow();
+      expect(await bot.metrics.registry.getSingleMetricAsString('aiou_inbound_messages_total')).toMatch(
+        /^aiou_inbound_messages_total\{channel="telegram",outcome="failed"\} 1$/m,
+      );
     } finally {
       await app.close();
     }

@@ -77,6 +77,12 @@ describe('failures and logs', () => {
     const menu = await send('مرحبا', 'm2');
     expect(menu.replies.at(-1)?.nodeId).toBe('menu');
     expect(lines.some((line) => line.includes('could not be handled'))).toBe(true);
+
+    // Counted for /metrics as what it was: a broken flow is an alert, not a normal turn.
+    const metrics = (await bot.metrics.render()).body;
+    expect(metrics).toMatch(/^aiou_inbound_messages_total\{channel="web",outcome="recovered"\} 1$/m);
+    expect(metrics).toMatch(/^aiou_inbound_messages_total\{channel="web",outcome="duplicate"\} 1$/m);
+    expect(metrics).toMatch(/^aiou_inbound_messages_total\{channel="web",outcome="handled"\} 1$/m);
   });
 
   it('never writes national IDs, phone numbers, income or message text to the logs', async () => {
