@@ -13,6 +13,8 @@ const stateSchema = z.object({
   fallbacks: z.number().int().min(0),
   suggestions: z.array(z.object({ flowId: z.string(), nodeId: z.string(), label: z.string() })),
   lastAckAt: z.string().nullable(),
+  // Absent in states stored before it existed: no choice made yet.
+  localeChosen: z.boolean().default(false),
 });
 
 /**

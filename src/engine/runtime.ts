@@ -42,6 +42,8 @@ export interface ConversationState {
   suggestions: IntentTarget[];
   /** When the last «a member of staff will reply» acknowledgement was sent (ISO time). */
   lastAckAt: string | null;
+  /** The beneficiary chose a language («English» / «عربي»): replies no longer follow theirs. */
+  localeChosen: boolean;
 }
 
 export function initialState(): ConversationState {
@@ -55,6 +57,7 @@ export function initialState(): ConversationState {
     fallbacks: 0,
     suggestions: [],
     lastAckAt: null,
+    localeChosen: false,
   };
 }
 
@@ -241,6 +244,7 @@ class Turn {
       return this.enter(MAIN_MENU, 'flow_changed');
     }
     this.leaving = this.unfinishedFlow();
+    if (!command) this.followLanguageOf(text);
 
     switch (command) {
       case 'menu':
@@ -254,6 +258,7 @@ class Turn {
       case 'locale_ar':
       case 'locale_en':
         this.locale = command === 'locale_ar' ? 'ar' : 'en';
+        this.state.localeChosen = true;
         return this.repeatCurrent();
       default:
         break;
@@ -262,6 +267,26 @@ class Turn {
     const node = this.currentNode();
     if (node?.type === 'ask') return this.answer(node, text);
     return this.chooseOrUnderstand(node, text);
+  }
+
+  /**
+   * Until the beneficiary chooses a language, a reply follows the language of their message:
+   * an English sentence the bot understands (three words or more, no Arabic letter — not
+   * Arabizi, which it does not understand) is answered in English, and Arabic again in Arabic.
+   * Only at a menu or idle: an answer to a question (a name in Latin letters) changes nothing.
+   */
+  private followLanguageOf(text: string): void {
+    if (this.state.localeChosen || this.currentNode()?.type === 'ask') return;
+    const arabic = /[\u0621-\u064A]/.test(text);
+    if (this.locale === 'en' && arabic) {
+      this.locale = 'ar';
+      return;
+    }
+    if (this.locale !== 'ar' || arabic) return;
+    const words = text.match(/[A-Za-z]{2,}/g) ?? [];
+    if (words.length < 3) return;
+    const understood = this.options.matcher.match(text);
+    if (understood.kind !== 'unknown') this.locale = 'en';
   }
 
   /**
@@ -307,6 +332,7 @@ class Turn {
     }
     if (command === 'locale_ar' || command === 'locale_en') {
       this.locale = command === 'locale_ar' ? 'ar' : 'en';
+      this.state.localeChosen = true;
       this.state.lastAckAt = this.input.now.toISOString();
       return this.runFrom(this.flow(HANDOFF), 'still_waiting');
     }
