@@ -35,6 +35,11 @@ const GROUPS: Record<string, string[]> = {
     'want',
     'need',
     'like',
+    // «you want» as the association asking: «وش المعلومات اللي تبونها»
+    'تبون',
+    'تبونها',
+    'تبغون',
+    'تبغونها',
   ],
   احد: ['حد', 'حدا', 'someone', 'somebody'],
   // Erasing one's data or withdrawing a request: only staff can, so these lead to a person.
