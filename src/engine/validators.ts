@@ -4,6 +4,7 @@ import { findReference } from '../domain/reference.js';
 import { normalizeForMatching, stripInvisible, tokenize } from '../text/arabic.js';
 import { toAsciiDigits } from '../text/digits.js';
 import { matchOption, type SelectableOption } from './choice-matching.js';
+import { DIALECT_LEXICON } from './dialect-lexicon.js';
 import type { Validator } from './flow-schema.js';
 
 export type AnswerValue = string | number | boolean | null;
@@ -28,31 +29,11 @@ export const VALIDATION_PROBLEMS: Record<Validator['kind'], readonly string[]> =
 
 const fail = (problem: string): ValidationResult => ({ ok: false, problem });
 
-/** Words a question opens with, normalised: «متى يردون؟», «ليش تبون الاسم», "why do you need it". */
-const QUESTION_OPENERS = new Set([
-  'هل',
-  'متي',
-  'امتي',
-  'ليش',
-  'ليه',
-  'لماذا',
-  'لمه',
-  'كيف',
-  'شلون',
-  'ازاي',
-  'وش',
-  'ايش',
-  'شو',
-  'ماذا',
-  'وين',
-  'فين',
-  'اين',
-  'why',
-  'what',
-  'how',
-  'when',
-  'where',
-]);
+/**
+ * Question words a question opens with, as the dialect lexicon folds them: «وش», «ايش», «شو» are
+ * ماذا, «ليش», «ليه» لماذا, «وين», «فين» اين, "why", "how"… — the same spellings the matcher knows.
+ */
+const QUESTION_OPENERS = new Set(['هل', 'ماذا', 'كيف', 'اين', 'متي', 'لماذا'].map(normalizeForMatching));
 
 /**
  * A message that asks something instead of answering: it ends with a question mark or opens with
@@ -62,7 +43,7 @@ const QUESTION_OPENERS = new Set([
 export function isQuestion(answer: string): boolean {
   if (/[?؟]\s*$/u.test(answer.trim())) return true;
   const [first] = tokenize(normalizeForMatching(answer));
-  return first !== undefined && QUESTION_OPENERS.has(first);
+  return first !== undefined && QUESTION_OPENERS.has(DIALECT_LEXICON.get(first) ?? first);
 }
 
 /**
