@@ -11,7 +11,7 @@ import { referencesOf } from './flow-graph.js';
 import type { FlowSet, LoadedFlow } from './flow-loader.js';
 import type { Choice, FlowNode, NodeOf } from './flow-schema.js';
 import type { Locale, MessageCatalog, MessageParams } from './i18n.js';
-import type { IntentMatcher, IntentTarget } from './matcher.js';
+import type { IntentMatcher, IntentTarget, MatchResult } from './matcher.js';
 import { type AnswerValue, mayAnswer, parseBareYesNo, parseYesNo, validateAnswer } from './validators.js';
 
 /** Flow ids and node ids the engine itself relies on (the linter checks they exist). */
@@ -220,6 +220,8 @@ class Turn {
    * given), whose `on_leave` node is then said once: nothing is discarded without a word.
    */
   private leaving: LoadedFlow | undefined;
+  /** The matcher's reading of a text of this turn, once asked (the language check may ask first). */
+  private understood: { text: string; result: MatchResult } | undefined;
 
   constructor(
     private readonly options: EngineOptions,
@@ -285,8 +287,13 @@ class Turn {
     if (this.locale !== 'ar' || arabic) return;
     const words = text.match(/[A-Za-z]{2,}/g) ?? [];
     if (words.length < 3) return;
-    const understood = this.options.matcher.match(text);
-    if (understood.kind !== 'unknown') this.locale = 'en';
+    if (this.understand(text).kind !== 'unknown') this.locale = 'en';
+  }
+
+  /** The text as the matcher reads it, matched once per turn. */
+  private understand(text: string): MatchResult {
+    if (this.understood?.text !== text) this.understood = { text, result: this.options.matcher.match(text) };
+    return this.understood.result;
   }
 
   /**
@@ -449,7 +456,7 @@ class Turn {
       if (index !== undefined) return this.follow(this.flow(MAIN_MENU), choices[index] as Choice);
     }
 
-    const understood = this.options.matcher.match(text);
+    const understood = this.understand(text);
     if (understood.kind === 'greeting') return this.enter(MAIN_MENU, 'welcome');
     if (understood.kind === 'courtesy') return this.enter(understood.target.flowId, understood.target.nodeId);
     if (understood.kind === 'intent') return this.enterTarget(understood.match.target);
