@@ -17,6 +17,12 @@ export function registerStateGauges(
   sources: { db: Kysely<Database>; queues?: readonly Queue[] },
 ): void {
   const { db } = sources;
+  // Two gauges come from one read: a scrape collects every gauge at once, so they share it.
+  let pending: ReturnType<typeof pendingByChannel> | undefined;
+  const readPending = () =>
+    (pending ??= pendingByChannel(db).finally(() => {
+      pending = undefined;
+    }));
   metrics.gauge({
     name: 'aiou_open_conversations',
     help: 'Open conversations by mode: with the bot, waiting for staff, with staff',
@@ -52,7 +58,7 @@ export function registerStateGauges(
     help: 'Replies stored but not yet delivered to their channel',
     labelNames: ['channel'],
     async collect(gauge) {
-      for (const row of await pendingByChannel(db)) gauge.set({ channel: row.channel }, Number(row.count));
+      for (const row of await readPending()) gauge.set({ channel: row.channel }, Number(row.count));
     },
   });
   metrics.gauge({
@@ -61,7 +67,7 @@ export function registerStateGauges(
     labelNames: ['channel'],
     async collect(gauge) {
       const now = Date.now();
-      for (const row of await pendingByChannel(db))
+      for (const row of await readPending())
         gauge.set({ channel: row.channel }, Math.max(0, (now - new Date(row.oldest).getTime()) / 1000));
     },
   });
