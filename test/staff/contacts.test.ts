@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS } from '../support/databases.js';
+import { submitIntake } from '../support/intake.js';
 import { call, createStaff, createStaffTestApp, login, type Session, type StaffTestApp } from './support.js';
 
 for (const kind of DIALECTS) {
@@ -27,24 +28,19 @@ for (const kind of DIALECTS) {
           url: '/api/chat/messages',
           payload: { visitorId, messageId: randomUUID(), text },
         });
-      for (const text of [
-        'السلام عليكم',
-        '٢',
-        'سلمان فهد العتيبي',
-        '1000000008',
-        '0559876543',
-        'الطائف',
-        '١',
-        '٣',
-        '٢٨٠٠',
-        'نحتاج مساعدة في علاج ابني',
-      ])
-        await say(text);
-      const submitted = await say('نعم');
-      const texts = (submitted.json().replies as Array<{ text: string }>)
-        .map((reply) => reply.text)
-        .join('\n');
-      const reference = /رقم الطلب: (\d{8})/.exec(texts)?.[1] as string;
+      const reference = await submitIntake(
+        async (text) => (await say(text)).json<{ replies: Array<{ text: string }> }>().replies,
+        {
+          name: 'سلمان فهد العتيبي',
+          nationalId: '1000000008',
+          mobile: '0559876543',
+          city: 'الطائف',
+          supportType: '١',
+          familySize: '٣',
+          income: '٢٨٠٠',
+          description: 'نحتاج مساعدة في علاج ابني',
+        },
+      );
       const row = await t.db
         .selectFrom('support_requests')
         .select('contact_id')

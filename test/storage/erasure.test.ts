@@ -5,6 +5,7 @@ import type { InboundMessage } from '../../src/channels/types.js';
 import { ERASED_TEXT, eraseContact } from '../../src/storage/repositories/erasure.js';
 import { createTestBot, type TestBot } from '../support/bot.js';
 import { DIALECTS } from '../support/databases.js';
+import { submitIntake } from '../support/intake.js';
 
 /** Every table a beneficiary's data can reach, as text, to look for what must be gone. */
 const TABLES = [
@@ -48,23 +49,17 @@ describe.each(DIALECTS)('erasing a beneficiary on %s', (dialect) => {
 
   /** A whole support request, a rating with a comment, and a question left waiting for staff. */
   async function applicant(channel: InboundMessage['channel'], person = beneficiary(channel)) {
-    for (const text of [
-      'السلام عليكم',
-      '٢',
-      'عائشة سعيد الزهراني',
-      '1000000008',
-      '0551234567',
-      'جدة',
-      '١',
-      '٦',
+    const reference = await submitIntake(async (text) => (await person.send(text)).replies, {
+      name: 'عائشة سعيد الزهراني',
+      nationalId: '1000000008',
+      mobile: '0551234567',
+      city: 'جدة',
+      supportType: '١',
+      familySize: '٦',
       // Arabic-Indic, so it cannot turn up by chance in a timestamp's digits.
-      '٤٧٣٩',
-      'نحتاج مساعدة في إيجار البيت بحي الصفا',
-    ])
-      await person.send(text);
-    const submitted = await person.send('نعم');
-    const reference = /رقم الطلب: (\d{8})/.exec(submitted.replies.map((reply) => reply.text).join('\n'))?.[1];
-    if (!reference) throw new Error('no request reference in the replies');
+      income: '٤٧٣٩',
+      description: 'نحتاج مساعدة في إيجار البيت بحي الصفا',
+    });
     for (const text of ['تقييم الخدمة', '٢', 'الموظف ما رد علي وجوالي 0551234567']) await person.send(text);
     const waiting = await person.send('أبي أكلم موظف');
     const contact = await bot.database.db

@@ -1,0 +1,40 @@
+/** What an applicant answers, in the intake's order (the eight questions after «٢» at the menu). */
+export interface IntakeAnswers {
+  name: string;
+  nationalId: string;
+  mobile: string;
+  city: string;
+  /** The support type's number in the list, e.g. «١». */
+  supportType: string;
+  familySize: string;
+  income: string;
+  description: string;
+}
+
+/**
+ * A whole support request from a greeting to «نعم» at the attestation, through `say` (the inbox,
+ * the web chat API…, answering with the bot's reply texts); returns the request's reference.
+ */
+export async function submitIntake(
+  say: (text: string) => Promise<readonly { text: string }[]>,
+  answers: IntakeAnswers,
+): Promise<string> {
+  const { name, nationalId, mobile, city, supportType, familySize, income, description } = answers;
+  for (const text of [
+    'السلام عليكم',
+    '٢',
+    name,
+    nationalId,
+    mobile,
+    city,
+    supportType,
+    familySize,
+    income,
+    description,
+  ])
+    await say(text);
+  const replies = await say('نعم');
+  const reference = /رقم الطلب: (\d{8})/.exec(replies.map((reply) => reply.text).join('\n'))?.[1];
+  if (!reference) throw new Error('the intake did not end with a request reference');
+  return reference;
+}
