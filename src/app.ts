@@ -94,6 +94,7 @@ export async function createBot(options: CreateBotOptions): Promise<Bot> {
     options.database ??
     (await openDatabase({
       databaseUrl: config.DATABASE_URL,
+      preparedStatements: config.DATABASE_PREPARED_STATEMENTS,
       dataDir: options.dataDir ?? config.DATA_DIR,
       ...(options.schema ? { schema: options.schema } : {}),
     }));

@@ -38,6 +38,13 @@ export const configSchema = z.object({
     .default(3000),
   HOST: z.string().min(1).default('0.0.0.0'),
   DATABASE_URL: z.preprocess(emptyAsUndefined, postgresUrl.optional()),
+  /** Repeated statements as server-side prepared statements; false behind a pooler that drops them. */
+  DATABASE_PREPARED_STATEMENTS: z
+    .preprocess(
+      emptyAsUndefined,
+      z.enum(['true', 'false'], { error: 'expected true or false' }).default('true'),
+    )
+    .transform((v) => v === 'true'),
   DATA_DIR: z.string().min(1).default('./data'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   FLOWS_DIR: z.string().min(1).default(`${PROJECT_ROOT}flows`),

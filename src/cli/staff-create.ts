@@ -17,7 +17,11 @@ async function main(): Promise<number> {
   try {
     const input = parseStaffCreateArgs(process.argv.slice(2));
     const config = loadConfig();
-    const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR });
+    const database = await openDatabase({
+      databaseUrl: config.DATABASE_URL,
+      preparedStatements: config.DATABASE_PREPARED_STATEMENTS,
+      dataDir: config.DATA_DIR,
+    });
     try {
       const account = await createStaffAccount(staffDb(database.db), input);
       console.log(`staff:create: created ${account.role} account ${account.email} (${account.id})`);

@@ -29,6 +29,7 @@ import {
   repliesTo,
 } from '../storage/repositories/messages.js';
 import { saveTurn } from '../storage/repositories/turns.js';
+import { isStalePreparedStatement } from '../storage/statement-cache.js';
 import type {
   ChannelIdentity,
   ChannelName,
@@ -158,8 +159,9 @@ export class Inbox {
     try {
       return await run(false);
     } catch (error) {
-      // The remembered identity was out of date; the turn rolled back whole, so run it again.
-      if (error instanceof StaleIdentityError) return run(false);
+      // The remembered identity, or a prepared statement (a migration changed a table), was out
+      // of date: the turn rolled back whole, so run it again.
+      if (error instanceof StaleIdentityError || isStalePreparedStatement(error)) return run(false);
       // A flow or engine failure must not lose the message: store it with an apology and send
       // the conversation back to the menu, so the beneficiary is not stuck in a failing node.
       this.options.logger.error(

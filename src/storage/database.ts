@@ -9,6 +9,7 @@ import { deferBegin } from './deferred-begin.js';
 import { migrateToLatest } from './migrate.js';
 import type { Database } from './schema.js';
 import { SerializedDriver } from './serialized-driver.js';
+import { StatementNamer } from './statement-cache.js';
 
 export type DatabaseKind = 'postgres' | 'pglite';
 
@@ -31,6 +32,11 @@ export interface OpenDatabaseOptions {
   maxConnections?: number;
   /** Run migrations on open (the default). */
   migrate?: boolean;
+  /**
+   * PostgreSQL: run repeated statements as named prepared statements (the default). Off for a
+   * pooler that cannot keep them (PgBouncer in transaction mode before 1.21).
+   */
+  preparedStatements?: boolean;
 }
 
 /** Wraps a dialect so its driver is serialized (see SerializedDriver). */
@@ -60,7 +66,8 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
       max: options.maxConnections ?? 10,
       ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
     });
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: deferBegin(pool) }) });
+    const namer = options.preparedStatements === false ? undefined : new StatementNamer();
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: deferBegin(pool, namer) }) });
     if (options.schema) await db.schema.createSchema(options.schema).ifNotExists().execute();
     handle = { db, kind: 'postgres', location: describeUrl(options.databaseUrl), close: () => db.destroy() };
   } else {

@@ -1,5 +1,6 @@
 import type { PostgresPool, PostgresPoolClient, PostgresQueryResult } from 'kysely';
 import pg from 'pg';
+import { ConnectionStatements, isStalePreparedStatement, type StatementNamer } from './statement-cache.js';
 
 /**
  * Sends a transaction's BEGIN in the same write as its first statement.
@@ -13,15 +14,17 @@ import pg from 'pg';
  * transaction aborted for Kysely's ROLLBACK, and a transaction that ran nothing commits or
  * rolls back without a word to the server. Everything else (`start transaction isolation …`,
  * savepoints, plain queries) passes through untouched.
+ *
+ * With a `namer`, repeated statements also run as named prepared statements (statement-cache.ts).
  */
-export function deferBegin(pool: pg.Pool): PostgresPool {
+export function deferBegin(pool: pg.Pool, namer?: StatementNamer): PostgresPool {
   const clients = new WeakMap<pg.PoolClient, DeferredBeginClient>();
   return {
     async connect() {
       const client = await pool.connect();
       let wrapped = clients.get(client);
       if (!wrapped) {
-        wrapped = new DeferredBeginClient(client);
+        wrapped = new DeferredBeginClient(client, namer);
         clients.set(client, wrapped);
       }
       return wrapped;
@@ -30,10 +33,23 @@ export function deferBegin(pool: pg.Pool): PostgresPool {
   };
 }
 
+/** node-postgres's record of the statements a connection has parsed (not in its types). */
+interface ParsedStatements {
+  connection?: { parsedStatements?: Record<string, string> };
+}
+
 class DeferredBeginClient implements PostgresPoolClient {
   private beginPending = false;
+  private readonly prepared: ConnectionStatements | undefined;
+  /** The namer's generation this connection's statements belong to (see StatementNamer.invalidate). */
+  private generation = 0;
 
-  constructor(private readonly client: pg.PoolClient) {}
+  constructor(
+    private readonly client: pg.PoolClient,
+    private readonly namer: StatementNamer | undefined,
+  ) {
+    this.prepared = namer ? new ConnectionStatements(namer.capacity) : undefined;
+  }
 
   // Kysely calls query(sql, parameters) only; cursors are not used with this pool.
   query<R>(sql: string, parameters: readonly unknown[]): Promise<PostgresQueryResult<R>>;
@@ -46,19 +62,63 @@ class DeferredBeginClient implements PostgresPoolClient {
       return Promise.resolve(done<R>('BEGIN'));
     }
     if (this.beginPending) {
-      this.beginPending = false;
       // Nothing ran: there is no transaction on the server to end.
-      if (text === 'commit') return Promise.resolve(done<R>('COMMIT'));
-      if (text === 'rollback') return Promise.resolve(done<R>('ROLLBACK'));
-      return new Promise((resolve, reject) => {
-        this.client.query(
-          new QueryAfterBegin(text, values, (error, result) =>
-            error ? reject(error) : resolve(result as unknown as PostgresQueryResult<R>),
-          ) as unknown as pg.Submittable,
-        );
-      });
+      if (text === 'commit' || text === 'rollback') {
+        this.beginPending = false;
+        return Promise.resolve(done<R>(text === 'commit' ? 'COMMIT' : 'ROLLBACK'));
+      }
     }
-    return this.client.query(text, values) as unknown as Promise<PostgresQueryResult<R>>;
+    return this.run<R>(text, values);
+  }
+
+  private async run<R>(text: string, values: unknown[]): Promise<PostgresQueryResult<R>> {
+    const name = await this.statementName(text);
+    try {
+      if (this.beginPending) {
+        this.beginPending = false;
+        return await new Promise((resolve, reject) => {
+          this.client.query(
+            new QueryAfterBegin(text, values, name, (error, result) =>
+              error ? reject(error) : resolve(result as unknown as PostgresQueryResult<R>),
+            ) as unknown as pg.Submittable,
+          );
+        });
+      }
+      const result = name
+        ? await this.client.query({ text, values, name })
+        : await this.client.query(text, values);
+      return result as unknown as PostgresQueryResult<R>;
+    } catch (error) {
+      if (name && isStalePreparedStatement(error)) this.namer?.invalidate();
+      throw error;
+    }
+  }
+
+  /**
+   * The name to run `text` under, if it has earned one; makes room on this connection first.
+   * Transaction control and statements before a reset has been possible run unnamed.
+   */
+  private async statementName(text: string): Promise<string | undefined> {
+    if (!this.namer || !this.prepared || text === 'commit' || text === 'rollback') return undefined;
+    const name = this.namer.nameFor(text);
+    if (!name) return undefined;
+    const parsed = (this.client as unknown as ParsedStatements).connection?.parsedStatements;
+    if (!parsed) return undefined; // Not a node-postgres client as known: stay unnamed.
+    if (this.generation !== this.namer.generation) {
+      // Some connection found a statement stale (a migration changed a table): all of them
+      // drop theirs. DEALLOCATE is not transactional, and is refused only inside a failed
+      // transaction, which Kysely always rolls back before the connection runs anything else.
+      if (Object.keys(parsed).length > 0) await this.client.query('deallocate all');
+      for (const key of Object.keys(parsed)) delete parsed[key];
+      this.prepared.clear();
+      this.generation = this.namer.generation;
+    }
+    const evicted = this.prepared.use(name);
+    if (evicted && parsed[evicted] !== undefined) {
+      await this.client.query(`deallocate "${evicted}"`);
+      delete parsed[evicted];
+    }
+    return name;
   }
 
   release(error?: boolean | Error): void {
@@ -85,6 +145,7 @@ type QueryCallback = (error: Error | null, result: pg.QueryResult) => void;
 type PgQueryClass = new (config: {
   text: string;
   values: unknown[];
+  name?: string;
   queryMode: 'extended';
   callback: QueryCallback;
 }) => PgQuery;
@@ -98,8 +159,8 @@ const PgQueryBase = pg.Query as unknown as PgQueryClass;
 class QueryAfterBegin extends PgQueryBase {
   private beginAnswered = false;
 
-  constructor(text: string, values: unknown[], callback: QueryCallback) {
-    super({ text, values, queryMode: 'extended', callback });
+  constructor(text: string, values: unknown[], name: string | undefined, callback: QueryCallback) {
+    super({ text, values, queryMode: 'extended', callback, ...(name ? { name } : {}) });
   }
 
   override prepare(connection: WireConnection): void {

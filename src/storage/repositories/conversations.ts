@@ -1,7 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import type { ConversationMode } from '../../engine/actions.js';
 import type { ChannelName, Conversation, Database } from '../schema.js';
-import type { InboundRecord } from './messages.js';
+import { type InboundRecord, skipRedeliveredInbound } from './messages.js';
 
 /**
  * Serialises all work on one channel identity across processes, for the rest of the
@@ -16,7 +16,7 @@ export async function lockIdentity(
 }
 
 /** Conversations with their identity's phone, rows locked FOR UPDATE; callers narrow the set. */
-function lockedConversations(db: Kysely<Database>) {
+export function lockedConversations(db: Kysely<Database>) {
   return db
     .selectFrom('conversations')
     .innerJoin('channel_identities', 'channel_identities.id', 'conversations.identity_id')
@@ -141,9 +141,7 @@ export async function lockOpenConversationStoringInbound(
               sql.val(record.mediaKind).as('media_kind'),
             ]),
         )
-        .onConflict((conflict) =>
-          conflict.columns(['channel', 'external_id']).where('direction', '=', 'in').doNothing(),
-        )
+        .onConflict(skipRedeliveredInbound)
         .returning('id'),
     )
     .selectFrom('conv')

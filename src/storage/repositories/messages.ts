@@ -1,5 +1,13 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, type OnConflictBuilder, sql } from 'kysely';
 import type { ChannelName, Database, DeliveryStatus, InputHint, Message, MessageSender } from '../schema.js';
+
+/**
+ * ON CONFLICT for an inbound message already stored (a redelivery): the partial unique index on
+ * channel + external id of inbound messages. Its predicate is written as a literal because a
+ * parameter cannot be matched to an index predicate once the statement is prepared (42P10).
+ */
+export const skipRedeliveredInbound = (conflict: OnConflictBuilder<Database, 'messages'>) =>
+  conflict.columns(['channel', 'external_id']).where('direction', '=', sql.lit('in')).doNothing();
 
 export interface InboundRecord {
   conversationId: string;
@@ -30,9 +38,7 @@ export async function insertInbound(
       choices: '[]',
       media_kind: record.mediaKind,
     })
-    .onConflict((conflict) =>
-      conflict.columns(['channel', 'external_id']).where('direction', '=', 'in').doNothing(),
-    )
+    .onConflict(skipRedeliveredInbound)
     .returning('id')
     .executeTakeFirst();
 }
