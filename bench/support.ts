@@ -1,14 +1,17 @@
 import { readFileSync } from 'node:fs';
 import type { KyselyPlugin } from 'kysely';
 
-/** Counts the SQL statements Kysely sends (BEGIN/COMMIT are not queries and are not counted). */
+/**
+ * Counts the SQL statements Kysely ran (BEGIN/COMMIT are not queries and are not counted). On
+ * the result, not the query: a precompiled statement (QueryTemplate) skips transformQuery.
+ */
 export class StatementCounter implements KyselyPlugin {
   count = 0;
-  transformQuery: KyselyPlugin['transformQuery'] = (args) => {
+  transformQuery: KyselyPlugin['transformQuery'] = (args) => args.node;
+  transformResult: KyselyPlugin['transformResult'] = async (args) => {
     this.count++;
-    return args.node;
+    return args.result;
   };
-  transformResult: KyselyPlugin['transformResult'] = async (args) => args.result;
 }
 
 /** An integer setting from the environment, with a default; a bad value stops the bench naming it. */

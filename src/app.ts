@@ -216,7 +216,8 @@ async function createJobs(options: {
     runner,
     clock,
     logger: logger.child({ component: 'follow-ups' }),
-    deliver: (conversationId, batchKey) => outbound.deliverConversation(conversationId, batchKey),
+    deliver: (conversationId, channel, batchKey) =>
+      outbound.deliverFromRunningJob(conversationId, channel, batchKey),
   });
   const retention = config.DATA_RETENTION
     ? new RetentionSweep({

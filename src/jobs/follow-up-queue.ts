@@ -1,5 +1,6 @@
 import type { Job, Queue, Worker } from 'bullmq';
 import type { Kysely } from 'kysely';
+import type { ChannelName } from '../channels/types.js';
 import type { Clock } from '../clock.js';
 import { type Logger, safeError } from '../logger.js';
 import { scheduledFollowUps } from '../storage/repositories/follow-ups.js';
@@ -22,8 +23,8 @@ export interface FollowUpQueueOptions {
   runner: FollowUpRunner;
   clock: Clock;
   logger: Logger;
-  /** Hands a conversation's new messages to the outbound queue. */
-  deliver(conversationId: string, batchKey: string): Promise<void>;
+  /** Hands a conversation's new messages, on `channel`, to outbound delivery. */
+  deliver(conversationId: string, channel: ChannelName, batchKey: string): Promise<void>;
 }
 
 /** One job per follow-up and due time: queuing it again (a resync) is a no-op. */
@@ -70,8 +71,9 @@ export class FollowUpQueue {
           if (jobIdOf(run.postponed) === job.id) throw new Error('follow-up job ran before its time');
           await this.enqueue([run.postponed]);
         }
-        if (run.conversationId && run.replies.length > 0) {
-          await this.options.deliver(run.conversationId, `followup-${job.data.followUpId}`);
+        const first = run.replies[0];
+        if (run.conversationId && first) {
+          await this.options.deliver(run.conversationId, first.channel, `followup-${job.data.followUpId}`);
         }
         return run.outcome;
       },

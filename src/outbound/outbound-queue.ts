@@ -1,6 +1,6 @@
 import type { Job, Queue, Worker } from 'bullmq';
 import type { Kysely } from 'kysely';
-import type { ChannelAdapter } from '../channels/types.js';
+import type { ChannelAdapter, ChannelName } from '../channels/types.js';
 import type { JobBackend } from '../jobs/backend.js';
 import { type Logger, safeError } from '../logger.js';
 import type { Database } from '../storage/schema.js';
@@ -58,6 +58,27 @@ export class OutboundQueue {
       removeOnComplete: true,
       removeOnFail: { age: 7 * 24 * 3600 },
     });
+  }
+
+  /**
+   * Delivers a batch stored by a job that is running now (a follow-up). Where this process has
+   * the channel it goes out at once, within that job, rather than as a second job — the same
+   * dispatcher, lease, order and rate limit, with one job's queue traffic fewer. A batch that
+   * cannot go out yet, or a channel that lives in another process, is queued as usual (retried
+   * with backoff); so is any failure here, so nothing waits for the sweep.
+   */
+  async deliverFromRunningJob(conversationId: string, channel: ChannelName, batchKey: string): Promise<void> {
+    if (this.worker && this.options.dispatcher.handles(channel)) {
+      const outcome = await this.options.dispatcher.deliver(conversationId).catch((error: unknown) => {
+        this.options.logger.warn(
+          { err: safeError(error), conversationId },
+          'delivery failed; queued instead',
+        );
+        return 'retry_later' as const;
+      });
+      if (outcome !== 'retry_later') return;
+    }
+    await this.deliverConversation(conversationId, batchKey);
   }
 
   /** Starts taking delivery jobs in this process. */

@@ -1,6 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import type { ConversationMode } from '../../engine/actions.js';
 import type { ChannelName, Conversation, Database } from '../schema.js';
+import { QueryTemplate } from '../query-template.js';
 import { type InboundRecord, skipRedeliveredInbound } from './messages.js';
 
 /**
@@ -97,6 +98,59 @@ export interface LockedWithInbound {
   inbound: { id: string } | undefined;
 }
 
+/** Built once: this statement runs for nearly every inbound message (see QueryTemplate). */
+const lockingStoringInbound = new QueryTemplate(
+  (
+    db: Kysely<Database>,
+    v: {
+      identityId: string;
+      channel: ChannelName;
+      externalId: string;
+      text: string;
+      mediaKind: string | null;
+    },
+  ) =>
+    db
+      .with('conv', (qb) =>
+        lockedConversations(qb as unknown as Kysely<Database>)
+          .where('conversations.identity_id', '=', v.identityId)
+          .where('conversations.mode', '<>', 'closed'),
+      )
+      .with('ins', (qb) =>
+        qb
+          .insertInto('messages')
+          .columns([
+            'conversation_id',
+            'direction',
+            'sender',
+            'channel',
+            'external_id',
+            'text',
+            'choices',
+            'media_kind',
+          ])
+          .expression((eb) =>
+            eb
+              .selectFrom('conv')
+              .select([
+                'conv.id',
+                sql.lit('in').as('direction'),
+                sql.lit('contact').as('sender'),
+                sql.val(v.channel).as('channel'),
+                sql.val(v.externalId).as('external_id'),
+                sql.val(v.text).as('text'),
+                sql.lit('[]').as('choices'),
+                sql.val(v.mediaKind).as('media_kind'),
+              ]),
+          )
+          .onConflict(skipRedeliveredInbound)
+          .returning('id'),
+      )
+      .selectFrom('conv')
+      .selectAll('conv')
+      .select((eb) => eb.selectFrom('ins').select('ins.id').as('inbound_id')),
+);
+
 /**
  * The inbox's fast path in ONE statement: locks the identity's open conversation (FOR UPDATE)
  * and stores the inbound message in it, recognising a redelivery by the unique channel +
@@ -108,46 +162,13 @@ export async function lockOpenConversationStoringInbound(
   identityId: string,
   record: Omit<InboundRecord, 'conversationId'>,
 ): Promise<LockedWithInbound | undefined> {
-  const row = await db
-    .with('conv', (qb) =>
-      lockedConversations(qb as unknown as Kysely<Database>)
-        .where('conversations.identity_id', '=', identityId)
-        .where('conversations.mode', '<>', 'closed'),
-    )
-    .with('ins', (qb) =>
-      qb
-        .insertInto('messages')
-        .columns([
-          'conversation_id',
-          'direction',
-          'sender',
-          'channel',
-          'external_id',
-          'text',
-          'choices',
-          'media_kind',
-        ])
-        .expression((eb) =>
-          eb
-            .selectFrom('conv')
-            .select([
-              'conv.id',
-              sql.lit('in').as('direction'),
-              sql.lit('contact').as('sender'),
-              sql.val(record.channel).as('channel'),
-              sql.val(record.externalId).as('external_id'),
-              sql.val(record.text).as('text'),
-              sql.lit('[]').as('choices'),
-              sql.val(record.mediaKind).as('media_kind'),
-            ]),
-        )
-        .onConflict(skipRedeliveredInbound)
-        .returning('id'),
-    )
-    .selectFrom('conv')
-    .selectAll('conv')
-    .select((eb) => eb.selectFrom('ins').select('ins.id').as('inbound_id'))
-    .executeTakeFirst();
+  const row = await lockingStoringInbound.executeTakeFirst(db, {
+    identityId,
+    channel: record.channel,
+    externalId: record.externalId,
+    text: record.text,
+    mediaKind: record.mediaKind,
+  });
   if (!row) return undefined;
   const { inbound_id, ...conversation } = row;
   return {
