@@ -148,7 +148,7 @@ export class ConversationControl {
           notice: { key: 'staff.handed_back', nodeId: 'handed_back' },
         },
         now,
-        'bot',
+        { mode: 'bot' },
       );
     });
     await this.after({

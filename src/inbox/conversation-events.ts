@@ -9,6 +9,7 @@ import {
   lockIdentity,
   lockOpenConversation,
 } from '../storage/repositories/conversations.js';
+import type { FollowUpWrites } from '../storage/repositories/follow-ups.js';
 import type { ThrottlePolicy } from '../storage/repositories/lookup-throttle.js';
 import { type StoredReply, saveTurn } from '../storage/repositories/turns.js';
 import type { ChannelIdentity, Database } from '../storage/schema.js';
@@ -66,6 +67,13 @@ export async function lockConversationOf(
   return { ...created, identity_phone: identity.phone_e164 };
 }
 
+/** How an event runs: the mode it sees (default the conversation's), and follow-up writes to carry. */
+export interface EventOptions {
+  mode?: ConversationMode | undefined;
+  /** Written in the statement that stores the turn (saveTurn): a follow-up run finishing its row. */
+  followUpWrites?: FollowUpWrites | undefined;
+}
+
 /**
  * Runs an engine event (a follow-up, a hand-back) on a locked conversation and stores the
  * bot's replies as pending, for the outbound queue. Returns them in order.
@@ -76,8 +84,9 @@ export async function applyEvent(
   conversation: LockedConversation,
   event: EngineEvent,
   now: Date,
-  mode: ConversationMode = conversation.mode,
+  options: EventOptions = {},
 ): Promise<StoredReply[]> {
+  const mode = options.mode ?? conversation.mode;
   const locale = isLocale(conversation.locale) ? conversation.locale : deps.defaultLocale;
   const state = parseConversationState(conversation.state);
   const turn = await deps.engine.handleEvent({
@@ -120,5 +129,6 @@ export async function applyEvent(
       deliveryStatus: 'pending',
       inputHint: reply.input ?? null,
     })),
+    options.followUpWrites,
   );
 }

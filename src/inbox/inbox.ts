@@ -206,7 +206,8 @@ export class Inbox {
               followUps: this.options.followUps?.hooks(scheduled),
             }),
           });
-    await this.options.followUps?.afterTurn(
+    // The intake's move of an answer comes back to travel in saveTurn's statement.
+    const followUpWrites = await this.options.followUps?.afterTurn(
       trx,
       {
         contactId: conversation.contact_id,
@@ -233,6 +234,7 @@ export class Inbox {
         at: now,
       },
       this.outboundRecords(conversation, message.channel, inbound.id, turn.replies),
+      followUpWrites,
     );
     return {
       duplicate: false,

@@ -13,9 +13,9 @@ import {
 import type { Logger } from '../logger.js';
 import { type LockedConversation, lockConversationById } from '../storage/repositories/conversations.js';
 import { markSlaBreached } from '../storage/repositories/escalations.js';
-import { finishFollowUp, lockFollowUp, postponeFollowUp } from '../storage/repositories/follow-ups.js';
+import { finishFollowUp, lockFollowUpForRun, postponeFollowUp } from '../storage/repositories/follow-ups.js';
 import type { StoredReply } from '../storage/repositories/turns.js';
-import type { Database, FollowUp, SupportRequest } from '../storage/schema.js';
+import type { Database, FollowUp, FollowUpKind, SupportRequest } from '../storage/schema.js';
 import { formatSaudiDate, formatSaudiDateTime } from '../text/dates.js';
 import {
   AWAITING_DECISION,
@@ -27,6 +27,12 @@ import {
 /** A survey waits while the beneficiary is busy (mid-question, with staff), at most this often. */
 const SURVEY_RETRY_MS = 60 * 60 * 1000;
 const SURVEY_MAX_POSTPONEMENTS = 24;
+
+/**
+ * Follow-ups that run in their own conversation: it is locked in the statement that locks them
+ * (a reminder or an expiry is two statements: that lock, then the turn with the row finished).
+ */
+const IN_OWN_CONVERSATION: readonly FollowUpKind[] = ['intake_reminder', 'intake_expiry', 'handoff_sla'];
 
 export interface FollowUpRunnerOptions extends EventDependencies {
   db: Kysely<Database>;
@@ -46,7 +52,14 @@ export interface FollowUpRun {
 }
 
 type Decision =
-  | { status: 'done' | 'skipped'; outcome: string; conversationId?: string; replies?: StoredReply[] }
+  | {
+      status: 'done' | 'skipped';
+      outcome: string;
+      conversationId?: string;
+      replies?: StoredReply[];
+      /** The row was finished already, in the statement that stored the replies. */
+      finished?: boolean;
+    }
   | { status: 'postponed'; dueAt: Date; basis: Record<string, unknown>; outcome: string };
 
 const isLocale = (value: string): value is Locale => (LOCALES as readonly string[]).includes(value);
@@ -61,19 +74,21 @@ export class FollowUpRunner {
 
   async run(id: string): Promise<FollowUpRun> {
     return this.options.db.transaction().execute(async (trx) => {
-      const followUp = await lockFollowUp(trx, id);
-      if (!followUp || followUp.status !== 'scheduled') return { replies: [], outcome: 'already handled' };
+      // The follow-up, and (when it is due and runs there) its own conversation, in one statement.
+      const locked = await lockFollowUpForRun(trx, id, this.options.clock.now(), IN_OWN_CONVERSATION);
+      if (locked?.followUp.status !== 'scheduled') return { replies: [], outcome: 'already handled' };
+      const { followUp } = locked;
       const now = this.options.clock.now();
       // Moved later since this job was queued (an answer moves the intake's reminder on): the
       // queue looks again at the row's new time.
       if (followUp.due_at.getTime() > now.getTime())
         return { replies: [], postponed: followUp, outcome: 'not due yet' };
-      const decision = await this.decide(trx, followUp, now);
+      const decision = await this.decide(trx, followUp, now, locked.conversation);
       if (decision.status === 'postponed') {
         const postponed = await postponeFollowUp(trx, id, decision.dueAt, decision.basis);
         return { replies: [], postponed, outcome: decision.outcome };
       }
-      await finishFollowUp(trx, id, decision.status, decision.outcome, now);
+      if (!decision.finished) await finishFollowUp(trx, id, decision.status, decision.outcome, now);
       return {
         ...(decision.conversationId ? { conversationId: decision.conversationId } : {}),
         replies: decision.replies ?? [],
@@ -82,15 +97,20 @@ export class FollowUpRunner {
     });
   }
 
-  private decide(trx: Kysely<Database>, followUp: FollowUp, now: Date): Promise<Decision> {
+  private decide(
+    trx: Kysely<Database>,
+    followUp: FollowUp,
+    now: Date,
+    conversation: LockedConversation | undefined,
+  ): Promise<Decision> {
     switch (followUp.kind) {
       case 'intake_reminder':
-        return this.intake(trx, followUp, now, {
+        return this.intake(trx, followUp, now, conversation, {
           kind: 'repeat',
           notice: { key: 'followup.intake_reminder', nodeId: 'intake_reminder' },
         });
       case 'intake_expiry':
-        return this.intake(trx, followUp, now, {
+        return this.intake(trx, followUp, now, conversation, {
           kind: 'start',
           flowId: MAIN_MENU,
           nodeId: 'menu',
@@ -103,7 +123,7 @@ export class FollowUpRunner {
       case 'rating_survey':
         return this.ratingSurvey(trx, followUp, now);
       case 'handoff_sla':
-        return this.handoffSla(trx, followUp, now);
+        return this.handoffSla(trx, followUp, now, conversation);
     }
   }
 
@@ -112,26 +132,37 @@ export class FollowUpRunner {
     trx: Kysely<Database>,
     followUp: FollowUp,
     now: Date,
+    locked: LockedConversation | undefined,
     event: EngineEvent,
   ): Promise<Decision> {
-    const conversation = followUp.conversation_id
-      ? await lockConversationById(trx, followUp.conversation_id)
-      : undefined;
-    if (!conversation || conversation.mode !== 'bot')
-      return { status: 'skipped', outcome: 'conversation moved on' };
+    const conversation = await this.ownConversation(trx, followUp, locked);
+    if (conversation?.mode !== 'bot') return { status: 'skipped', outcome: 'conversation moved on' };
     // Submitted (waiting at intake/submitted) is finished too: no «لم يكتمل طلب الدعم», no expiry.
     const { flowId, nodeId } = parseConversationState(conversation.state);
     if (flowId !== INTAKE_FLOW || !nodeId || !hasQuestionAhead(this.options.engine.flows, flowId, nodeId)) {
       return { status: 'skipped', outcome: 'intake finished' };
     }
-    return this.send(trx, conversation, event, now);
+    return this.send(trx, followUp, conversation, event, now);
+  }
+
+  /**
+   * The follow-up's own conversation, locked: normally already, with the follow-up; else (its
+   * time came between the lock and the clock's reading after it) now — still after the follow-up.
+   */
+  private async ownConversation(
+    trx: Kysely<Database>,
+    followUp: FollowUp,
+    locked: LockedConversation | undefined,
+  ): Promise<LockedConversation | undefined> {
+    if (locked || !followUp.conversation_id) return locked;
+    return lockConversationById(trx, followUp.conversation_id);
   }
 
   private async reviewNotice(trx: Kysely<Database>, followUp: FollowUp, now: Date): Promise<Decision> {
     const request = await this.request(trx, followUp);
     if (!request || !AWAITING_DECISION.includes(request.status))
       return { status: 'skipped', outcome: 'decided' };
-    return this.toContact(trx, followUp.contact_id, now, (locale) => ({
+    return this.toContact(trx, followUp, now, (locale) => ({
       kind: 'notice',
       notice: {
         key: 'followup.review_notice',
@@ -148,7 +179,7 @@ export class FollowUpRunner {
     if (!request || request.status !== status || !NOTIFIED_STATUSES.includes(request.status)) {
       return { status: 'skipped', outcome: 'status changed again' };
     }
-    return this.toContact(trx, followUp.contact_id, now, () => ({
+    return this.toContact(trx, followUp, now, () => ({
       kind: 'notice',
       notice: {
         key: `followup.status.${request.status}`,
@@ -197,6 +228,7 @@ export class FollowUpRunner {
     }
     return this.send(
       trx,
+      followUp,
       conversation,
       {
         kind: 'start',
@@ -219,11 +251,14 @@ export class FollowUpRunner {
    * (`sla_breached_at`), which the staff inbox flags and, as the conversation changes, the live
    * inbox announces — and the beneficiary is told when to expect a reply.
    */
-  private async handoffSla(trx: Kysely<Database>, followUp: FollowUp, now: Date): Promise<Decision> {
-    const conversation = followUp.conversation_id
-      ? await lockConversationById(trx, followUp.conversation_id)
-      : undefined;
-    if (!conversation || conversation.mode !== 'waiting') return { status: 'skipped', outcome: 'answered' };
+  private async handoffSla(
+    trx: Kysely<Database>,
+    followUp: FollowUp,
+    now: Date,
+    locked: LockedConversation | undefined,
+  ): Promise<Decision> {
+    const conversation = await this.ownConversation(trx, followUp, locked);
+    if (conversation?.mode !== 'waiting') return { status: 'skipped', outcome: 'answered' };
     await markSlaBreached(trx, conversation.id, now);
     this.options.logger.warn(
       { conversationId: conversation.id, waitingSince: (followUp.basis as { since?: string }).since },
@@ -232,8 +267,9 @@ export class FollowUpRunner {
     const { workingHours, handoffSlaMs } = this.options.policy.timings;
     const expected = addWorkingTime(workingHours, now, handoffSlaMs);
     const locale = isLocale(conversation.locale) ? conversation.locale : this.options.defaultLocale;
-    const sent = await this.send(
+    return this.send(
       trx,
+      followUp,
       conversation,
       {
         kind: 'notice',
@@ -244,31 +280,40 @@ export class FollowUpRunner {
         },
       },
       now,
+      'sla_breached',
     );
-    return { ...sent, outcome: 'sla_breached' };
   }
 
   private async toContact(
     trx: Kysely<Database>,
-    contactId: string,
+    followUp: FollowUp,
     now: Date,
     event: (locale: Locale) => EngineEvent,
   ): Promise<Decision> {
+    const contactId = followUp.contact_id;
     const identity = await lastReachableIdentity(trx, contactId);
     if (!identity) return { status: 'skipped', outcome: 'unreachable' };
     const conversation = await lockConversationOf(trx, identity, await this.localeOf(trx, contactId));
     const locale = isLocale(conversation.locale) ? conversation.locale : this.options.defaultLocale;
-    return this.send(trx, conversation, event(locale), now);
+    return this.send(trx, followUp, conversation, event(locale), now);
   }
 
+  /**
+   * Runs the event and stores its turn; the follow-up is marked done with `outcome` in the same
+   * statement (saveTurn's data-modifying CTE), so the messages and the row's end go together.
+   */
   private async send(
     trx: Kysely<Database>,
+    followUp: FollowUp,
     conversation: LockedConversation,
     event: EngineEvent,
     now: Date,
+    outcome = 'sent',
   ): Promise<Decision> {
-    const replies = await applyEvent(trx, this.options, conversation, event, now);
-    return { status: 'done', outcome: 'sent', conversationId: conversation.id, replies };
+    const replies = await applyEvent(trx, this.options, conversation, event, now, {
+      followUpWrites: { finish: { id: followUp.id, status: 'done', outcome, at: now } },
+    });
+    return { status: 'done', outcome, conversationId: conversation.id, replies, finished: true };
   }
 
   /** Answering a question, or with staff: not the moment for a survey. */

@@ -1,5 +1,6 @@
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, type QueryCreator, sql } from 'kysely';
 import type { Database, FollowUp, FollowUpKind, FollowUpStatus } from '../schema.js';
+import { type LockedConversation, lockedConversations } from './conversations.js';
 
 export interface NewFollowUp {
   kind: FollowUpKind;
@@ -93,33 +94,153 @@ export async function cancelFollowUps(
 }
 
 /**
- * Moves a conversation's still-scheduled follow-ups of the given kinds to new times, in one
- * statement. Their queued jobs stay as they are: a job that wakes before its row's time puts
- * the row back in the queue for then (see the runner), so moving costs no queue traffic.
+ * A move of a conversation's still-scheduled follow-ups of some kinds to new times (written by
+ * saveTurn, see withFollowUpWrites). Their queued jobs stay as they are: a job that wakes before
+ * its row's time puts the row back in the queue for then (see the runner), so moving costs no
+ * queue traffic.
  */
-export async function moveFollowUps(
-  db: Kysely<Database>,
-  conversationId: string,
-  dueAt: Partial<Record<FollowUpKind, Date>>,
-): Promise<void> {
-  const kinds = Object.keys(dueAt) as FollowUpKind[];
-  if (kinds.length === 0) return;
+export interface FollowUpMove {
+  conversationId: string;
+  dueAt: Partial<Record<FollowUpKind, Date>>;
+}
+
+/** The end of running one follow-up: its status, what it did, and when. */
+export interface FollowUpFinish {
+  id: string;
+  status: Exclude<FollowUpStatus, 'scheduled'>;
+  outcome: string;
+  at: Date;
+}
+
+/**
+ * Follow-up writes that travel inside the statement ending a turn (saveTurn) as data-modifying
+ * CTEs, instead of a round trip each: an intake answer moving the reminder and expiry on, a
+ * follow-up run marking its row done together with the messages it sent.
+ */
+export interface FollowUpWrites {
+  move?: FollowUpMove | undefined;
+  finish?: FollowUpFinish | undefined;
+}
+
+/**
+ * The UPDATE moving a conversation's still-scheduled follow-ups of the given kinds (at least one)
+ * to new times. Only status 'scheduled' moves: a reminder already sent stays sent.
+ */
+function moving(db: QueryCreator<Database>, kinds: readonly FollowUpKind[], move: FollowUpMove) {
+  const { conversationId, dueAt } = move;
   const cases = sql.join(
     kinds.map((kind) => sql`when ${kind} then ${dueAt[kind]}::timestamptz`),
     sql` `,
   );
-  await db
+  return db
     .updateTable('follow_ups')
     .set({ due_at: sql<Date>`case kind ${cases} end` })
     .where('conversation_id', '=', conversationId)
     .where('kind', 'in', kinds)
-    .where('status', '=', 'scheduled')
-    .execute();
+    .where('status', '=', 'scheduled');
 }
 
-/** Locks a follow-up for running it: two workers never run the same one. */
-export async function lockFollowUp(db: Kysely<Database>, id: string): Promise<FollowUp | undefined> {
-  return db.selectFrom('follow_ups').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+/** The UPDATE finishing one follow-up. */
+function finishing(db: QueryCreator<Database>, { id, status, outcome, at }: FollowUpFinish) {
+  return db.updateTable('follow_ups').set({ status, outcome, finished_at: at }).where('id', '=', id);
+}
+
+/**
+ * Prefixes the statement built on the returned query creator with `writes`, as data-modifying
+ * CTEs (`with moved_follow_ups as (update …), finished_follow_up as (update …) <statement>`).
+ * PostgreSQL runs every data-modifying CTE to completion whether or not the statement reads it,
+ * all in the statement's one snapshot, so they must not touch the rows the statement changes.
+ * With no writes, `db` itself is returned: the statement is unchanged.
+ */
+export function withFollowUpWrites(
+  db: QueryCreator<Database>,
+  writes: FollowUpWrites = {},
+): QueryCreator<Database> {
+  let creator = db;
+  const move = writes.move;
+  const kinds = move ? (Object.keys(move.dueAt) as FollowUpKind[]) : [];
+  if (move && kinds.length > 0) {
+    creator = creator.with('moved_follow_ups', (qb) =>
+      moving(qb as QueryCreator<Database>, kinds, move).returning('id'),
+    ) as unknown as QueryCreator<Database>;
+  }
+  const finish = writes.finish;
+  if (finish) {
+    creator = creator.with('finished_follow_up', (qb) =>
+      finishing(qb as QueryCreator<Database>, finish).returning('id'),
+    ) as unknown as QueryCreator<Database>;
+  }
+  return creator;
+}
+
+/** Which columns a follow-up row has (the compiler checks the list is complete). */
+const FOLLOW_UP_COLUMNS = Object.keys({
+  id: true,
+  kind: true,
+  contact_id: true,
+  conversation_id: true,
+  request_id: true,
+  basis: true,
+  due_at: true,
+  status: true,
+  outcome: true,
+  created_at: true,
+  finished_at: true,
+} satisfies Record<keyof FollowUp, true>) as (keyof FollowUp)[];
+
+/** A follow-up locked for running, with its own conversation when that was locked too. */
+export interface LockedFollowUp {
+  followUp: FollowUp;
+  conversation: LockedConversation | undefined;
+}
+
+/**
+ * Locks a follow-up for running it (two workers never run the same one) and, in the SAME
+ * statement, its own conversation (joined with its identity's phone, as lockConversationById)
+ * when the follow-up is still scheduled, due by `dueBy`, and of one of `conversationKinds`.
+ * Locks are taken follow-up first, then conversation — the order of the two statements this
+ * replaces: the conversation's id comes from the locked follow-up row (a CTE, then a LATERAL
+ * subquery with its own FOR UPDATE; PostgreSQL refuses FOR UPDATE on the nullable side of an
+ * outer join, not a locking subquery there). A follow-up that waited for its lock is seen as
+ * committed after the wait, and so is the conversation (FOR UPDATE reads its latest version).
+ * Undefined when the follow-up does not exist.
+ */
+export async function lockFollowUpForRun(
+  db: Kysely<Database>,
+  id: string,
+  dueBy: Date,
+  conversationKinds: readonly FollowUpKind[],
+): Promise<LockedFollowUp | undefined> {
+  const applies =
+    conversationKinds.length === 0
+      ? sql<boolean>`false`
+      : sql<boolean>`fu.status = 'scheduled' and fu.due_at <= ${dueBy} and fu.kind in (${sql.join(
+          conversationKinds,
+        )})`;
+  const row = (await db
+    .with('fu', (qb) => qb.selectFrom('follow_ups').selectAll().where('id', '=', id).forUpdate())
+    .selectFrom('fu')
+    .leftJoinLateral(
+      () =>
+        lockedConversations(db)
+          .where('conversations.id', '=', sql.ref<string>('fu.conversation_id'))
+          .where(applies)
+          .as('conv'),
+      (join) => join.onTrue(),
+    )
+    .selectAll('conv')
+    .select(FOLLOW_UP_COLUMNS.map((column) => sql.ref(`fu.${column}`).as(`follow_up_${column}`)))
+    .executeTakeFirst()) as Record<string, unknown> | undefined;
+  if (!row) return undefined;
+  const followUp: Record<string, unknown> = {};
+  for (const column of FOLLOW_UP_COLUMNS) {
+    followUp[column] = row[`follow_up_${column}`];
+    delete row[`follow_up_${column}`];
+  }
+  return {
+    followUp: followUp as unknown as FollowUp,
+    conversation: row.id === null ? undefined : (row as unknown as LockedConversation),
+  };
 }
 
 export async function finishFollowUp(
@@ -129,7 +250,7 @@ export async function finishFollowUp(
   outcome: string,
   at: Date,
 ): Promise<void> {
-  await db.updateTable('follow_ups').set({ status, outcome, finished_at: at }).where('id', '=', id).execute();
+  await finishing(db, { id, status, outcome, at }).execute();
 }
 
 export async function postponeFollowUp(

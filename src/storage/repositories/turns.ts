@@ -1,6 +1,7 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, QueryCreator } from 'kysely';
 import type { Database } from '../schema.js';
 import type { ConversationTurn } from './conversations.js';
+import { type FollowUpWrites, withFollowUpWrites } from './follow-ups.js';
 import { type OutboundRecord, outboundRow } from './messages.js';
 
 /** A reply as stored: its record plus the id it was given. */
@@ -8,16 +9,19 @@ export type StoredReply = OutboundRecord & { id: string };
 
 /**
  * The end of a turn in ONE statement: the conversation's new state (a data-modifying CTE) and
- * the bot's replies. Fewer round trips per message is most of the inbox's throughput.
- * Returns the stored replies, in order.
+ * the bot's replies, plus the follow-up writes the turn called for (more data-modifying CTEs:
+ * the intake's reminder and expiry moved on by an answer, the follow-up a run finished). Fewer
+ * round trips per message is most of the inbox's throughput. Returns the stored replies, in order.
  */
 export async function saveTurn(
   db: Kysely<Database>,
   conversationId: string,
   turn: ConversationTurn,
   replies: OutboundRecord[],
+  followUps: FollowUpWrites = {},
 ): Promise<StoredReply[]> {
-  const update = (qb: Kysely<Database>) =>
+  const statement = withFollowUpWrites(db, followUps);
+  const update = (qb: QueryCreator<Database>) =>
     qb
       .updateTable('conversations')
       .set({
@@ -31,11 +35,11 @@ export async function saveTurn(
       })
       .where('id', '=', conversationId);
   if (replies.length === 0) {
-    await update(db).execute();
+    await update(statement).execute();
     return [];
   }
-  const rows = await db
-    .with('saved_state', (qb) => update(qb as unknown as Kysely<Database>).returning('id'))
+  const rows = await statement
+    .with('saved_state', (qb) => update(qb as QueryCreator<Database>).returning('id'))
     .insertInto('messages')
     .values(replies.map(outboundRow))
     .returning(['id', 'position'])

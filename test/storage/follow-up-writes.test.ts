@@ -1,0 +1,403 @@
+import { randomUUID } from 'node:crypto';
+import type { Kysely, KyselyPlugin, RootOperationNode } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Bot, createBot } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import { Inbox } from '../../src/inbox/inbox.js';
+import { FollowUpRunner } from '../../src/jobs/follow-up-runner.js';
+import { resolveIdentity } from '../../src/storage/repositories/contacts.js';
+import { createConversation } from '../../src/storage/repositories/conversations.js';
+import { scheduleFollowUp } from '../../src/storage/repositories/follow-ups.js';
+import { changeRequestStatus, createSupportRequest } from '../../src/storage/repositories/requests.js';
+import { saveTurn } from '../../src/storage/repositories/turns.js';
+import type { Database, FollowUpKind } from '../../src/storage/schema.js';
+import { silentLogger } from '../support/bot.js';
+import { DIALECTS, openTestDatabase, type TestDatabase } from '../support/databases.js';
+
+/**
+ * Counts the statements that reached the database and came back. Counted on the result, not on
+ * the query tree: prebuilt statements (QueryTemplate) run as compiled SQL, which no plugin's
+ * transformQuery sees. `failOn` makes the statement whose tree matches fail after it ran (its
+ * effects stand in the transaction until the rollback that follows).
+ */
+class StatementCounter implements KyselyPlugin {
+  count = 0;
+  failOn: ((node: RootOperationNode) => boolean) | undefined;
+  private readonly failing = new Set<string>();
+  transformQuery: KyselyPlugin['transformQuery'] = (args) => {
+    if (this.failOn?.(args.node)) this.failing.add(args.queryId.queryId);
+    return args.node;
+  };
+  transformResult: KyselyPlugin['transformResult'] = async (args) => {
+    this.count++;
+    if (this.failing.delete(args.queryId.queryId)) throw new Error('injected failure after the statement');
+    return args.result;
+  };
+}
+
+/** saveTurn's statement when it stores replies: an INSERT into messages after CTEs. */
+const isTurnWithReplies = (node: RootOperationNode) =>
+  node.kind === 'InsertQueryNode' && node.into?.table.identifier.name === 'messages' && Boolean(node.with);
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+/**
+ * The follow-up writes that travel inside the statement ending a turn: an intake answer moves the
+ * reminder and the expiry on in saveTurn's statement (a sent reminder stays sent), and a follow-up
+ * run locks its row and conversation in one statement and marks the row done in the statement
+ * storing its messages — both or neither. Statement counts pin the round trips.
+ */
+describe.each(DIALECTS)('follow-up writes folded into the turn on %s', (dialect) => {
+  let database: TestDatabase;
+  let db: Kysely<Database>;
+  let bot: Bot;
+  const counter = new StatementCounter();
+  let counted: Kysely<Database>;
+  let inbox: Inbox;
+  let clockNow = new Date();
+  let runner: FollowUpRunner;
+
+  beforeAll(async () => {
+    database = await openTestDatabase(dialect);
+    db = database.handle.db;
+    bot = await createBot({
+      config: loadConfig({ LOG_LEVEL: 'silent' }),
+      logger: silentLogger,
+      database: database.handle,
+    });
+    counted = db.withPlugin(counter);
+    inbox = new Inbox({
+      db: counted,
+      engine: bot.engine,
+      catalog: bot.catalog,
+      logger: silentLogger,
+      throttle: { maxFailures: 3, blockMs: 60_000 },
+      defaultLocale: 'ar',
+      inlineDelivery: new Set(['web']),
+      followUps: bot.policy,
+    });
+    runner = new FollowUpRunner({
+      db: counted,
+      engine: bot.engine,
+      catalog: bot.catalog,
+      throttle: { maxFailures: 3, blockMs: 60_000 },
+      defaultLocale: 'ar',
+      policy: bot.policy,
+      clock: { now: () => clockNow },
+      logger: silentLogger,
+    });
+  });
+  afterAll(async () => {
+    await bot.close();
+    await database.drop();
+  });
+
+  const say = (user: string, text: string, at: Date) =>
+    inbox.receive({
+      channel: 'web',
+      externalUserId: user,
+      externalMessageId: randomUUID(),
+      text,
+      receivedAt: at,
+    });
+
+  /** Statements one call sends. */
+  async function statementsOf<T>(work: () => Promise<T>): Promise<{ result: T; statements: number }> {
+    counter.count = 0;
+    const result = await work();
+    return { result, statements: counter.count };
+  }
+
+  const followUpsOf = (conversationId: string) =>
+    db
+      .selectFrom('follow_ups')
+      .select(['id', 'kind', 'status', 'outcome', 'due_at', 'finished_at'])
+      .where('conversation_id', '=', conversationId)
+      .orderBy('kind')
+      .execute();
+
+  const intakeRow = async (conversationId: string, kind: FollowUpKind, status = 'scheduled') =>
+    (await followUpsOf(conversationId)).find((row) => row.kind === kind && row.status === status);
+
+  /** A beneficiary at the intake's first question; returns the conversation. */
+  async function startIntake(user: string, at: Date): Promise<string> {
+    await say(user, 'السلام عليكم', at);
+    const started = await say(user, '٢', new Date(at.getTime() + 1000));
+    expect(started.replies.at(-1)?.nodeId).toBe('name');
+    return started.conversationId;
+  }
+
+  it('an intake answer moves the reminder and the expiry on in the statement ending the turn, leaving a sent reminder as it was', async () => {
+    const t0 = new Date('2026-03-01T09:00:00Z');
+    const user = randomUUID();
+    const conversationId = await startIntake(user, t0);
+    const bystander = await startIntake(randomUUID(), t0);
+    const bystanderBefore = await followUpsOf(bystander);
+
+    const t1 = new Date(t0.getTime() + 2 * HOUR);
+    const answered = await statementsOf(() => say(user, 'محمد أحمد العتيبي', t1));
+    expect(answered.result.replies.at(-1)?.nodeId).toBe('national_id');
+    // The conversation's lock with the inbound message, then the turn's end with the move.
+    expect(answered.statements).toBe(2);
+    expect((await intakeRow(conversationId, 'intake_reminder'))?.due_at).toEqual(
+      new Date(t1.getTime() + DAY),
+    );
+    expect((await intakeRow(conversationId, 'intake_expiry'))?.due_at).toEqual(
+      new Date(t1.getTime() + 7 * DAY),
+    );
+
+    // The reminder goes out; the next answer moves the expiry only.
+    const reminder = await intakeRow(conversationId, 'intake_reminder');
+    await db
+      .updateTable('follow_ups')
+      .set({ status: 'done', outcome: 'sent', finished_at: t1 })
+      .where('id', '=', reminder?.id as string)
+      .execute();
+    const t2 = new Date(t1.getTime() + 3 * HOUR);
+    const next = await statementsOf(() => say(user, '1000000008', t2));
+    expect(next.result.replies.at(-1)?.nodeId).toBe('mobile');
+    expect(next.statements).toBe(2);
+    const rows = await followUpsOf(conversationId);
+    expect(rows.filter((row) => row.kind === 'intake_reminder')).toEqual([
+      { ...reminder, status: 'done', outcome: 'sent', finished_at: t1 },
+    ]);
+    expect(rows.filter((row) => row.kind === 'intake_expiry').map((row) => [row.status, row.due_at])).toEqual(
+      [['scheduled', new Date(t2.getTime() + 7 * DAY)]],
+    );
+    // Another conversation's follow-ups never move.
+    expect(await followUpsOf(bystander)).toEqual(bystanderBefore);
+  });
+
+  it('saveTurn with a move and no replies updates the conversation and moves the follow-ups, in one statement', async () => {
+    const { contact, identity } = await resolveIdentity(db, { channel: 'web', externalId: randomUUID() });
+    const conversation = await createConversation(db, {
+      contactId: contact.id,
+      identityId: identity.id,
+      channel: 'web',
+      locale: 'ar',
+      state: {},
+    });
+    const due = new Date('2026-04-01T10:00:00Z');
+    for (const kind of ['intake_reminder', 'intake_expiry', 'handoff_sla'] as const)
+      await scheduleFollowUp(db, {
+        kind,
+        contactId: contact.id,
+        conversationId: conversation.id,
+        dueAt: due,
+      });
+    const at = new Date('2026-04-02T10:00:00Z');
+    const reminderAt = new Date(at.getTime() + DAY);
+    const expiryAt = new Date(at.getTime() + 7 * DAY);
+    const saved = await statementsOf(() =>
+      saveTurn(
+        counted,
+        conversation.id,
+        { mode: 'waiting', flowId: 'intake', nodeId: 'city', state: { flowId: 'intake' }, locale: 'en', at },
+        [],
+        {
+          move: {
+            conversationId: conversation.id,
+            dueAt: { intake_reminder: reminderAt, intake_expiry: expiryAt },
+          },
+        },
+      ),
+    );
+    expect(saved).toEqual({ result: [], statements: 1 });
+    const stored = await db
+      .selectFrom('conversations')
+      .select(['mode', 'node_id', 'locale', 'updated_at'])
+      .where('id', '=', conversation.id)
+      .executeTakeFirstOrThrow();
+    expect(stored).toEqual({ mode: 'waiting', node_id: 'city', locale: 'en', updated_at: at });
+    const moved = Object.fromEntries(
+      (await followUpsOf(conversation.id)).map((row) => [row.kind, row.due_at]),
+    );
+    expect(moved).toEqual({ intake_reminder: reminderAt, intake_expiry: expiryAt, handoff_sla: due });
+  });
+
+  it('an intake reminder run is two statements: the row and conversation locked together, then the turn with the row done', async () => {
+    const t0 = new Date('2026-05-01T09:00:00Z');
+    const user = randomUUID();
+    const conversationId = await startIntake(user, t0);
+    const reminder = await intakeRow(conversationId, 'intake_reminder');
+
+    // Woken before its time (moved on by an answer): one statement, nothing locked but the row.
+    clockNow = new Date(t0.getTime() + HOUR);
+    const early = await statementsOf(() => runner.run(reminder?.id as string));
+    expect(early.result.outcome).toBe('not due yet');
+    expect(early.statements).toBe(1);
+
+    clockNow = new Date(t0.getTime() + 25 * HOUR);
+    const run = await statementsOf(() => runner.run(reminder?.id as string));
+    expect(run.result.outcome).toBe('sent');
+    expect(run.result.conversationId).toBe(conversationId);
+    expect(run.result.replies.map((reply) => reply.nodeId)).toEqual(['intake_reminder', 'name']);
+    expect(run.statements).toBe(2);
+    expect(await intakeRow(conversationId, 'intake_reminder', 'done')).toMatchObject({
+      outcome: 'sent',
+      finished_at: clockNow,
+    });
+    const stored = await db
+      .selectFrom('messages')
+      .select('node_id')
+      .where(
+        'id',
+        'in',
+        run.result.replies.map((reply) => reply.id),
+      )
+      .execute();
+    expect(stored).toHaveLength(2);
+
+    // Run again (a redelivered job): nothing more.
+    expect((await runner.run(reminder?.id as string)).outcome).toBe('already handled');
+
+    // The expiry: two statements as well, and the intake is discarded.
+    const expiry = await intakeRow(conversationId, 'intake_expiry');
+    clockNow = new Date(t0.getTime() + 8 * DAY);
+    const expired = await statementsOf(() => runner.run(expiry?.id as string));
+    expect(expired.result.replies[0]?.nodeId).toBe('intake_expired');
+    expect(expired.statements).toBe(2);
+    expect(await intakeRow(conversationId, 'intake_expiry', 'done')).toMatchObject({ outcome: 'sent' });
+    expect(
+      await db
+        .selectFrom('conversations')
+        .select(['flow_id', 'node_id'])
+        .where('id', '=', conversationId)
+        .executeTakeFirstOrThrow(),
+    ).toEqual({ flow_id: 'main_menu', node_id: 'menu' });
+  });
+
+  it('a run that fails after storing its messages leaves neither the messages nor the row done', async () => {
+    const t0 = new Date('2026-06-01T09:00:00Z');
+    const conversationId = await startIntake(randomUUID(), t0);
+    const reminder = await intakeRow(conversationId, 'intake_reminder');
+    const messagesBefore = await db
+      .selectFrom('messages')
+      .select('id')
+      .where('conversation_id', '=', conversationId)
+      .execute();
+    clockNow = new Date(t0.getTime() + 25 * HOUR);
+    counter.failOn = isTurnWithReplies;
+    try {
+      await expect(runner.run(reminder?.id as string)).rejects.toThrow('injected failure');
+    } finally {
+      counter.failOn = undefined;
+    }
+    expect(await intakeRow(conversationId, 'intake_reminder')).toEqual(reminder);
+    expect(
+      await db.selectFrom('messages').select('id').where('conversation_id', '=', conversationId).execute(),
+    ).toEqual(messagesBefore);
+    // Run again, it goes through.
+    expect((await runner.run(reminder?.id as string)).outcome).toBe('sent');
+    expect(await intakeRow(conversationId, 'intake_reminder', 'done')).toMatchObject({ outcome: 'sent' });
+  });
+
+  it('a run that waited for its row sees the row and the conversation as committed meanwhile', async () => {
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    /** Runs the follow-up while another transaction holds its row and does `meanwhile`. */
+    async function runWhileHeld(id: string, meanwhile: (trx: Kysely<Database>) => Promise<void>) {
+      let run: Promise<Awaited<ReturnType<FollowUpRunner['run']>>> | undefined;
+      await db.transaction().execute(async (trx) => {
+        await trx.selectFrom('follow_ups').select('id').where('id', '=', id).forUpdate().execute();
+        run = runner.run(id);
+        await sleep(300); // the run's one locking statement is waiting for the row now
+        await meanwhile(trx);
+      });
+      return (run as NonNullable<typeof run>).then((result) => result.outcome);
+    }
+    const t0 = new Date('2026-09-01T09:00:00Z');
+    clockNow = new Date(t0.getTime() + 25 * HOUR);
+
+    // An answer moved the reminder on while the run waited: not due yet.
+    const answering = await startIntake(randomUUID(), t0);
+    const moved = await intakeRow(answering, 'intake_reminder');
+    const later = new Date(clockNow.getTime() + DAY);
+    const movedOutcome = await runWhileHeld(moved?.id as string, async (trx) => {
+      await trx
+        .updateTable('follow_ups')
+        .set({ due_at: later })
+        .where('id', '=', moved?.id as string)
+        .execute();
+    });
+    expect(movedOutcome).toBe('not due yet');
+    expect(await intakeRow(answering, 'intake_reminder')).toEqual({ ...moved, due_at: later });
+
+    // Staff took the conversation while the run waited: its latest version is what the run sees.
+    const takenOver = await startIntake(randomUUID(), t0);
+    const held = await intakeRow(takenOver, 'intake_reminder');
+    const takenOutcome = await runWhileHeld(held?.id as string, async (trx) => {
+      await trx.updateTable('conversations').set({ mode: 'staff' }).where('id', '=', takenOver).execute();
+    });
+    expect(takenOutcome).toBe('conversation moved on');
+  });
+
+  it('a reminder whose conversation moved on is finished by a plain update, the conversation untouched', async () => {
+    const t0 = new Date('2026-07-01T09:00:00Z');
+    const conversationId = await startIntake(randomUUID(), t0);
+    const reminder = await intakeRow(conversationId, 'intake_reminder');
+    await db.updateTable('conversations').set({ mode: 'staff' }).where('id', '=', conversationId).execute();
+    const before = await db
+      .selectFrom('conversations')
+      .selectAll()
+      .where('id', '=', conversationId)
+      .executeTakeFirstOrThrow();
+    clockNow = new Date(t0.getTime() + 25 * HOUR);
+    const run = await statementsOf(() => runner.run(reminder?.id as string));
+    expect(run.result).toEqual({ replies: [], outcome: 'conversation moved on' });
+    expect(run.statements).toBe(2);
+    expect(await intakeRow(conversationId, 'intake_reminder', 'skipped')).toMatchObject({
+      outcome: 'conversation moved on',
+      finished_at: clockNow,
+    });
+    expect(
+      await db
+        .selectFrom('conversations')
+        .selectAll()
+        .where('id', '=', conversationId)
+        .executeTakeFirstOrThrow(),
+    ).toEqual(before);
+  });
+
+  it('a follow-up with no conversation of its own (a status notice) is locked alone, and finished with its message', async () => {
+    const user = randomUUID();
+    const t0 = new Date('2026-08-01T09:00:00Z');
+    const greeted = await say(user, 'السلام عليكم', t0);
+    const { contact_id } = await db
+      .selectFrom('conversations')
+      .select('contact_id')
+      .where('id', '=', greeted.conversationId)
+      .executeTakeFirstOrThrow();
+    const request = await createSupportRequest(db, {
+      contactId: contact_id,
+      conversationId: null,
+      fullName: 'اسم تجريبي كامل',
+      nationalId: '1000000008',
+      mobileE164: '+966551234567',
+      city: 'الرياض',
+      supportType: 'food',
+      familySize: 4,
+      monthlyIncome: 1500,
+      description: 'وصف الاحتياج للاختبار',
+    });
+    await changeRequestStatus(db, request.id, { status: 'approved', changedBy: 'test' });
+    const notice = await scheduleFollowUp(db, {
+      kind: 'status_notice',
+      contactId: contact_id,
+      requestId: request.id,
+      basis: { status: 'approved' },
+      dueAt: t0,
+    });
+    clockNow = new Date(t0.getTime() + HOUR);
+    const run = await runner.run(notice?.id as string);
+    expect(run.outcome).toBe('sent');
+    expect(run.conversationId).toBe(greeted.conversationId);
+    expect(run.replies[0]?.nodeId).toBe('status_notice');
+    const row = await db
+      .selectFrom('follow_ups')
+      .select(['status', 'outcome', 'finished_at'])
+      .where('id', '=', notice?.id as string)
+      .executeTakeFirstOrThrow();
+    expect(row).toEqual({ status: 'done', outcome: 'sent', finished_at: clockNow });
+  });
+});
