@@ -29,7 +29,6 @@ import {
   repliesTo,
 } from '../storage/repositories/messages.js';
 import { saveTurn } from '../storage/repositories/turns.js';
-import { isStalePreparedStatement } from '../storage/statement-cache.js';
 import type {
   ChannelIdentity,
   ChannelName,
@@ -40,6 +39,7 @@ import type {
   FollowUp,
   Message,
 } from '../storage/schema.js';
+import { isTransientTransactionError } from '../storage/transient-errors.js';
 import { formatSaudiDateTime } from '../text/dates.js';
 import { createTurnActions } from './turn-actions.js';
 
@@ -82,6 +82,8 @@ export interface InboxResult {
 }
 
 const IDENTITY_CACHE_SIZE = 50_000;
+/** A turn the database asked to run again (see isTransientTransactionError) gets this many tries. */
+const MAX_TURN_ATTEMPTS = 3;
 
 /** What the inbox remembers of a channel identity: it decides whether the fast path applies. */
 interface RememberedIdentity {
@@ -156,19 +158,23 @@ export class Inbox {
       result: await this.options.db.transaction().execute((trx) => this.handle(trx, message, recovering)),
       recovered: recovering,
     });
-    try {
-      return await run(false);
-    } catch (error) {
-      // The remembered identity, or a prepared statement (a migration changed a table), was out
-      // of date: the turn rolled back whole, so run it again.
-      if (error instanceof StaleIdentityError || isStalePreparedStatement(error)) return run(false);
-      // A flow or engine failure must not lose the message: store it with an apology and send
-      // the conversation back to the menu, so the beneficiary is not stuck in a failing node.
-      this.options.logger.error(
-        { err: safeError(error), channel: message.channel },
-        'inbound message could not be handled by the engine; stored with an apology',
-      );
-      return run(true);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await run(false);
+      } catch (error) {
+        // The remembered identity was out of date, or the database asked for the transaction
+        // again (a deadlock's victim, a stale prepared statement): it rolled back whole, so run
+        // the turn again rather than answer with an apology.
+        const again = error instanceof StaleIdentityError || isTransientTransactionError(error);
+        if (again && attempt < MAX_TURN_ATTEMPTS) continue;
+        // A flow or engine failure must not lose the message: store it with an apology and send
+        // the conversation back to the menu, so the beneficiary is not stuck in a failing node.
+        this.options.logger.error(
+          { err: safeError(error), channel: message.channel },
+          'inbound message could not be handled by the engine; stored with an apology',
+        );
+        return run(true);
+      }
     }
   }
 

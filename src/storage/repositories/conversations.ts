@@ -1,7 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import type { ConversationMode } from '../../engine/actions.js';
-import type { ChannelName, Conversation, Database } from '../schema.js';
 import { QueryTemplate } from '../query-template.js';
+import type { ChannelName, Conversation, Database } from '../schema.js';
 import { type InboundRecord, skipRedeliveredInbound } from './messages.js';
 
 /**
