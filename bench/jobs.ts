@@ -11,7 +11,9 @@
  *     and timed until every message is marked sent on an in-process stand-in channel;
  *   - delayed follow-ups processed per second: the intake reminder each of those conversations
  *     got is made due a few seconds ahead and queued with `jobs.followUps.enqueue`; the follow-up
- *     worker is timed from that moment until every row is marked done.
+ *     worker is timed from that moment until every row is marked done and every reminder
+ *     (the notice and the question asked again) has been sent, the outbound worker running
+ *     beside it as in the app.
  *
  * Next to each, the ceiling: a bare BullMQ worker with an empty processor on the same backend
  * (the same `JobBackend`, so the same connection kind), the same number of jobs with the same
@@ -366,6 +368,9 @@ async function benchFollowUps(run: Run): Promise<WorkloadResult> {
     )
     .execute();
   await jobs.followUps.enqueue(rows.map((row) => ({ ...row, due_at: due })));
+  // As in the app, the outbound worker runs too: a reminder counts once it has been sent.
+  const sendsBefore = run.channel.sends;
+  jobs.outbound.start();
   jobs.followUps.start(FOLLOW_UP_CONCURRENCY);
   const waitFor = due.getTime() - Date.now();
   if (waitFor <= 0) problems.push('queuing took longer than BENCH_FOLLOW_UP_DELAY_MS: raise it');
@@ -383,11 +388,15 @@ async function benchFollowUps(run: Run): Promise<WorkloadResult> {
   };
   await sleep(Math.max(0, waitFor));
   const statementsBefore = run.counter.count;
-  const seconds = await profiled(`${run.kind}-follow-ups`, () =>
-    waitUntilNone(scheduledCount, since, 'follow-ups'),
-  );
+  // Each reminder is two messages (the notice and the question asked again).
+  const unsent = async () => Math.max(0, sendsBefore + 2 * rows.length - run.channel.sends);
+  const seconds = await profiled(`${run.kind}-follow-ups`, async () => {
+    await waitUntilNone(scheduledCount, since, 'follow-ups');
+    return waitUntilNone(unsent, since, 'follow-up messages');
+  });
   const statements = run.counter.count - statementsBefore;
   await jobs.followUps.stop();
+  await jobs.outbound.stop();
   const done = await db
     .selectFrom('follow_ups')
     .select((eb) => eb.fn.countAll<string>().as('n'))

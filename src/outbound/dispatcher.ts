@@ -8,6 +8,7 @@ import {
   acquireDeliveryLeaseIfPending,
   type HeldLease,
   type MessageSettlement,
+  type PendingMessage,
   releaseDeliveryLease,
 } from '../storage/repositories/delivery-leases.js';
 import type { Database } from '../storage/schema.js';
@@ -39,7 +40,7 @@ export type DeliveryOutcome = 'delivered' | 'retry_later' | 'busy';
 /** A channel that keeps answering 429 is left for the next sweep after this many waits. */
 const MAX_RATE_LIMIT_WAITS = 10;
 
-type PendingRow = Awaited<ReturnType<OutboundDispatcher['pending']>>[number];
+type PendingRow = PendingMessage;
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -115,33 +116,6 @@ export class OutboundDispatcher {
     await Promise.all([...this.chains.values()]);
   }
 
-  private async pending(conversationId: string) {
-    return this.options.db
-      .selectFrom('messages')
-      .innerJoin('conversations', 'conversations.id', 'messages.conversation_id')
-      .innerJoin('channel_identities', 'channel_identities.id', 'conversations.identity_id')
-      .select([
-        'messages.id',
-        'messages.conversation_id',
-        'messages.channel',
-        'messages.text',
-        'messages.choices',
-        'messages.flow_id',
-        'messages.node_id',
-        'messages.input_hint',
-        'messages.created_at',
-        'channel_identities.id as identity_id',
-        'channel_identities.external_id',
-        'channel_identities.unreachable_at',
-      ])
-      .where('messages.conversation_id', '=', conversationId)
-      .where('messages.direction', '=', 'out')
-      .where('messages.delivery_status', '=', 'pending')
-      .orderBy('messages.created_at')
-      .orderBy('messages.position')
-      .execute();
-  }
-
   /** Channels this process can deliver on. */
   channels(): ChannelName[] {
     return [...this.adapters.keys()];
@@ -180,7 +154,7 @@ export class OutboundDispatcher {
     const lease: HeldLease = { conversationId, holder: randomUUID(), ttlMs: this.options.leaseMs ?? 60_000 };
     for (let pass = 0; ; pass++) {
       state.again = false;
-      const { pending, taken, recovered } = await acquireDeliveryLeaseIfPending(
+      const { pending, taken, recovered, messages } = await acquireDeliveryLeaseIfPending(
         this.options.db,
         conversationId,
         lease.holder,
@@ -190,7 +164,7 @@ export class OutboundDispatcher {
       // Nothing waiting: this call's messages went out with an earlier one.
       if (!pending) return 'delivered';
       if (!taken) return pass === 0 ? 'busy' : 'delivered';
-      const outcome = await this.drain(lease, recovered);
+      const outcome = await this.drain(lease, messages, recovered);
       if (outcome === 'stuck') return 'retry_later';
       // Checked after the look: a call that came in during it is taken by one more pass.
       if (!(await this.hasDeliverable(conversationId)) && !state.again) return 'delivered';
@@ -217,10 +191,13 @@ export class OutboundDispatcher {
    * the channel has answered, in the statement that also renews the lease for the next one (or
    * releases it after the last): the lease is confirmed just before every send.
    */
-  private async drain(lease: HeldLease, recovered: boolean): Promise<'drained' | 'stuck'> {
+  private async drain(
+    lease: HeldLease,
+    rows: readonly PendingRow[],
+    recovered: boolean,
+  ): Promise<'drained' | 'stuck'> {
     let released = false;
     try {
-      const rows = await this.pending(lease.conversationId);
       for (const [index, row] of rows.entries()) {
         const adapter = this.adapters.get(row.channel);
         if (!adapter) return 'drained'; // The channel is off here: keep the messages for when it is back.

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { KyselyPlugin } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChannelSendError } from '../../src/channels/send-error.js';
 import type { ChannelAdapter, OutboundMessage } from '../../src/channels/types.js';
@@ -69,6 +70,30 @@ describe('outbound dispatcher', () => {
     // Delivering again sends nothing twice.
     await dispatcher.deliverConversation(result.conversationId);
     expect(channel.delivered).toHaveLength(2);
+  });
+
+  it('starts sending after one statement: the lease and the messages come together', async () => {
+    let statements = 0;
+    const counting: KyselyPlugin = {
+      transformQuery: (args) => args.node,
+      transformResult: async (args) => {
+        statements++;
+        return args.result;
+      },
+    };
+    const channel = new FakeChannel();
+    const dispatcher = new OutboundDispatcher({
+      db: bot.database.db.withPlugin(counting),
+      logger: silentLogger,
+      sleep,
+    });
+    dispatcher.register(channel);
+    const { result } = await conversationWithReplies();
+    await dispatcher.deliverConversation(result.conversationId);
+    expect(channel.delivered.map((m) => m.nodeId)).toEqual(['welcome', 'menu']);
+    // Lease with the messages, one record per message (the last releases the lease), one look
+    // for anything stored meanwhile.
+    expect(statements).toBe(1 + 2 + 1);
   });
 
   it('waits out a 429 for the channel’s retry-after, then delivers', async () => {

@@ -1,14 +1,50 @@
 import { type Kysely, sql } from 'kysely';
-import type { ChannelName, Database } from '../schema.js';
+import type { ChannelName, Database, InputHint } from '../schema.js';
+
+/** A message waiting for delivery, with the identity it goes to. */
+export interface PendingMessage {
+  id: string;
+  conversation_id: string;
+  channel: ChannelName;
+  text: string;
+  choices: string[];
+  flow_id: string | null;
+  node_id: string | null;
+  input_hint: InputHint | null;
+  created_at: Date;
+  identity_id: string;
+  external_id: string;
+  unreachable_at: Date | null;
+}
+
+/** What taking the lease found: see acquireDeliveryLeaseIfPending. */
+export interface LeaseAttempt {
+  pending: boolean;
+  taken: boolean;
+  recovered: boolean;
+  /** With the lease taken: the conversation's pending messages (any channel), in order. */
+  messages: PendingMessage[];
+}
+
+type LeaseRow = Partial<PendingMessage> & {
+  pending: boolean;
+  holder: string | null;
+  recovered: boolean | null;
+};
 
 /**
  * Takes the delivery lease on a conversation for `holder`, unless someone else holds an unexpired
- * one, and only when the conversation has a message waiting on one of `channels`. Expiry is the
- * database's clock, shared by every process. One statement, so a delivery with nothing left to
- * do (its messages went out with an earlier batch) costs one read and no commit. `pending` says
- * whether anything was waiting; `taken` whether the lease is now ours; `recovered` whether it was
- * taken over from a holder that never released it (a process that died mid-delivery), whose last
- * message may have reached the channel without being recorded.
+ * one, and only when the conversation has a message waiting on one of `channels`; with the lease
+ * taken, the same statement reads the messages to send, in order. Expiry is the database's
+ * clock, shared by every process. One statement, so a delivery with nothing left to do (its
+ * messages went out with an earlier batch) costs one read and no commit, and one that has work
+ * starts sending after a single round trip. `pending` says whether anything was waiting;
+ * `taken` whether the lease is now ours; `recovered` whether it was taken over from a holder
+ * that never released it (a process that died mid-delivery), whose last message may have
+ * reached the channel without being recorded.
+ *
+ * The messages are those committed before the statement began; one stored later is found by
+ * the deliverer's look after it releases the lease (see the dispatcher).
  */
 export async function acquireDeliveryLeaseIfPending(
   db: Kysely<Database>,
@@ -16,12 +52,12 @@ export async function acquireDeliveryLeaseIfPending(
   holder: string,
   ttlMs: number,
   channels: readonly ChannelName[],
-): Promise<{ pending: boolean; taken: boolean; recovered: boolean }> {
-  if (channels.length === 0) return { pending: false, taken: false, recovered: false };
+): Promise<LeaseAttempt> {
+  if (channels.length === 0) return { pending: false, taken: false, recovered: false, messages: [] };
   const expires = sql<Date>`now() + make_interval(secs => ${ttlMs / 1000})`;
   // A clean release deletes the row, so a row still there (expired) is a holder that died;
   // xmax is non-zero exactly for rows the upsert updated rather than inserted.
-  const result = await sql<{ pending: boolean; holder: string | null; recovered: boolean | null }>`
+  const result = await sql<LeaseRow>`
     with waiting as (
       select exists (
         select 1 from messages
@@ -36,11 +72,27 @@ export async function acquireDeliveryLeaseIfPending(
         where delivery_leases.expires_at < now()
       returning holder, (xmax <> 0) as recovered
     )
-    select (select pending from waiting) as pending, (select holder from taken) as holder,
-      (select recovered from taken) as recovered`.execute(db);
-  const row = result.rows[0];
-  const taken = row?.holder === holder;
-  return { pending: row?.pending === true, taken, recovered: taken && row?.recovered === true };
+    select waiting.pending, taken.holder, taken.recovered,
+      m.id, m.conversation_id, m.channel, m.text, m.choices, m.flow_id, m.node_id, m.input_hint,
+      m.created_at, ci.id as identity_id, ci.external_id, ci.unreachable_at
+    from waiting
+    left join taken on true
+    left join messages m on taken.holder is not null and m.conversation_id = ${conversationId}
+      and m.direction = 'out' and m.delivery_status = 'pending'
+    left join conversations c on c.id = m.conversation_id
+    left join channel_identities ci on ci.id = c.identity_id
+    order by m.created_at, m.position`.execute(db);
+  const first = result.rows[0];
+  const taken = first?.holder === holder;
+  const messages = taken
+    ? result.rows.filter((row): row is LeaseRow & PendingMessage => typeof row.id === 'string')
+    : [];
+  return {
+    pending: first?.pending === true,
+    taken,
+    recovered: taken && first?.recovered === true,
+    messages: messages.map(({ pending: _p, holder: _h, recovered: _r, ...message }) => message),
+  };
 }
 
 export async function releaseDeliveryLease(
