@@ -15,6 +15,7 @@
  *   BENCH_PGBENCH_SECONDS  pgbench -T duration (default 15)
  *   BENCH_PGBENCH_SCALE    pgbench -i -s scale (default 10)
  *   BENCH_BACKENDS         comma list of pglite,postgres,pgbench (default all)
+ *   DATABASE_PREPARED_STATEMENTS  false: PostgreSQL without prepared statements, as in the app
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -230,7 +231,13 @@ async function benchPostgres(): Promise<BackendResult> {
   const schema = `bench_${randomBytes(6).toString('hex')}`;
   let handle: DatabaseHandle | undefined;
   try {
-    handle = await openDatabase({ databaseUrl: DATABASE_URL, schema, maxConnections: CONCURRENCY + 2 });
+    handle = await openDatabase({
+      databaseUrl: DATABASE_URL,
+      schema,
+      maxConnections: CONCURRENCY + 2,
+      // As in the app: DATABASE_PREPARED_STATEMENTS=false compares without them.
+      preparedStatements: process.env.DATABASE_PREPARED_STATEMENTS !== 'false',
+    });
     return await benchBackend('postgres', handle);
   } finally {
     await handle?.close().catch(() => undefined);
