@@ -25,6 +25,15 @@ const postgresUrl = z
 
 const emptyAsUndefined = (value: unknown) => (value === '' ? undefined : value);
 
+/** A `true`/`false` switch (unset or empty: `fallback`). */
+const flag = (fallback: boolean) =>
+  z
+    .preprocess(
+      emptyAsUndefined,
+      z.enum(['true', 'false'], { error: 'expected true or false' }).default(`${fallback}`),
+    )
+    .transform((v) => v === 'true');
+
 /**
  * Every environment variable the app reads. The README's table lists the same names;
  * test/unit/readme-config.test.ts checks the two name the same variables.
@@ -39,12 +48,7 @@ export const configSchema = z.object({
   HOST: z.string().min(1).default('0.0.0.0'),
   DATABASE_URL: z.preprocess(emptyAsUndefined, postgresUrl.optional()),
   /** Repeated statements as server-side prepared statements; false behind a pooler that drops them. */
-  DATABASE_PREPARED_STATEMENTS: z
-    .preprocess(
-      emptyAsUndefined,
-      z.enum(['true', 'false'], { error: 'expected true or false' }).default('true'),
-    )
-    .transform((v) => v === 'true'),
+  DATABASE_PREPARED_STATEMENTS: flag(true),
   DATA_DIR: z.string().min(1).default('./data'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   FLOWS_DIR: z.string().min(1).default(`${PROJECT_ROOT}flows`),
@@ -73,12 +77,7 @@ export const configSchema = z.object({
       .optional(),
   ),
   /** WhatsApp (whatsapp-web.js): off unless "true". */
-  WHATSAPP_ENABLED: z
-    .preprocess(
-      emptyAsUndefined,
-      z.enum(['true', 'false'], { error: 'expected true or false' }).default('false'),
-    )
-    .transform((v) => v === 'true'),
+  WHATSAPP_ENABLED: flag(false),
   WHATSAPP_CHROMIUM_PATH: z.string().min(1).default('/usr/bin/chromium'),
   /** Least time between two messages to one WhatsApp chat (protects the number from bans). */
   WHATSAPP_CHAT_INTERVAL: duration('1s'),
@@ -167,12 +166,7 @@ export const configSchema = z.object({
   /** Telegram's limit for one bot: messages per second, all chats together. */
   TELEGRAM_MAX_PER_SECOND: z.coerce.number().int().min(1).max(1000).default(30),
   /** Staff session cookies marked Secure even when the request arrived over plain http (behind a TLS proxy). */
-  STAFF_COOKIE_SECURE: z
-    .preprocess(
-      emptyAsUndefined,
-      z.enum(['true', 'false'], { error: 'expected true or false' }).default('false'),
-    )
-    .transform((v) => v === 'true'),
+  STAFF_COOKIE_SECURE: flag(false),
   /**
    * Which proxies' X-Forwarded-For/-Proto to believe, so the login rate limit and the audit log
    * see the real address and the session cookie knows the request came over https: `false`

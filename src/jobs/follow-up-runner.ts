@@ -11,7 +11,7 @@ import {
   lockConversationOf,
 } from '../inbox/conversation-events.js';
 import type { Logger } from '../logger.js';
-import { type LockedConversation, lockConversationById } from '../storage/repositories/conversations.js';
+import type { LockedConversation } from '../storage/repositories/conversations.js';
 import { markSlaBreached } from '../storage/repositories/escalations.js';
 import { finishFollowUp, lockFollowUpForRun, postponeFollowUp } from '../storage/repositories/follow-ups.js';
 import type { StoredReply } from '../storage/repositories/turns.js';
@@ -57,8 +57,6 @@ type Decision =
       outcome: string;
       conversationId?: string;
       replies?: StoredReply[];
-      /** The row was finished already, in the statement that stored the replies. */
-      finished?: boolean;
     }
   | { status: 'postponed'; dueAt: Date; basis: Record<string, unknown>; outcome: string };
 
@@ -74,11 +72,12 @@ export class FollowUpRunner {
 
   async run(id: string): Promise<FollowUpRun> {
     return this.options.db.transaction().execute(async (trx) => {
-      // The follow-up, and (when it is due and runs there) its own conversation, in one statement.
-      const locked = await lockFollowUpForRun(trx, id, this.options.clock.now(), IN_OWN_CONVERSATION);
+      const now = this.options.clock.now();
+      // The follow-up, and (when it is due by `now` and runs there) its own conversation, in
+      // one statement; so past the checks below, that conversation is locked if it exists.
+      const locked = await lockFollowUpForRun(trx, id, now, IN_OWN_CONVERSATION);
       if (locked?.followUp.status !== 'scheduled') return { replies: [], outcome: 'already handled' };
       const { followUp } = locked;
-      const now = this.options.clock.now();
       // Moved later since this job was queued (an answer moves the intake's reminder on): the
       // queue looks again at the row's new time.
       if (followUp.due_at.getTime() > now.getTime())
@@ -88,7 +87,8 @@ export class FollowUpRunner {
         const postponed = await postponeFollowUp(trx, id, decision.dueAt, decision.basis);
         return { replies: [], postponed, outcome: decision.outcome };
       }
-      if (!decision.finished) await finishFollowUp(trx, id, decision.status, decision.outcome, now);
+      // A follow-up done sent messages, and its row was finished with them (see send).
+      if (decision.status !== 'done') await finishFollowUp(trx, id, decision.status, decision.outcome, now);
       return {
         ...(decision.conversationId ? { conversationId: decision.conversationId } : {}),
         replies: decision.replies ?? [],
@@ -132,10 +132,9 @@ export class FollowUpRunner {
     trx: Kysely<Database>,
     followUp: FollowUp,
     now: Date,
-    locked: LockedConversation | undefined,
+    conversation: LockedConversation | undefined,
     event: EngineEvent,
   ): Promise<Decision> {
-    const conversation = await this.ownConversation(trx, followUp, locked);
     if (conversation?.mode !== 'bot') return { status: 'skipped', outcome: 'conversation moved on' };
     // Submitted (waiting at intake/submitted) is finished too: no «لم يكتمل طلب الدعم», no expiry.
     const { flowId, nodeId } = parseConversationState(conversation.state);
@@ -143,19 +142,6 @@ export class FollowUpRunner {
       return { status: 'skipped', outcome: 'intake finished' };
     }
     return this.send(trx, followUp, conversation, event, now);
-  }
-
-  /**
-   * The follow-up's own conversation, locked: normally already, with the follow-up; else (its
-   * time came between the lock and the clock's reading after it) now — still after the follow-up.
-   */
-  private async ownConversation(
-    trx: Kysely<Database>,
-    followUp: FollowUp,
-    locked: LockedConversation | undefined,
-  ): Promise<LockedConversation | undefined> {
-    if (locked || !followUp.conversation_id) return locked;
-    return lockConversationById(trx, followUp.conversation_id);
   }
 
   private async reviewNotice(trx: Kysely<Database>, followUp: FollowUp, now: Date): Promise<Decision> {
@@ -255,9 +241,8 @@ export class FollowUpRunner {
     trx: Kysely<Database>,
     followUp: FollowUp,
     now: Date,
-    locked: LockedConversation | undefined,
+    conversation: LockedConversation | undefined,
   ): Promise<Decision> {
-    const conversation = await this.ownConversation(trx, followUp, locked);
     if (conversation?.mode !== 'waiting') return { status: 'skipped', outcome: 'answered' };
     await markSlaBreached(trx, conversation.id, now);
     this.options.logger.warn(
@@ -313,7 +298,7 @@ export class FollowUpRunner {
     const replies = await applyEvent(trx, this.options, conversation, event, now, {
       followUpWrites: { finish: { id: followUp.id, status: 'done', outcome, at: now } },
     });
-    return { status: 'done', outcome, conversationId: conversation.id, replies, finished: true };
+    return { status: 'done', outcome, conversationId: conversation.id, replies };
   }
 
   /** Answering a question, or with staff: not the moment for a survey. */

@@ -40,8 +40,6 @@ export type DeliveryOutcome = 'delivered' | 'retry_later' | 'busy';
 /** A channel that keeps answering 429 is left for the next sweep after this many waits. */
 const MAX_RATE_LIMIT_WAITS = 10;
 
-type PendingRow = PendingMessage;
-
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -193,7 +191,7 @@ export class OutboundDispatcher {
    */
   private async drain(
     lease: HeldLease,
-    rows: readonly PendingRow[],
+    rows: readonly PendingMessage[],
     recovered: boolean,
   ): Promise<'drained' | 'stuck'> {
     let released = false;
@@ -234,7 +232,7 @@ export class OutboundDispatcher {
    * doubt; a channel that can read its history back says whether it went out, the others get it
    * again. A failed look is no answer: the message is sent.
    */
-  private async alreadyDelivered(adapter: ChannelAdapter, row: PendingRow): Promise<boolean> {
+  private async alreadyDelivered(adapter: ChannelAdapter, row: PendingMessage): Promise<boolean> {
     if (!adapter.wasDelivered) return false;
     try {
       const previous = await this.options.db
@@ -267,7 +265,7 @@ export class OutboundDispatcher {
     }
   }
 
-  private outboundMessage(row: PendingRow): OutboundMessage {
+  private outboundMessage(row: PendingMessage): OutboundMessage {
     return {
       id: row.id,
       conversationId: row.conversation_id,

@@ -1,6 +1,6 @@
 import type { PostgresPool, PostgresPoolClient, PostgresQueryResult } from 'kysely';
 import pg from 'pg';
-import { ConnectionStatements, isStalePreparedStatement, type StatementNamer } from './statement-cache.js';
+import { ConnectionStatements, type StatementNamer } from './statement-cache.js';
 
 /**
  * Sends a transaction's BEGIN in the same write as its first statement.
@@ -40,15 +40,16 @@ interface ParsedStatements {
 
 class DeferredBeginClient implements PostgresPoolClient {
   private beginPending = false;
-  private readonly prepared: ConnectionStatements | undefined;
-  /** The namer's generation this connection's statements belong to (see StatementNamer.invalidate). */
-  private generation = 0;
+  /** This connection's prepared statements; none without a namer, or on an unknown client. */
+  private readonly statements: ConnectionStatements | undefined;
 
   constructor(
     private readonly client: pg.PoolClient,
-    private readonly namer: StatementNamer | undefined,
+    namer: StatementNamer | undefined,
   ) {
-    this.prepared = namer ? new ConnectionStatements(namer.capacity) : undefined;
+    const parsed = (client as unknown as ParsedStatements).connection?.parsedStatements;
+    this.statements =
+      namer && parsed ? new ConnectionStatements(namer, parsed, (sql) => client.query(sql)) : undefined;
   }
 
   // Kysely calls query(sql, parameters) only; cursors are not used with this pool.
@@ -72,7 +73,7 @@ class DeferredBeginClient implements PostgresPoolClient {
   }
 
   private async run<R>(text: string, values: unknown[]): Promise<PostgresQueryResult<R>> {
-    const name = await this.statementName(text);
+    const name = await this.statements?.nameFor(text);
     try {
       if (this.beginPending) {
         this.beginPending = false;
@@ -89,36 +90,9 @@ class DeferredBeginClient implements PostgresPoolClient {
         : await this.client.query(text, values);
       return result as unknown as PostgresQueryResult<R>;
     } catch (error) {
-      if (name && isStalePreparedStatement(error)) this.namer?.invalidate();
+      if (name) this.statements?.failed(error);
       throw error;
     }
-  }
-
-  /**
-   * The name to run `text` under, if it has earned one; makes room on this connection first.
-   * Transaction control and statements before a reset has been possible run unnamed.
-   */
-  private async statementName(text: string): Promise<string | undefined> {
-    if (!this.namer || !this.prepared || text === 'commit' || text === 'rollback') return undefined;
-    const name = this.namer.nameFor(text);
-    if (!name) return undefined;
-    const parsed = (this.client as unknown as ParsedStatements).connection?.parsedStatements;
-    if (!parsed) return undefined; // Not a node-postgres client as known: stay unnamed.
-    if (this.generation !== this.namer.generation) {
-      // Some connection found a statement stale (a migration changed a table): all of them
-      // drop theirs. DEALLOCATE is not transactional, and is refused only inside a failed
-      // transaction, which Kysely always rolls back before the connection runs anything else.
-      if (Object.keys(parsed).length > 0) await this.client.query('deallocate all');
-      for (const key of Object.keys(parsed)) delete parsed[key];
-      this.prepared.clear();
-      this.generation = this.namer.generation;
-    }
-    const evicted = this.prepared.use(name);
-    if (evicted && parsed[evicted] !== undefined) {
-      await this.client.query(`deallocate "${evicted}"`);
-      delete parsed[evicted];
-    }
-    return name;
   }
 
   release(error?: boolean | Error): void {

@@ -66,35 +66,66 @@ export class StatementNamer {
   }
 }
 
-/** One connection's prepared statements, most recently used last. */
+/** Transaction control is never named: Kysely sends these texts on every transaction. */
+const TRANSACTION_CONTROL = new Set(['begin', 'commit', 'rollback']);
+
+/**
+ * One connection's prepared statements, most recently used last. `parsed` is node-postgres's own
+ * record of what the connection has parsed (it skips Parse for a name found there), kept in step
+ * with what is deallocated; `send` runs a statement of the cache's own on the connection.
+ */
 export class ConnectionStatements {
   private readonly recent = new Map<string, true>();
+  /** The namer's generation these statements belong to (see StatementNamer.invalidate). */
+  private generation: number;
 
-  constructor(private readonly capacity: number) {}
+  constructor(
+    private readonly namer: StatementNamer,
+    private readonly parsed: Record<string, string>,
+    private readonly send: (sql: string) => Promise<unknown>,
+  ) {
+    this.generation = namer.generation;
+  }
+
+  /** The name to run `text` under, if it has earned one; makes room on the connection first. */
+  async nameFor(text: string): Promise<string | undefined> {
+    if (TRANSACTION_CONTROL.has(text)) return undefined;
+    const name = this.namer.nameFor(text);
+    if (!name) return undefined;
+    if (this.generation !== this.namer.generation) await this.dropAll();
+    const evicted = this.use(name);
+    if (evicted && this.parsed[evicted] !== undefined) {
+      await this.send(`deallocate "${evicted}"`);
+      delete this.parsed[evicted];
+    }
+    return name;
+  }
+
+  /** A named statement failed: a stale one makes every connection drop theirs. */
+  failed(error: unknown): void {
+    if (isStalePreparedStatement(error)) this.namer.invalidate();
+  }
+
+  /**
+   * Some connection found a statement stale (a migration changed a table): all of them drop
+   * theirs. DEALLOCATE is not transactional, and is refused only inside a failed transaction,
+   * which Kysely always rolls back before the connection runs anything else.
+   */
+  private async dropAll(): Promise<void> {
+    if (Object.keys(this.parsed).length > 0) await this.send('deallocate all');
+    for (const key of Object.keys(this.parsed)) delete this.parsed[key];
+    this.recent.clear();
+    this.generation = this.namer.generation;
+  }
 
   /** Marks `name` as used now; returns the statement to deallocate to make room, if any. */
-  use(name: string): string | undefined {
-    if (this.recent.delete(name)) {
-      this.recent.set(name, true);
-      return undefined;
-    }
+  private use(name: string): string | undefined {
+    const known = this.recent.delete(name);
     this.recent.set(name, true);
-    if (this.recent.size <= this.capacity) return undefined;
+    if (known || this.recent.size <= this.namer.capacity) return undefined;
     const oldest = this.recent.keys().next().value as string;
     this.recent.delete(oldest);
     return oldest;
-  }
-
-  forget(name: string): void {
-    this.recent.delete(name);
-  }
-
-  clear(): void {
-    this.recent.clear();
-  }
-
-  get size(): number {
-    return this.recent.size;
   }
 }
 

@@ -1,15 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Bot } from '../../src/app.js';
 import { ChannelSendError } from '../../src/channels/send-error.js';
 import type { OutboundMessage } from '../../src/channels/types.js';
-import { openTestDatabase, type TestDatabase } from '../support/databases.js';
-import {
-  RecordingChannel,
-  sayOnTelegram as say,
-  startFollowUpBot,
-  until,
-} from '../support/follow-up-bots.js';
+import { RecordingChannel, sayOnTelegram as say, until, useFollowUpBots } from '../support/follow-up-bots.js';
 
 /** Fails the first `failures` sends of the reminder with a 502, then delivers. */
 class FlakyChannel extends RecordingChannel {
@@ -33,23 +27,10 @@ class FlakyChannel extends RecordingChannel {
  * when they cannot go out at once. Real Redis and PostgreSQL.
  */
 describe('delivering a follow-up’s messages', { timeout: 60_000 }, () => {
-  let database: TestDatabase;
-  const bots: Bot[] = [];
-  const env = { INTAKE_REMINDER_AFTER: '1s', INTAKE_EXPIRES_AFTER: '1h' };
-
-  beforeAll(async () => {
-    database = await openTestDatabase('postgres');
-  });
-  afterEach(async () => {
-    for (const bot of bots.splice(0)) await bot.close();
-  });
-  afterAll(async () => {
-    await database.drop();
-  });
+  const bots = useFollowUpBots({ INTAKE_REMINDER_AFTER: '1s', INTAKE_EXPIRES_AFTER: '1h' });
 
   async function start(channel: RecordingChannel) {
-    const bot = await startFollowUpBot({ database: database.handle, channel, env });
-    bots.push(bot);
+    const bot = await bots.start(channel);
     const queued = vi.spyOn(
       bot.jobs?.outbound as NonNullable<Bot['jobs']>['outbound'],
       'deliverConversation',

@@ -1,15 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Bot } from '../../src/app.js';
+import { describe, expect, it } from 'vitest';
 import { createSupportRequest } from '../../src/storage/repositories/requests.js';
-import { openTestDatabase, type TestDatabase } from '../support/databases.js';
 import {
   newQueuePrefix,
   RecordingChannel,
   sayOnTelegram as say,
   sleep,
-  startFollowUpBot,
   until,
+  useFollowUpBots,
 } from '../support/follow-up-bots.js';
 
 /**
@@ -18,30 +16,10 @@ import {
  * applies, and survives a restart of the worker.
  */
 describe('follow-ups on BullMQ (Redis)', { timeout: 60_000 }, () => {
-  let database: TestDatabase;
-  const env = {
+  const { start, stop } = useFollowUpBots({
     INTAKE_REMINDER_AFTER: '2s',
     INTAKE_EXPIRES_AFTER: '4s',
     RATING_AFTER: '2s',
-  };
-  const bots: Bot[] = [];
-
-  /** A bot with its own queues (a prefix of its own), unless given another's: a restart. */
-  async function start(channel: RecordingChannel, prefix = newQueuePrefix()): Promise<Bot> {
-    const bot = await startFollowUpBot({ database: database.handle, channel, env, prefix });
-    bots.push(bot);
-    return bot;
-  }
-
-  beforeAll(async () => {
-    database = await openTestDatabase('postgres');
-  });
-  // Bots share the database: one left running would deliver the next test's messages.
-  afterEach(async () => {
-    for (const bot of bots.splice(0)) await bot.close();
-  });
-  afterAll(async () => {
-    await database.drop();
   });
 
   it('reminds about an unfinished intake at its time, not before, then expires it', async () => {
@@ -124,8 +102,7 @@ describe('follow-ups on BullMQ (Redis)', { timeout: 60_000 }, () => {
     await say(first, user, 'السلام عليكم');
     await say(first, user, '2');
     await until(() => before.to(user).find((m) => m.nodeId === 'name'));
-    await first.close();
-    bots.splice(bots.indexOf(first), 1);
+    await stop(first);
     await sleep(2500); // the reminder falls due while no worker runs
 
     const after = new RecordingChannel();

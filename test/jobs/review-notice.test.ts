@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Bot } from '../../src/app.js';
-import { openTestDatabase, type TestDatabase } from '../support/databases.js';
-import { RecordingChannel, sleep, startFollowUpBot, until } from '../support/follow-up-bots.js';
+import { RecordingChannel, sleep, until, useFollowUpBots } from '../support/follow-up-bots.js';
 
 const REVIEW_MS = 2000;
 
@@ -13,19 +12,12 @@ const REVIEW_MS = 2000;
  * committee) or from its return under review after more information; never after a decision.
  */
 describe('«still under review» notice (REVIEW_NOTICE_AFTER)', { timeout: 60_000 }, () => {
-  let database: TestDatabase;
-  const bots: Bot[] = [];
+  const bots = useFollowUpBots({ REVIEW_NOTICE_AFTER: `${REVIEW_MS / 1000}s` });
   const staff = randomUUID();
 
   async function start(): Promise<{ bot: Bot; channel: RecordingChannel }> {
     const channel = new RecordingChannel();
-    const bot = await startFollowUpBot({
-      database: database.handle,
-      channel,
-      env: { REVIEW_NOTICE_AFTER: `${REVIEW_MS / 1000}s` },
-    });
-    bots.push(bot);
-    return { bot, channel };
+    return { bot: await bots.start(channel), channel };
   }
 
   /** A whole support request through the intake; returns the request and when it was submitted. */
@@ -66,16 +58,6 @@ describe('«still under review» notice (REVIEW_NOTICE_AFTER)', { timeout: 60_00
       .where('kind', '=', 'review_notice')
       .orderBy('created_at')
       .execute();
-
-  beforeAll(async () => {
-    database = await openTestDatabase('postgres');
-  });
-  afterEach(async () => {
-    for (const bot of bots.splice(0)) await bot.close();
-  });
-  afterAll(async () => {
-    await database.drop();
-  });
 
   it('fires at its time after submission with the reference and «لجنة البحث», once for the review period', async () => {
     const { bot, channel } = await start();

@@ -1,18 +1,17 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Bot } from '../../src/app.js';
 import { takeOver } from '../../src/staff/conversations/assignment.js';
 import { satisfactionReport } from '../../src/staff/queries/reports.js';
 import { createStaffAccount } from '../../src/staff/storage/accounts.js';
 import { staffDb } from '../../src/staff/storage/schema.js';
 import { createSupportRequest } from '../../src/storage/repositories/requests.js';
-import { openTestDatabase, type TestDatabase } from '../support/databases.js';
 import {
   RecordingChannel,
   sayOnTelegram as say,
   sleep,
-  startFollowUpBot,
   until,
+  useFollowUpBots,
 } from '../support/follow-up-bots.js';
 
 /**
@@ -22,39 +21,23 @@ import {
  * channel reported unreachable. A request staff cancel is announced like any other decision.
  */
 describe('follow-ups of staff actions (Redis)', { timeout: 60_000 }, () => {
-  let database: TestDatabase;
-  const bots: Bot[] = [];
-  const env = { RATING_AFTER: '2s' };
-
-  async function start(channel: RecordingChannel): Promise<Bot> {
-    const bot = await startFollowUpBot({ database: database.handle, channel, env });
-    bots.push(bot);
-    return bot;
-  }
+  const bots = useFollowUpBots({ RATING_AFTER: '2s' });
+  const start = (channel: RecordingChannel) => bots.start(channel);
+  const db = () => bots.database.handle.db;
 
   /** A beneficiary who asked for a person, taken over by a new agent; returns both. */
   async function handledConversation(bot: Bot, user: string) {
     await say(bot, user, 'السلام عليكم');
     const handoff = await say(bot, user, 'ابي اكلم موظف');
-    const agent = await createStaffAccount(staffDb(database.handle.db), {
+    const agent = await createStaffAccount(staffDb(db()), {
       email: `agent-${randomBytes(4).toString('hex')}@example.org`,
       name: 'سارة',
       role: 'agent',
       password: 'a long enough password',
     });
-    await takeOver(staffDb(database.handle.db), handoff.conversationId, agent.id);
+    await takeOver(staffDb(db()), handoff.conversationId, agent.id);
     return { conversationId: handoff.conversationId, agent };
   }
-
-  beforeAll(async () => {
-    database = await openTestDatabase('postgres');
-  });
-  afterEach(async () => {
-    for (const bot of bots.splice(0)) await bot.close();
-  });
-  afterAll(async () => {
-    await database.drop();
-  });
 
   it('asks once, after RATING_AFTER, and credits the rating to the closed conversation and its agent', async () => {
     const channel = new RecordingChannel();
@@ -62,12 +45,12 @@ describe('follow-ups of staff actions (Redis)', { timeout: 60_000 }, () => {
     const user = `u-${randomUUID()}`;
     const { conversationId, agent } = await handledConversation(bot, user);
     // A request of the same person must not take the credit for the conversation's rating.
-    const { contact_id } = await database.handle.db
+    const { contact_id } = await db()
       .selectFrom('conversations')
       .select('contact_id')
       .where('id', '=', conversationId)
       .executeTakeFirstOrThrow();
-    await createSupportRequest(database.handle.db, {
+    await createSupportRequest(db(), {
       contactId: contact_id,
       conversationId,
       fullName: 'محمد أحمد',
@@ -90,7 +73,7 @@ describe('follow-ups of staff actions (Redis)', { timeout: 60_000 }, () => {
 
     await say(bot, user, '٢');
     await say(bot, user, 'تأخر الرد كثيرا');
-    const rating = await database.handle.db
+    const rating = await db()
       .selectFrom('ratings')
       .select(['score', 'comment', 'conversation_id', 'request_id'])
       .where('contact_id', '=', contact_id)
@@ -102,13 +85,13 @@ describe('follow-ups of staff actions (Redis)', { timeout: 60_000 }, () => {
       request_id: null,
     });
 
-    const report = await satisfactionReport(staffDb(database.handle.db), {}, { includeLowScores: true });
+    const report = await satisfactionReport(staffDb(db()), {}, { includeLowScores: true });
     const mine = report.byStaff.find((row) => row.staff.id === agent.id);
     expect(mine).toMatchObject({ count: 1, csat: 0 });
     expect(report.lowScores.some((low) => low.conversationId === conversationId)).toBe(true);
 
     // The survey row is done; a second run for the same conversation finds it rated.
-    const survey = await database.handle.db
+    const survey = await db()
       .selectFrom('follow_ups')
       .select(['status'])
       .where('kind', '=', 'rating_survey')
@@ -124,12 +107,12 @@ describe('follow-ups of staff actions (Redis)', { timeout: 60_000 }, () => {
     const bot = await start(channel);
     const user = `u-${randomUUID()}`;
     const first = await say(bot, user, 'السلام عليكم');
-    const { contact_id } = await database.handle.db
+    const { contact_id } = await db()
       .selectFrom('conversations')
       .select('contact_id')
       .where('id', '=', first.conversationId)
       .executeTakeFirstOrThrow();
-    const request = await createSupportRequest(database.handle.db, {
+    const request = await createSupportRequest(db(), {
       contactId: contact_id,
       conversationId: first.conversationId,
       fullName: 'محمد أحمد',
@@ -155,14 +138,14 @@ describe('follow-ups of staff actions (Redis)', { timeout: 60_000 }, () => {
     const { conversationId, agent } = await handledConversation(bot, user);
     await bot.control.close(conversationId, agent.id);
     // The beneficiary blocked the bot after the conversation closed.
-    await database.handle.db
+    await db()
       .updateTable('channel_identities')
       .set({ unreachable_at: new Date() })
       .where('channel', '=', 'telegram')
       .where('external_id', '=', user)
       .execute();
     const survey = await until(async () => {
-      const row = await database.handle.db
+      const row = await db()
         .selectFrom('follow_ups')
         .select(['status', 'outcome'])
         .where('kind', '=', 'rating_survey')

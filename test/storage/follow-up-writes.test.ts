@@ -5,13 +5,12 @@ import { type Bot, createBot } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { Inbox } from '../../src/inbox/inbox.js';
 import { FollowUpRunner } from '../../src/jobs/follow-up-runner.js';
-import { resolveIdentity } from '../../src/storage/repositories/contacts.js';
-import { createConversation } from '../../src/storage/repositories/conversations.js';
 import { scheduleFollowUp } from '../../src/storage/repositories/follow-ups.js';
 import { changeRequestStatus, createSupportRequest } from '../../src/storage/repositories/requests.js';
 import { saveTurn } from '../../src/storage/repositories/turns.js';
 import type { Database, FollowUpKind } from '../../src/storage/schema.js';
 import { silentLogger } from '../support/bot.js';
+import { newWebConversation } from '../support/conversations.js';
 import { DIALECTS, openTestDatabase, type TestDatabase } from '../support/databases.js';
 
 /**
@@ -170,14 +169,7 @@ describe.each(DIALECTS)('follow-up writes folded into the turn on %s', (dialect)
   });
 
   it('saveTurn with a move and no replies updates the conversation and moves the follow-ups, in one statement', async () => {
-    const { contact, identity } = await resolveIdentity(db, { channel: 'web', externalId: randomUUID() });
-    const conversation = await createConversation(db, {
-      contactId: contact.id,
-      identityId: identity.id,
-      channel: 'web',
-      locale: 'ar',
-      state: {},
-    });
+    const { contact, conversation } = await newWebConversation(db);
     const due = new Date('2026-04-01T10:00:00Z');
     for (const kind of ['intake_reminder', 'intake_expiry', 'handoff_sla'] as const)
       await scheduleFollowUp(db, {

@@ -21,6 +21,7 @@ import {
 } from '../../src/storage/repositories/requests.js';
 import type { Database } from '../../src/storage/schema.js';
 import { silentLogger } from '../support/bot.js';
+import { newWebConversation } from '../support/conversations.js';
 import { DIALECTS, openTestDatabase, type TestDatabase } from '../support/databases.js';
 
 describe.each(DIALECTS)('repositories on %s', (dialect) => {
@@ -182,14 +183,7 @@ describe.each(DIALECTS)('repositories on %s', (dialect) => {
   });
 
   it('allows one open escalation per conversation', async () => {
-    const { contact, identity } = await resolveIdentity(db, { channel: 'web', externalId: randomUUID() });
-    const conversation = await createConversation(db, {
-      contactId: contact.id,
-      identityId: identity.id,
-      channel: 'web',
-      locale: 'ar',
-      state: {},
-    });
+    const { contact, conversation } = await newWebConversation(db);
     const values = {
       conversationId: conversation.id,
       contactId: contact.id,

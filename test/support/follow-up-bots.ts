@@ -1,9 +1,11 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { type Bot, createBot } from '../../src/app.js';
 import type { ChannelAdapter, OutboundMessage } from '../../src/channels/types.js';
 import { loadConfig } from '../../src/config.js';
 import type { DatabaseHandle } from '../../src/storage/database.js';
 import { silentLogger } from './bot.js';
+import { openTestDatabase, type TestDatabase } from './databases.js';
 
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -45,6 +47,50 @@ export async function startFollowUpBot(options: {
   bot.jobs?.outbound.register(options.channel);
   await bot.jobs?.start();
   return bot;
+}
+
+/**
+ * A follow-up test file's life cycle, registered as its hooks: one PostgreSQL database for the
+ * file, and the bots a test starts on it (`start`) closed after the test — bots share the
+ * database, so one left running would deliver the next test's messages.
+ */
+export function useFollowUpBots(env: Record<string, string> = {}) {
+  let database: TestDatabase | undefined;
+  const bots: Bot[] = [];
+  beforeAll(async () => {
+    database = await openTestDatabase('postgres');
+  });
+  afterEach(async () => {
+    for (const bot of bots.splice(0)) await bot.close();
+  });
+  afterAll(async () => {
+    await database?.drop();
+  });
+  const opened = (): TestDatabase => {
+    if (!database) throw new Error('the database opens in beforeAll');
+    return database;
+  };
+  return {
+    get database(): TestDatabase {
+      return opened();
+    },
+    /** A bot on the file's database with its own queues, unless given another's `prefix` (a restart). */
+    async start(channel: ChannelAdapter, prefix?: string): Promise<Bot> {
+      const bot = await startFollowUpBot({
+        database: opened().handle,
+        channel,
+        env,
+        ...(prefix ? { prefix } : {}),
+      });
+      bots.push(bot);
+      return bot;
+    },
+    /** Closes a bot now (a worker that dies mid-test). */
+    async stop(bot: Bot): Promise<void> {
+      bots.splice(bots.indexOf(bot), 1);
+      await bot.close();
+    },
+  };
 }
 
 /** A Telegram message from `user`, through the inbox. */
