@@ -16,6 +16,7 @@
  *   BENCH_PGBENCH_SCALE    pgbench -i -s scale (default 10)
  *   BENCH_BACKENDS         comma list of pglite,postgres,pgbench (default all)
  *   DATABASE_PREPARED_STATEMENTS  false: PostgreSQL without prepared statements, as in the app
+ *   BENCH_PROFILE          a folder: a CPU profile of each backend's timed phase is written there
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -27,7 +28,7 @@ import { type Bot, createBot } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { type DatabaseHandle, openDatabase } from '../src/storage/database.js';
-import { intEnv, machineBusyMs, StatementCounter } from './support.js';
+import { intEnv, machineBusyMs, profiled, StatementCounter } from './support.js';
 
 const MESSAGES = intEnv('BENCH_MESSAGES', 3000);
 const USERS = intEnv('BENCH_USERS', 50);
@@ -165,6 +166,8 @@ interface BackendResult {
   statementsPerMessage: number;
   /** Machine CPU (bot + database + everything else) per timed message, in ms. */
   cpuMsPerMessage: number | undefined;
+  /** This Node.js process's share of cpuMsPerMessage (engine, Kysely, driver). */
+  processCpuMsPerMessage: number;
 }
 
 /** Nearest-rank percentile of ascending samples. */
@@ -187,7 +190,11 @@ async function benchBackend(backend: string, handle: DatabaseHandle): Promise<Ba
     }
     const before = counter.count;
     const busyBefore = machineBusyMs();
-    const stats = await drive(bot, plan(`user-${runId}`, USERS, MESSAGES), CONCURRENCY, runId);
+    const processBefore = process.cpuUsage();
+    const stats = await profiled(backend, () =>
+      drive(bot, plan(`user-${runId}`, USERS, MESSAGES), CONCURRENCY, runId),
+    );
+    const processUsed = process.cpuUsage(processBefore);
     const busyAfter = machineBusyMs();
     const sorted = [...stats.latencies].sort((a, b) => a - b);
     return {
@@ -202,6 +209,8 @@ async function benchBackend(backend: string, handle: DatabaseHandle): Promise<Ba
         busyBefore === undefined || busyAfter === undefined
           ? undefined
           : (busyAfter - busyBefore) / Math.max(1, stats.latencies.length),
+      processCpuMsPerMessage:
+        (processUsed.user + processUsed.system) / 1000 / Math.max(1, stats.latencies.length),
     };
   } finally {
     await bot.close();
@@ -423,7 +432,8 @@ async function main(): Promise<number> {
         `${result.statementsPerMessage.toFixed(1)} SQL statements/msg (+ BEGIN/COMMIT), ` +
         (result.cpuMsPerMessage === undefined
           ? ''
-          : `${result.cpuMsPerMessage.toFixed(2)} ms machine CPU/msg, `) +
+          : `${result.cpuMsPerMessage.toFixed(2)} ms machine CPU/msg ` +
+            `(${result.processCpuMsPerMessage.toFixed(2)} ms in this process), `) +
         `requests submitted ${s.submitted}/${s.expectedSubmitted}, engine errors ${s.engineErrors}, ` +
         `duplicates ${s.duplicates}, failures ${s.failures}`,
     );

@@ -37,9 +37,6 @@
  *   BENCH_PROFILE            a folder: a CPU profile of each timed phase of ours is written there
  */
 import { randomBytes } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
-import { Session } from 'node:inspector/promises';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Job, Queue } from 'bullmq';
@@ -52,7 +49,7 @@ import type { JobBackend, JobBackendKind, JobBackendOptions } from '../src/jobs/
 import { FOLLOW_UP_CONCURRENCY } from '../src/jobs/follow-up-queue.js';
 import { createLogger } from '../src/logger.js';
 import { type DatabaseHandle, openDatabase } from '../src/storage/database.js';
-import { intEnv, StatementCounter } from './support.js';
+import { intEnv, profiled, StatementCounter } from './support.js';
 
 const CONVERSATIONS = intEnv('BENCH_CONVERSATIONS', 500);
 const FOLLOW_UP_DELAY_MS = intEnv('BENCH_FOLLOW_UP_DELAY_MS', 3000, 100);
@@ -78,24 +75,6 @@ const POLL_MS = 10;
 
 /** Each conversation's turns: they end at the intake's second question, a reminder scheduled. */
 const TURNS = ['السلام عليكم', '٢', 'محمد عبدالله القحطاني'] as const;
-
-const PROFILE_DIR = process.env.BENCH_PROFILE || undefined;
-
-/** With BENCH_PROFILE, records a CPU profile of `phase` (where the time goes in our code). */
-async function profiled<T>(name: string, phase: () => Promise<T>): Promise<T> {
-  if (!PROFILE_DIR) return phase();
-  const session = new Session();
-  session.connect();
-  await session.post('Profiler.enable');
-  await session.post('Profiler.start');
-  try {
-    return await phase();
-  } finally {
-    const { profile } = await session.post('Profiler.stop');
-    await writeFile(join(PROFILE_DIR, `${name}.cpuprofile`), JSON.stringify(profile));
-    session.disconnect();
-  }
-}
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -391,8 +370,10 @@ async function benchFollowUps(run: Run): Promise<WorkloadResult> {
   // Each reminder is two messages (the notice and the question asked again).
   const unsent = async () => Math.max(0, sendsBefore + 2 * rows.length - run.channel.sends);
   const seconds = await profiled(`${run.kind}-follow-ups`, async () => {
-    await waitUntilNone(scheduledCount, since, 'follow-ups');
-    return waitUntilNone(unsent, since, 'follow-up messages');
+    // The channel's count first (no database load while running: a reminder is sent only after
+    // its turn committed), then the rows themselves.
+    await waitUntilNone(unsent, since, 'follow-up messages');
+    return waitUntilNone(scheduledCount, since, 'follow-ups');
   });
   const statements = run.counter.count - statementsBefore;
   await jobs.followUps.stop();

@@ -1,4 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
+import { join } from 'node:path';
 import type { KyselyPlugin } from 'kysely';
 
 /**
@@ -45,3 +48,24 @@ export function machineBusyMs(): number | undefined {
 
 /** USER_HZ: Linux reports /proc/stat in hundredths of a second on every common architecture. */
 const CLOCK_TICKS_PER_SECOND = 100;
+
+const PROFILE_DIR = process.env.BENCH_PROFILE || undefined;
+
+/**
+ * With BENCH_PROFILE (a folder), records a CPU profile of `phase` alone into `<name>.cpuprofile`:
+ * where a timed phase's time goes, without start-up (module loading, migrations) mixed in.
+ */
+export async function profiled<T>(name: string, phase: () => Promise<T>): Promise<T> {
+  if (!PROFILE_DIR) return phase();
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  try {
+    return await phase();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    await writeFile(join(PROFILE_DIR, `${name}.cpuprofile`), JSON.stringify(profile));
+    session.disconnect();
+  }
+}
