@@ -10,6 +10,7 @@ import { registerChannelGauge } from '../observability/state-gauges.js';
 import { type StaffRouteOptions, staffRoutes } from '../staff/routes.js';
 import { registerMetricsRoute } from './metrics-routes.js';
 import { addSecurityHeaders } from './security-headers.js';
+import { limitCounts } from './web-chat-limits.js';
 import { MAX_MESSAGE_LENGTH, webChatRoutes } from './web-chat-routes.js';
 
 export interface ServerOptions {
@@ -23,6 +24,8 @@ export interface ServerOptions {
   trustProxy?: boolean | number | string[];
   /** METRICS_TOKEN: GET /metrics for a Prometheus scraper holding it; absent → no /metrics. */
   metricsToken?: string | undefined;
+  /** Tests: a shorter window for the web chat's flood limits, and their own Redis key prefix. */
+  webChatLimitOverrides?: { windowMs?: number; redisPrefix?: string };
 }
 
 /**
@@ -36,6 +39,7 @@ export async function buildServer({
   staff,
   trustProxy = false,
   metricsToken,
+  webChatLimitOverrides = {},
 }: ServerOptions): Promise<FastifyInstance> {
   const app: FastifyInstance = Fastify({
     // A hop count trusts that many proxies nearest the app (what proxy-addr does with a number).
@@ -72,6 +76,8 @@ export async function buildServer({
     limits: {
       perVisitorPerMinute: bot.config.WEB_CHAT_MAX_PER_MINUTE,
       perAddressPerMinute: bot.config.WEB_CHAT_MAX_PER_MINUTE_PER_IP,
+      counts: limitCounts(bot.config.REDIS_URL, bot.database.kind, webChatLimitOverrides.redisPrefix),
+      windowMs: webChatLimitOverrides.windowMs,
     },
     onLimited: (scope) => bot.metrics.webChatRefused(scope),
   });

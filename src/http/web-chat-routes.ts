@@ -77,7 +77,7 @@ async function markFetchedAsSent(db: Kysely<Database>, messages: Message[]): Pro
 export interface WebChatRoutesOptions {
   inbox: Inbox;
   db: Kysely<Database>;
-  /** Flood limits on sending (WEB_CHAT_MAX_PER_MINUTE…). */
+  /** Flood limits on sending (WEB_CHAT_MAX_PER_MINUTE…) and where they are counted. */
   limits: WebChatLimits;
   /** Told of every message refused by a limit (metrics). */
   onLimited?: ((scope: 'visitor' | 'address') => void) | undefined;
@@ -89,7 +89,7 @@ export interface WebChatRoutesOptions {
  * processing.
  */
 export async function webChatRoutes(app: FastifyInstance, options: WebChatRoutesOptions): Promise<void> {
-  const limit = await createWebChatLimiter(app, options.limits);
+  const limit = await createWebChatLimiter(app, options.limits, options.db);
   app.post('/api/chat/messages', async (request, reply) => {
     const body = postMessageBody.parse(request.body);
     const verdict = await limit(request);

@@ -5,6 +5,7 @@ import * as followUps from './migrations/003-follow-ups.js';
 import * as staff from './migrations/004-staff.js';
 import * as handoffSla from './migrations/005-handoff-sla.js';
 import * as erasure from './migrations/006-erasure.js';
+import * as webChatLimits from './migrations/007-web-chat-limits.js';
 
 /**
  * Every migration, in order. A static list (not a folder scan) so that the built `dist/` and
@@ -17,6 +18,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '004-staff': staff,
   '005-handoff-sla': handoffSla,
   '006-erasure': erasure,
+  '007-web-chat-limits': webChatLimits,
 };
 
 export class MigrationError extends Error {

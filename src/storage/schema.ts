@@ -192,6 +192,23 @@ export interface LookupThrottleTable {
   blocked_until: Date | null;
 }
 
+/**
+ * The web chat's flood limits on PostgreSQL without Redis (migration 007): hits per key in the
+ * window that ends at `expires_at`. The key is an HMAC, never a visitor id or an address.
+ */
+export interface WebChatLimitCountsTable {
+  key: string;
+  hits: number;
+  expires_at: Date;
+}
+
+/** Random secrets made once per installation (migration 007); `web_chat_limits` keys the HMACs above. */
+export interface InstallSecretsTable {
+  name: string;
+  secret: string;
+  created_at: CreatedAt;
+}
+
 export interface Database {
   contacts: ContactsTable;
   channel_identities: ChannelIdentitiesTable;
@@ -204,6 +221,8 @@ export interface Database {
   lookup_throttle: LookupThrottleTable;
   follow_ups: FollowUpsTable;
   delivery_leases: DeliveryLeasesTable;
+  web_chat_limit_counts: WebChatLimitCountsTable;
+  install_secrets: InstallSecretsTable;
 }
 
 export type Contact = Selectable<ContactsTable>;

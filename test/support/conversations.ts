@@ -16,3 +16,17 @@ export async function newWebConversation(db: Kysely<Database>) {
   });
   return { contact, identity, conversation };
 }
+
+/** The texts a web visitor sent that were stored, oldest first (all their conversations). */
+export async function storedInboundTexts(db: Kysely<Database>, visitorId: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom('messages')
+    .innerJoin('conversations', 'conversations.id', 'messages.conversation_id')
+    .innerJoin('channel_identities', 'channel_identities.id', 'conversations.identity_id')
+    .select('messages.text')
+    .where('channel_identities.external_id', '=', visitorId)
+    .where('messages.direction', '=', 'in')
+    .orderBy('messages.created_at')
+    .execute();
+  return rows.map((row) => row.text);
+}
