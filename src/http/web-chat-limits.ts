@@ -16,7 +16,8 @@ import type { Database } from '../storage/schema.js';
 export type LimitCounts =
   | {
       kind: 'redis';
-      url: string /** Key prefix (tests give each suite its own). */;
+      url: string;
+      /** Key prefix (tests give each suite its own). */
       prefix?: string | undefined;
     }
   | { kind: 'postgres' }

@@ -7,8 +7,7 @@ import {
   installSecret,
 } from '../../src/storage/repositories/web-chat-limits.js';
 import { openTestDatabase, type TestDatabase } from '../support/databases.js';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import { sleep } from '../support/follow-up-bots.js';
 
 /**
  * The counts behind the web chat's flood limits on PostgreSQL without Redis (migration 007):
