@@ -105,7 +105,7 @@ export async function applyEvent(
       followUps: deps.followUps,
     }),
   });
-  return saveTurn(
+  const saved = await saveTurn(
     db,
     conversation.id,
     {
@@ -131,4 +131,5 @@ export async function applyEvent(
     })),
     options.followUpWrites,
   );
+  return saved.replies;
 }

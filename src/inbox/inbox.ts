@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { InboundMessage, OutboundMessage } from '../channels/types.js';
 import { parseSaudiMobile } from '../domain/phone.js';
 import { isWithinWorkingHours, nextOpening, type WorkingHours } from '../domain/working-hours.js';
+import type { ActionHandler } from '../engine/actions.js';
 import { parseConversationState } from '../engine/conversation-state.js';
 import { LOCALES, type Locale, type MessageCatalog } from '../engine/i18n.js';
 import {
@@ -9,6 +10,7 @@ import {
   type ConversationEngine,
   type ConversationState,
   initialState,
+  type TurnResult,
 } from '../engine/runtime.js';
 import type { FollowUpPolicy } from '../jobs/follow-up-policy.js';
 import { type Logger, safeError } from '../logger.js';
@@ -28,12 +30,12 @@ import {
   type OutboundRecord,
   repliesTo,
 } from '../storage/repositories/messages.js';
-import { saveTurn } from '../storage/repositories/turns.js';
+import { type StoredReply, saveTurn } from '../storage/repositories/turns.js';
+import { saveTurnAtVersion } from '../storage/repositories/versioned-turn.js';
 import type {
   ChannelIdentity,
   ChannelName,
   Contact,
-  Conversation,
   Database,
   DeliveryStatus,
   FollowUp,
@@ -41,6 +43,7 @@ import type {
 } from '../storage/schema.js';
 import { isTransientTransactionError } from '../storage/transient-errors.js';
 import { formatSaudiDateTime } from '../text/dates.js';
+import { RecentMap } from './recent-map.js';
 import { createTurnActions } from './turn-actions.js';
 
 export interface InboxOptions {
@@ -82,6 +85,13 @@ export interface InboxResult {
 }
 
 const IDENTITY_CACHE_SIZE = 50_000;
+/**
+ * Conversations remembered after a turn, to run the next turn in one statement. Bounded in
+ * number and in time: a remembered state holds the beneficiary's answers, and a conversation
+ * quiet for a quarter of an hour is read again from the database anyway.
+ */
+const CONVERSATION_CACHE_SIZE = 10_000;
+const CONVERSATION_CACHE_MAX_AGE_MS = 15 * 60_000;
 /** A turn the database asked to run again (see isTransientTransactionError) gets this many tries. */
 const MAX_TURN_ATTEMPTS = 3;
 
@@ -90,6 +100,28 @@ interface RememberedIdentity {
   id: string;
   phone: string | null;
 }
+
+/** The fields of a conversation a turn reads. */
+type ConversationView = Pick<
+  LockedConversation,
+  'id' | 'contact_id' | 'mode' | 'locale' | 'state' | 'identity_phone'
+>;
+
+/** A conversation as the inbox's last turn in it left it, and the version it wrote. */
+interface RememberedConversation extends ConversationView {
+  version: string;
+}
+
+/** An action was called while the turn ran outside a transaction: run it the locking way. */
+class NeedsTransactionError extends Error {
+  constructor() {
+    super('the turn calls an action, which runs inside the locking transaction');
+  }
+}
+
+const needsTransaction: ActionHandler = async () => {
+  throw new NeedsTransactionError();
+};
 
 /** The remembered identity no longer matched the database: the turn is run again from scratch. */
 class StaleIdentityError extends Error {
@@ -109,6 +141,15 @@ function senderContext(phone: string | null): Record<string, string> {
 
 const isLocale = (value: string): value is Locale => (LOCALES as readonly string[]).includes(value);
 
+/** The key both of the inbox's caches use: one channel identity. */
+const identityKey = (message: InboundMessage) => `${message.channel}:${message.externalUserId}`;
+
+interface PlannedTurn {
+  /** The state the turn started from. */
+  state: ConversationState;
+  turn: TurnResult;
+}
+
 /**
  * The inbox: every inbound message, from any channel, is stored and handled here in ONE
  * transaction that holds the conversation's lock, so two messages from one person never race
@@ -118,6 +159,11 @@ const isLocale = (value: string): value is Locale => (LOCALES as readonly string
 export class Inbox {
   /** channel:externalUserId → channel identity, to skip the identity look-up on most messages. */
   private readonly identities = new Map<string, RememberedIdentity>();
+  /** channel:externalUserId → its open conversation after this inbox's last turn in it. */
+  private readonly conversations = new RecentMap<string, RememberedConversation>(
+    CONVERSATION_CACHE_SIZE,
+    CONVERSATION_CACHE_MAX_AGE_MS,
+  );
 
   constructor(private readonly options: InboxOptions) {}
 
@@ -154,10 +200,16 @@ export class Inbox {
   }
 
   private async process(message: InboundMessage): Promise<{ result: InboxResult; recovered: boolean }> {
-    const run = async (recovering: boolean) => ({
-      result: await this.options.db.transaction().execute((trx) => this.handle(trx, message, recovering)),
-      recovered: recovering,
-    });
+    const direct = await this.handleAtRememberedVersion(message);
+    if (direct) return { result: direct, recovered: false };
+    const run = async (recovering: boolean) => {
+      const { result, remember } = await this.options.db
+        .transaction()
+        .execute((trx) => this.handle(trx, message, recovering));
+      // Only once committed: a version that was rolled back would just never match, but why try.
+      if (remember) this.conversations.set(identityKey(message), remember);
+      return { result, recovered: recovering };
+    };
     for (let attempt = 1; ; attempt++) {
       try {
         return await run(false);
@@ -178,19 +230,114 @@ export class Inbox {
     }
   }
 
+  /**
+   * The common turn without a transaction around it: the conversation as this inbox's last turn
+   * left it is run through the engine first, then ONE statement stores the message, the new
+   * state and the replies — if the conversation is still at that version (see
+   * saveTurnAtVersion). Undefined when it cannot be done that way, with nothing written: nothing
+   * remembered, an action to run, follow-ups to start or stop, a new language, a new phone from
+   * the channel, a redelivery, or a conversation changed since. The locking path runs then.
+   */
+  private async handleAtRememberedVersion(message: InboundMessage): Promise<InboxResult | undefined> {
+    const key = identityKey(message);
+    const remembered = this.conversations.get(key);
+    if (!remembered) return undefined;
+    if (message.verifiedPhone && message.verifiedPhone !== remembered.identity_phone) return undefined;
+    const now = message.receivedAt ?? new Date();
+    let planned: PlannedTurn;
+    try {
+      planned = await this.planTurn(remembered, message, now, () => needsTransaction, false);
+    } catch {
+      // An action (or an engine failure, which the locking path reports): run it that way.
+      return undefined;
+    }
+    const { state, turn } = planned;
+    if (turn.locale !== remembered.locale) return undefined;
+    const policy = this.options.followUps;
+    const writes = policy ? policy.inlineWrites(this.turnChange(remembered, state, turn, now)) : {};
+    if (!writes) return undefined;
+    const replies = this.outboundRecords(remembered, message.channel, null, turn.replies);
+    const saved = await saveTurnAtVersion(this.options.db, {
+      conversationId: remembered.id,
+      version: remembered.version,
+      identityPhone: remembered.identity_phone,
+      inbound: {
+        channel: message.channel,
+        externalId: message.externalMessageId,
+        text: message.text,
+        mediaKind: message.mediaKind ?? null,
+      },
+      turn: this.conversationTurn(turn, now),
+      replies,
+      move: writes.move,
+    }).catch((error: unknown) => {
+      // Nothing of a failed statement stays; the locking path runs it again, or reports why not.
+      this.options.logger.debug({ err: safeError(error) }, 'one-statement turn failed; locking instead');
+      return { applied: false as const };
+    });
+    if (!saved.applied) {
+      this.conversations.delete(key);
+      return undefined;
+    }
+    this.conversations.set(key, this.remembered(remembered, turn, saved.version));
+    return this.result(message, remembered.id, saved.inboundId, saved.replies, []);
+  }
+
   private async handle(
     trx: Kysely<Database>,
     message: InboundMessage,
     recovering: boolean,
-  ): Promise<InboxResult> {
+  ): Promise<{ result: InboxResult; remember?: RememberedConversation | undefined }> {
     const now = message.receivedAt ?? new Date();
     const { conversation, inbound } = await this.lockAndStore(trx, message, now);
-    if (!inbound) return this.replayDuplicate(trx, message, conversation.id);
+    if (!inbound) return { result: await this.replayDuplicate(trx, message, conversation.id) };
 
+    const scheduled: FollowUp[] = [];
+    const actions = (state: ConversationState) =>
+      createTurnActions({
+        db: trx,
+        contactId: conversation.contact_id,
+        conversationId: conversation.id,
+        catalog: this.options.catalog,
+        throttle: this.options.throttle,
+        position: { flowId: state.flowId, nodeId: state.nodeId },
+        followUps: this.options.followUps?.hooks(scheduled),
+      });
+    const { state, turn } = await this.planTurn(conversation, message, now, actions, recovering);
+    // The intake's move of an answer comes back to travel in saveTurn's statement.
+    const followUpWrites = await this.options.followUps?.afterTurn(
+      trx,
+      this.turnChange(conversation, state, turn, now),
+      scheduled,
+    );
+
+    // The contact's language follows the conversation's: a new conversation starts in it.
+    if (turn.locale !== conversation.locale)
+      await setContactLocale(trx, conversation.contact_id, turn.locale);
+    const saved = await saveTurn(
+      trx,
+      conversation.id,
+      this.conversationTurn(turn, now),
+      this.outboundRecords(conversation, message.channel, inbound.id, turn.replies),
+      followUpWrites,
+    );
+    return {
+      result: this.result(message, conversation.id, inbound.id, saved.replies, scheduled),
+      remember: saved.version ? this.remembered(conversation, turn, saved.version) : undefined,
+    };
+  }
+
+  /** What the engine (or the recovery, or the media notice) makes of the message. */
+  private async planTurn(
+    conversation: ConversationView,
+    message: InboundMessage,
+    now: Date,
+    actionsFor: (state: ConversationState) => ActionHandler,
+    recovering: boolean,
+  ): Promise<PlannedTurn> {
     const locale = isLocale(conversation.locale) ? conversation.locale : this.options.defaultLocale;
     const state = parseConversationState(conversation.state);
     const mediaOnly = Boolean(message.mediaKind) && message.text.trim() === '';
-    const scheduled: FollowUp[] = [];
     const turn = recovering
       ? this.recoveryTurn(locale)
       : mediaOnly
@@ -202,52 +349,62 @@ export class Inbox {
             mode: conversation.mode,
             locale,
             context: { ...senderContext(conversation.identity_phone), ...this.hoursContext(now, locale) },
-            actions: createTurnActions({
-              db: trx,
-              contactId: conversation.contact_id,
-              conversationId: conversation.id,
-              catalog: this.options.catalog,
-              throttle: this.options.throttle,
-              position: { flowId: state.flowId, nodeId: state.nodeId },
-              followUps: this.options.followUps?.hooks(scheduled),
-            }),
+            actions: actionsFor(state),
           });
-    // The intake's move of an answer comes back to travel in saveTurn's statement.
-    const followUpWrites = await this.options.followUps?.afterTurn(
-      trx,
-      {
-        contactId: conversation.contact_id,
-        conversationId: conversation.id,
-        before: { flowId: state.flowId, mode: conversation.mode },
-        after: { flowId: turn.state.flowId, mode: turn.mode },
-        at: now,
-      },
-      scheduled,
-    );
+    return { state, turn };
+  }
 
-    // The contact's language follows the conversation's: a new conversation starts in it.
-    if (turn.locale !== conversation.locale)
-      await setContactLocale(trx, conversation.contact_id, turn.locale);
-    const stored = await saveTurn(
-      trx,
-      conversation.id,
-      {
-        mode: turn.mode,
-        flowId: turn.state.flowId,
-        nodeId: turn.state.nodeId,
-        state: turn.state,
-        locale: turn.locale,
-        at: now,
-      },
-      this.outboundRecords(conversation, message.channel, inbound.id, turn.replies),
-      followUpWrites,
-    );
+  private turnChange(conversation: ConversationView, state: ConversationState, turn: TurnResult, at: Date) {
+    return {
+      contactId: conversation.contact_id,
+      conversationId: conversation.id,
+      before: { flowId: state.flowId, mode: conversation.mode },
+      after: { flowId: turn.state.flowId, mode: turn.mode },
+      at,
+    };
+  }
+
+  private conversationTurn(turn: TurnResult, at: Date) {
+    return {
+      mode: turn.mode,
+      flowId: turn.state.flowId,
+      nodeId: turn.state.nodeId,
+      state: turn.state,
+      locale: turn.locale,
+      at,
+    };
+  }
+
+  /** The conversation as a turn left it; the state as the database gives it back (JSON). */
+  private remembered(
+    conversation: ConversationView,
+    turn: TurnResult,
+    version: string,
+  ): RememberedConversation {
+    return {
+      id: conversation.id,
+      contact_id: conversation.contact_id,
+      identity_phone: conversation.identity_phone,
+      mode: turn.mode,
+      locale: turn.locale,
+      state: JSON.parse(JSON.stringify(turn.state)),
+      version,
+    };
+  }
+
+  private result(
+    message: InboundMessage,
+    conversationId: string,
+    inboundId: string,
+    stored: StoredReply[],
+    followUps: FollowUp[],
+  ): InboxResult {
     return {
       duplicate: false,
-      conversationId: conversation.id,
-      inboundId: inbound.id,
+      conversationId,
+      inboundId,
       pendingDelivery: stored.length > 0 && !this.options.inlineDelivery.has(message.channel),
-      followUps: scheduled,
+      followUps,
       replies: stored.map((reply) => ({
         id: reply.id,
         conversationId: reply.conversationId,
@@ -266,7 +423,7 @@ export class Inbox {
    * A picture, voice note or sticker without text: one clear line saying the bot reads text, and
    * the conversation stays where it was. While staff handle the conversation it is kept for them.
    */
-  private mediaTurn(conversation: Conversation, state: ConversationState, locale: Locale, kind: string) {
+  private mediaTurn(conversation: ConversationView, state: ConversationState, locale: Locale, kind: string) {
     const base = { mode: conversation.mode, locale, state };
     if (conversation.mode === 'waiting' || conversation.mode === 'staff') return { ...base, replies: [] };
     const reply: BotReply = {
@@ -300,9 +457,10 @@ export class Inbox {
   }
 
   private outboundRecords(
-    conversation: Conversation,
+    conversation: ConversationView,
     channel: ChannelName,
-    inboundId: string,
+    /** Null when the statement storing the inbound message fills it in (saveTurnAtVersion). */
+    inboundId: string | null,
     replies: BotReply[],
   ): OutboundRecord[] {
     const deliveryStatus: DeliveryStatus = this.options.inlineDelivery.has(channel) ? 'sent' : 'pending';
@@ -336,7 +494,7 @@ export class Inbox {
     message: InboundMessage,
     now: Date,
   ): Promise<{ conversation: LockedConversation; inbound: { id: string } | undefined }> {
-    const key = `${message.channel}:${message.externalUserId}`;
+    const key = identityKey(message);
     const record = {
       channel: message.channel,
       externalId: message.externalMessageId,
@@ -351,6 +509,7 @@ export class Inbox {
       if (locked && locked.conversation.identity_phone === known.phone) return locked;
       // Another process changed the identity since it was remembered: forget it, start again.
       this.identities.delete(key);
+      this.conversations.delete(key);
       if (locked) throw new StaleIdentityError();
     }
     await lockIdentity(trx, message.channel, message.externalUserId);

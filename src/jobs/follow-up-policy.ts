@@ -77,27 +77,20 @@ export class FollowUpPolicy {
    * else is written here, now.
    */
   async afterTurn(db: Kysely<Database>, change: TurnChange, scheduled: FollowUp[]): Promise<FollowUpWrites> {
-    let writes: FollowUpWrites = {};
+    const inline = this.inlineWrites(change);
+    if (inline) return inline;
     const { before, after, at } = change;
-    const wasInIntake = before.flowId === INTAKE_FLOW && before.mode === 'bot';
-    const inIntake = after.flowId === INTAKE_FLOW && after.mode === 'bot';
-    const intakeTimes = {
-      intake_reminder: new Date(at.getTime() + this.timings.intakeReminderAfterMs),
-      intake_expiry: new Date(at.getTime() + this.timings.intakeExpiresAfterMs),
-    };
-    if (wasInIntake && inIntake) {
-      // Another answer: both move on, in saveTurn's statement. A reminder already sent stays
-      // sent — one reminder per request in progress — while the expiry keeps counting from now.
-      writes = { move: { conversationId: change.conversationId, dueAt: intakeTimes } };
-    } else if (before.flowId === INTAKE_FLOW || after.flowId === INTAKE_FLOW) {
+    if (before.flowId === INTAKE_FLOW || after.flowId === INTAKE_FLOW) {
       // Leaving the intake, or starting it afresh: nothing left over keeps its old times.
+      const inIntake = after.flowId === INTAKE_FLOW && after.mode === 'bot';
+      const times = this.intakeTimes(at);
       const fresh = inIntake
         ? INTAKE_FOLLOW_UPS.map((kind) => ({
             kind,
             contactId: change.contactId,
             conversationId: change.conversationId,
             basis: { flowId: INTAKE_FLOW },
-            dueAt: intakeTimes[kind],
+            dueAt: times[kind],
           }))
         : [];
       scheduled.push(...(await restartFollowUps(db, change.conversationId, INTAKE_FOLLOW_UPS, at, fresh)));
@@ -114,7 +107,33 @@ export class FollowUpPolicy {
     if (before.mode === 'waiting' && after.mode !== 'waiting') {
       await cancelFollowUps(db, { conversationId: change.conversationId }, ['handoff_sla'], at);
     }
-    return writes;
+    return {};
+  }
+
+  /**
+   * The follow-up writes of a turn that needs no statement of its own — most turns: the
+   * conversation stays out of the intake and out of the wait for staff, or it is another answer
+   * in the intake (`move`, carried by the statement saving the turn). Undefined when the turn
+   * starts or leaves the intake or the wait for staff: afterTurn must write those.
+   */
+  inlineWrites(change: TurnChange): FollowUpWrites | undefined {
+    const { before, after } = change;
+    const wasInIntake = before.flowId === INTAKE_FLOW && before.mode === 'bot';
+    const inIntake = after.flowId === INTAKE_FLOW && after.mode === 'bot';
+    // Another answer: both move on. A reminder already sent stays sent — one reminder per
+    // request in progress — while the expiry keeps counting from now.
+    if (wasInIntake && inIntake)
+      return { move: { conversationId: change.conversationId, dueAt: this.intakeTimes(change.at) } };
+    const intakeStartsOrEnds = before.flowId === INTAKE_FLOW || after.flowId === INTAKE_FLOW;
+    const waitStartsOrEnds = (before.mode === 'waiting') !== (after.mode === 'waiting');
+    return intakeStartsOrEnds || waitStartsOrEnds ? undefined : {};
+  }
+
+  private intakeTimes(at: Date): Record<(typeof INTAKE_FOLLOW_UPS)[number], Date> {
+    return {
+      intake_reminder: new Date(at.getTime() + this.timings.intakeReminderAfterMs),
+      intake_expiry: new Date(at.getTime() + this.timings.intakeExpiresAfterMs),
+    };
   }
 
   /** Staff closed a conversation: the satisfaction survey, once per conversation. */

@@ -137,8 +137,9 @@ describe.each(DIALECTS)('follow-up writes folded into the turn on %s', (dialect)
     const t1 = new Date(t0.getTime() + 2 * HOUR);
     const answered = await statementsOf(() => say(user, 'محمد أحمد العتيبي', t1));
     expect(answered.result.replies.at(-1)?.nodeId).toBe('national_id');
-    // The conversation's lock with the inbound message, then the turn's end with the move.
-    expect(answered.statements).toBe(2);
+    // ONE statement, outside any transaction: the conversation locked at the version the inbox's
+    // last turn left it, the inbound message, the turn's end and the move (saveTurnAtVersion).
+    expect(answered.statements).toBe(1);
     expect((await intakeRow(conversationId, 'intake_reminder'))?.due_at).toEqual(
       new Date(t1.getTime() + DAY),
     );
@@ -156,7 +157,7 @@ describe.each(DIALECTS)('follow-up writes folded into the turn on %s', (dialect)
     const t2 = new Date(t1.getTime() + 3 * HOUR);
     const next = await statementsOf(() => say(user, '1000000008', t2));
     expect(next.result.replies.at(-1)?.nodeId).toBe('mobile');
-    expect(next.statements).toBe(2);
+    expect(next.statements).toBe(1);
     const rows = await followUpsOf(conversationId);
     expect(rows.filter((row) => row.kind === 'intake_reminder')).toEqual([
       { ...reminder, status: 'done', outcome: 'sent', finished_at: t1 },
@@ -195,7 +196,7 @@ describe.each(DIALECTS)('follow-up writes folded into the turn on %s', (dialect)
         },
       ),
     );
-    expect(saved).toEqual({ result: [], statements: 1 });
+    expect(saved).toEqual({ result: { replies: [], version: expect.any(String) }, statements: 1 });
     const stored = await db
       .selectFrom('conversations')
       .select(['mode', 'node_id', 'locale', 'updated_at'])

@@ -126,7 +126,11 @@ export interface FollowUpWrites {
  * The UPDATE moving a conversation's still-scheduled follow-ups of the given kinds (at least one)
  * to new times. Only status 'scheduled' moves: a reminder already sent stays sent.
  */
-function moving(db: QueryCreator<Database>, kinds: readonly FollowUpKind[], move: FollowUpMove) {
+export function movingFollowUps(
+  db: QueryCreator<Database>,
+  kinds: readonly FollowUpKind[],
+  move: FollowUpMove,
+) {
   const { conversationId, dueAt } = move;
   const cases = sql.join(
     kinds.map((kind) => sql`when ${kind} then ${dueAt[kind]}::timestamptz`),
@@ -161,7 +165,7 @@ export function withFollowUpWrites(
   const kinds = move ? (Object.keys(move.dueAt) as FollowUpKind[]) : [];
   if (move && kinds.length > 0) {
     creator = creator.with('moved_follow_ups', (qb) =>
-      moving(qb as QueryCreator<Database>, kinds, move).returning('id'),
+      movingFollowUps(qb as QueryCreator<Database>, kinds, move).returning('id'),
     ) as unknown as QueryCreator<Database>;
   }
   const finish = writes.finish;

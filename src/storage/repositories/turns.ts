@@ -3,15 +3,27 @@ import type { Database } from '../schema.js';
 import type { ConversationTurn } from './conversations.js';
 import { type FollowUpWrites, withFollowUpWrites } from './follow-ups.js';
 import { type OutboundRecord, outboundRow } from './messages.js';
+import { conversationVersion } from './versioned-turn.js';
 
 /** A reply as stored: its record plus the id it was given. */
 export type StoredReply = OutboundRecord & { id: string };
+
+/** What saveTurn stored: the replies, and the version the conversation is at now. */
+export interface SavedTurn {
+  replies: StoredReply[];
+  /**
+   * See conversationVersion: the inbox remembers it to run the next turn in one statement.
+   * Undefined only if the conversation row was not there to update.
+   */
+  version: string | undefined;
+}
 
 /**
  * The end of a turn in ONE statement: the conversation's new state (a data-modifying CTE) and
  * the bot's replies, plus the follow-up writes the turn called for (more data-modifying CTEs:
  * the intake's reminder and expiry moved on by an answer, the follow-up a run finished). Fewer
- * round trips per message is most of the inbox's throughput. Returns the stored replies, in order.
+ * round trips per message is most of the inbox's throughput. Returns the stored replies, in order,
+ * and the conversation's new version.
  */
 export async function saveTurn(
   db: Kysely<Database>,
@@ -19,7 +31,7 @@ export async function saveTurn(
   turn: ConversationTurn,
   replies: OutboundRecord[],
   followUps: FollowUpWrites = {},
-): Promise<StoredReply[]> {
+): Promise<SavedTurn> {
   const statement = withFollowUpWrites(db, followUps);
   const update = (qb: QueryCreator<Database>) =>
     qb
@@ -35,15 +47,24 @@ export async function saveTurn(
       })
       .where('id', '=', conversationId);
   if (replies.length === 0) {
-    await update(statement).execute();
-    return [];
+    const saved = await update(statement).returning(conversationVersion.as('version')).executeTakeFirst();
+    return { replies: [], version: saved?.version };
   }
   const rows = await statement
-    .with('saved_state', (qb) => update(qb as QueryCreator<Database>).returning('id'))
+    .with('saved_state', (qb) =>
+      update(qb as QueryCreator<Database>).returning(conversationVersion.as('version')),
+    )
     .insertInto('messages')
     .values(replies.map(outboundRow))
-    .returning(['id', 'position'])
+    .returning((eb) => [
+      'id',
+      'position',
+      eb.selectFrom('saved_state').select('saved_state.version').as('version'),
+    ])
     .execute();
   const idOf = new Map(rows.map((row) => [row.position, row.id]));
-  return replies.map((reply) => ({ ...reply, id: idOf.get(reply.position) as string }));
+  return {
+    replies: replies.map((reply) => ({ ...reply, id: idOf.get(reply.position) as string })),
+    version: rows[0]?.version ?? undefined,
+  };
 }

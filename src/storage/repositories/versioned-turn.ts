@@ -1,0 +1,181 @@
+import { type Kysely, type QueryCreator, sql } from 'kysely';
+import type { ChannelName, Database } from '../schema.js';
+import type { ConversationTurn } from './conversations.js';
+import { type FollowUpMove, movingFollowUps } from './follow-ups.js';
+import { type OutboundRecord, skipRedeliveredInbound } from './messages.js';
+import type { StoredReply } from './turns.js';
+
+/**
+ * The version a conversation row is at: its `xmin`, the transaction that wrote the row as it is
+ * now. Every UPDATE of the row, by any code in any process, gives it a new one, so no writer
+ * has to remember to bump a counter (the same optimistic token Npgsql and EF Core use).
+ */
+export const conversationVersion = sql<string>`conversations.xmin::text`;
+
+export interface VersionedTurn {
+  conversationId: string;
+  /** The version the turn was computed from (see conversationVersion). */
+  version: string;
+  /** The phone the identity had then: a link made since sends the turn down the locking path. */
+  identityPhone: string | null;
+  inbound: { channel: ChannelName; externalId: string; text: string; mediaKind: string | null };
+  turn: ConversationTurn;
+  /** The bot's replies; their reply_to_id is the inbound message stored by the same statement. */
+  replies: OutboundRecord[];
+  /** The intake's reminder and expiry moved on by this answer. */
+  move?: FollowUpMove | undefined;
+}
+
+export type VersionedTurnResult =
+  | { applied: true; inboundId: string; version: string; replies: StoredReply[] }
+  | { applied: false };
+
+/**
+ * A whole inbound turn in ONE statement, run on its own (its own transaction, one round trip),
+ * applied only if the conversation is still at the version the turn was computed from: the row
+ * is locked FOR UPDATE and re-checked after any wait, then the inbound message is stored, the
+ * state saved, the follow-ups moved and the replies stored, each step conditional on the one
+ * before. When the version moved on (another process or staff changed the conversation), the
+ * conversation was closed, or the message is a redelivery, nothing at all is written and the
+ * caller runs the turn the long way, inside a transaction that locks first.
+ *
+ * The replies travel as one JSON parameter, so the statement's text is the same whatever their
+ * number (one prepared statement), and each reply's reply_to_id can name the inbound row the
+ * statement itself inserts.
+ */
+export async function saveTurnAtVersion(
+  db: Kysely<Database>,
+  input: VersionedTurn,
+): Promise<VersionedTurnResult> {
+  const { conversationId, inbound, turn, move } = input;
+  let statement = db
+    .with('conv', (qb) =>
+      qb
+        .selectFrom('conversations')
+        .innerJoin('channel_identities', 'channel_identities.id', 'conversations.identity_id')
+        .select('conversations.id')
+        .where('conversations.id', '=', conversationId)
+        .where(conversationVersion, '=', input.version)
+        .where('conversations.mode', '<>', 'closed')
+        .where('channel_identities.phone_e164', 'is not distinct from', input.identityPhone)
+        .forUpdate('conversations'),
+    )
+    .with('ins', (qb) =>
+      qb
+        .insertInto('messages')
+        .columns([
+          'conversation_id',
+          'direction',
+          'sender',
+          'channel',
+          'external_id',
+          'text',
+          'choices',
+          'media_kind',
+        ])
+        .expression((eb) =>
+          eb
+            .selectFrom('conv')
+            .select([
+              'conv.id',
+              sql.lit('in').as('direction'),
+              sql.lit('contact').as('sender'),
+              sql.val(inbound.channel).as('channel'),
+              sql.val(inbound.externalId).as('external_id'),
+              sql.val(inbound.text).as('text'),
+              sql.lit('[]').as('choices'),
+              sql.val(inbound.mediaKind).as('media_kind'),
+            ]),
+        )
+        .onConflict(skipRedeliveredInbound)
+        .returning('id'),
+    )
+    .with('saved', (qb) =>
+      qb
+        .updateTable('conversations')
+        .from('ins')
+        .set({
+          mode: turn.mode,
+          flow_id: turn.flowId,
+          node_id: turn.nodeId,
+          state: JSON.stringify(turn.state),
+          locale: turn.locale,
+          updated_at: turn.at,
+          last_message_at: turn.at,
+        })
+        .where('conversations.id', '=', conversationId)
+        .returning(conversationVersion.as('version')),
+    );
+  const kinds = move ? (Object.keys(move.dueAt) as Array<keyof FollowUpMove['dueAt']>) : [];
+  if (move && kinds.length > 0) {
+    statement = statement.with('moved_follow_ups', (qb) =>
+      movingFollowUps(qb as unknown as QueryCreator<Database>, kinds, move)
+        .where(sql<boolean>`exists (select 1 from saved)`)
+        .returning('follow_ups.id'),
+    ) as unknown as typeof statement;
+  }
+  const replies = input.replies.map((reply) => ({
+    text: reply.text,
+    choices: reply.choices,
+    flow_id: reply.flowId,
+    node_id: reply.nodeId,
+    sender: reply.sender,
+    position: reply.position,
+    input_hint: reply.inputHint ?? null,
+    delivery_status: reply.deliveryStatus,
+  }));
+  const row = await statement
+    .with('replies', (qb) =>
+      qb
+        .insertInto('messages')
+        .columns([
+          'conversation_id',
+          'direction',
+          'sender',
+          'channel',
+          'text',
+          'choices',
+          'flow_id',
+          'node_id',
+          'reply_to_id',
+          'position',
+          'input_hint',
+          'delivery_status',
+          'sent_at',
+        ])
+        // Raw because Kysely has no builder for a table function with a column list.
+        .expression(
+          sql`select ${conversationId}::uuid, 'out', r.sender, ${inbound.channel}, r.text, r.choices,
+            r.flow_id, r.node_id, saved_inbound.id, r.position, r.input_hint, r.delivery_status,
+            case when r.delivery_status = 'sent' then ${new Date()}::timestamptz end
+            from (select ins.id from ins join saved on true) as saved_inbound
+            cross join jsonb_to_recordset(${JSON.stringify(replies)}::jsonb) as r(
+              text text, choices jsonb, flow_id text, node_id text, sender text, position integer,
+              input_hint text, delivery_status text)`,
+        )
+        .returning(['id', 'position']),
+    )
+    .selectNoFrom((eb) => [
+      eb.selectFrom('ins').select('ins.id').as('inbound_id'),
+      eb.selectFrom('saved').select('saved.version').as('version'),
+      sql<Array<{
+        id: string;
+        position: number;
+      }> | null>`(select json_agg(json_build_object('id', replies.id, 'position', replies.position)) from replies)`.as(
+        'stored',
+      ),
+    ])
+    .executeTakeFirstOrThrow();
+  if (!row.inbound_id || !row.version) return { applied: false };
+  const idOf = new Map((row.stored ?? []).map((reply) => [reply.position, reply.id]));
+  return {
+    applied: true,
+    inboundId: row.inbound_id,
+    version: row.version,
+    replies: input.replies.map((reply) => ({
+      ...reply,
+      replyToId: row.inbound_id,
+      id: idOf.get(reply.position) as string,
+    })),
+  };
+}
