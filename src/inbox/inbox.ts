@@ -119,8 +119,10 @@ class NeedsTransactionError extends Error {
   }
 }
 
+/** One instance, thrown every time: it carries no detail, and building a stack trace costs. */
+const NEEDS_TRANSACTION = new NeedsTransactionError();
 const needsTransaction: ActionHandler = async () => {
-  throw new NeedsTransactionError();
+  throw NEEDS_TRANSACTION;
 };
 
 /** The remembered identity no longer matched the database: the turn is run again from scratch. */
@@ -164,6 +166,9 @@ export class Inbox {
     CONVERSATION_CACHE_SIZE,
     CONVERSATION_CACHE_MAX_AGE_MS,
   );
+
+  /** hoursContext's answer for the latest minute asked, per language. */
+  private readonly hoursByMinute = new Map<Locale, { minute: number; context: Record<string, string> }>();
 
   constructor(private readonly options: InboxOptions) {}
 
@@ -440,9 +445,19 @@ export class Inbox {
    * so at once, and when they are back.
    */
   private hoursContext(now: Date, locale: Locale): Record<string, string> {
+    // Working hours start and end on the minute, so every instant of one minute gets the same
+    // answer: worked out once a minute per language (time zone arithmetic and date formatting
+    // were a few per cent of the bot's CPU per message).
+    const minute = Math.floor(now.getTime() / 60_000);
+    const known = this.hoursByMinute.get(locale);
+    if (known?.minute === minute) return known.context;
     const hours = this.options.workingHours;
-    if (!hours || isWithinWorkingHours(hours, now)) return { after_hours: 'no' };
-    return { after_hours: 'yes', staff_back_at: formatSaudiDateTime(nextOpening(hours, now), locale) };
+    const context: Record<string, string> =
+      !hours || isWithinWorkingHours(hours, now)
+        ? { after_hours: 'no' }
+        : { after_hours: 'yes', staff_back_at: formatSaudiDateTime(nextOpening(hours, now), locale) };
+    this.hoursByMinute.set(locale, { minute, context });
+    return context;
   }
 
   /** The turn used when the engine failed: an apology, and a clean slate at the main menu. */

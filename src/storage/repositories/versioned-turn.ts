@@ -1,5 +1,6 @@
 import { type Kysely, type QueryCreator, sql } from 'kysely';
-import type { ChannelName, Database } from '../schema.js';
+import { QueryTemplate } from '../query-template.js';
+import type { ChannelName, Database, FollowUpKind } from '../schema.js';
 import type { ConversationTurn } from './conversations.js';
 import { type FollowUpMove, movingFollowUps } from './follow-ups.js';
 import { type OutboundRecord, skipRedeliveredInbound } from './messages.js';
@@ -47,17 +48,109 @@ export async function saveTurnAtVersion(
   db: Kysely<Database>,
   input: VersionedTurn,
 ): Promise<VersionedTurnResult> {
-  const { conversationId, inbound, turn, move } = input;
+  const { turn, move } = input;
+  const kinds = move ? (Object.keys(move.dueAt) as FollowUpKind[]).sort() : [];
+  const values: StatementValues = {
+    conversationId: input.conversationId,
+    version: input.version,
+    identityPhone: input.identityPhone,
+    channel: input.inbound.channel,
+    externalId: input.inbound.externalId,
+    text: input.inbound.text,
+    mediaKind: input.inbound.mediaKind,
+    mode: turn.mode,
+    flowId: turn.flowId,
+    nodeId: turn.nodeId,
+    state: JSON.stringify(turn.state),
+    locale: turn.locale,
+    at: turn.at,
+    sentAt: new Date(),
+    replies: JSON.stringify(
+      input.replies.map((reply) => ({
+        text: reply.text,
+        choices: reply.choices,
+        flow_id: reply.flowId,
+        node_id: reply.nodeId,
+        sender: reply.sender,
+        position: reply.position,
+        input_hint: reply.inputHint ?? null,
+        delivery_status: reply.deliveryStatus,
+      })),
+    ),
+    ...Object.fromEntries(kinds.map((kind) => [`due_${kind}`, move?.dueAt[kind]])),
+  };
+  const row = await templateFor(kinds).executeTakeFirst(db, values);
+  if (!row?.inbound_id || !row.version) return { applied: false };
+  const inboundId = row.inbound_id;
+  const idOf = new Map((row.stored ?? []).map((reply) => [reply.position, reply.id]));
+  return {
+    applied: true,
+    inboundId,
+    version: row.version,
+    replies: input.replies.map((reply) => ({
+      ...reply,
+      replyToId: inboundId,
+      id: idOf.get(reply.position) as string,
+    })),
+  };
+}
+
+/** The statement's values by name (QueryTemplate); `due_<kind>` for each follow-up moved. */
+type StatementValues = {
+  conversationId: string;
+  version: string;
+  identityPhone: string | null;
+  channel: ChannelName;
+  externalId: string;
+  text: string;
+  mediaKind: string | null;
+  mode: ConversationTurn['mode'];
+  flowId: string | null;
+  nodeId: string | null;
+  /** JSON text. */
+  state: string;
+  locale: string;
+  at: Date;
+  /** When replies stored as sent (inline delivery) were sent. */
+  sentAt: Date;
+  /** JSON text: the replies, read back by jsonb_to_recordset. */
+  replies: string;
+} & Record<string, unknown>;
+
+interface StatementRow {
+  inbound_id: string | null;
+  version: string | null;
+  stored: Array<{ id: string; position: number }> | null;
+}
+
+/**
+ * Built and compiled by Kysely once per set of follow-up kinds moved (in practice: none, or the
+ * intake's reminder and expiry), since this statement runs for most inbound messages and
+ * rebuilding its query tree every time cost more than the round trip it saves.
+ */
+const templates = new Map<string, QueryTemplate<StatementValues, StatementRow>>();
+
+function templateFor(kinds: readonly FollowUpKind[]): QueryTemplate<StatementValues, StatementRow> {
+  const key = kinds.join(',');
+  let template = templates.get(key);
+  if (!template) {
+    template = new QueryTemplate((db, v) => buildStatement(db, v, kinds));
+    templates.set(key, template);
+  }
+  return template;
+}
+
+function buildStatement(db: Kysely<Database>, v: StatementValues, kinds: readonly FollowUpKind[]) {
   let statement = db
     .with('conv', (qb) =>
       qb
         .selectFrom('conversations')
         .innerJoin('channel_identities', 'channel_identities.id', 'conversations.identity_id')
         .select('conversations.id')
-        .where('conversations.id', '=', conversationId)
-        .where(conversationVersion, '=', input.version)
-        .where('conversations.mode', '<>', 'closed')
-        .where('channel_identities.phone_e164', 'is not distinct from', input.identityPhone)
+        .where('conversations.id', '=', v.conversationId)
+        .where(conversationVersion, '=', v.version)
+        .where('conversations.mode', '<>', sql.lit('closed'))
+        .where('channel_identities.phone_e164', 'is not distinct from', v.identityPhone)
         .forUpdate('conversations'),
     )
     .with('ins', (qb) =>
@@ -80,11 +173,11 @@ export async function saveTurnAtVersion(
               'conv.id',
               sql.lit('in').as('direction'),
               sql.lit('contact').as('sender'),
-              sql.val(inbound.channel).as('channel'),
-              sql.val(inbound.externalId).as('external_id'),
-              sql.val(inbound.text).as('text'),
+              sql.val(v.channel).as('channel'),
+              sql.val(v.externalId).as('external_id'),
+              sql.val(v.text).as('text'),
               sql.lit('[]').as('choices'),
-              sql.val(inbound.mediaKind).as('media_kind'),
+              sql.val(v.mediaKind).as('media_kind'),
             ]),
         )
         .onConflict(skipRedeliveredInbound)
@@ -95,36 +188,29 @@ export async function saveTurnAtVersion(
         .updateTable('conversations')
         .from('ins')
         .set({
-          mode: turn.mode,
-          flow_id: turn.flowId,
-          node_id: turn.nodeId,
-          state: JSON.stringify(turn.state),
-          locale: turn.locale,
-          updated_at: turn.at,
-          last_message_at: turn.at,
+          mode: v.mode,
+          flow_id: v.flowId,
+          node_id: v.nodeId,
+          state: v.state,
+          locale: v.locale,
+          updated_at: v.at,
+          last_message_at: v.at,
         })
-        .where('conversations.id', '=', conversationId)
+        .where('conversations.id', '=', v.conversationId)
         .returning(conversationVersion.as('version')),
     );
-  const kinds = move ? (Object.keys(move.dueAt) as Array<keyof FollowUpMove['dueAt']>) : [];
-  if (move && kinds.length > 0) {
+  if (kinds.length > 0) {
+    const move: FollowUpMove = {
+      conversationId: v.conversationId,
+      dueAt: Object.fromEntries(kinds.map((kind) => [kind, v[`due_${kind}`]])),
+    };
     statement = statement.with('moved_follow_ups', (qb) =>
       movingFollowUps(qb as unknown as QueryCreator<Database>, kinds, move)
         .where(sql<boolean>`exists (select 1 from saved)`)
         .returning('follow_ups.id'),
     ) as unknown as typeof statement;
   }
-  const replies = input.replies.map((reply) => ({
-    text: reply.text,
-    choices: reply.choices,
-    flow_id: reply.flowId,
-    node_id: reply.nodeId,
-    sender: reply.sender,
-    position: reply.position,
-    input_hint: reply.inputHint ?? null,
-    delivery_status: reply.deliveryStatus,
-  }));
-  const row = await statement
+  return statement
     .with('replies', (qb) =>
       qb
         .insertInto('messages')
@@ -145,11 +231,11 @@ export async function saveTurnAtVersion(
         ])
         // Raw because Kysely has no builder for a table function with a column list.
         .expression(
-          sql`select ${conversationId}::uuid, 'out', r.sender, ${inbound.channel}, r.text, r.choices,
+          sql`select ${v.conversationId}::uuid, 'out', r.sender, ${v.channel}, r.text, r.choices,
             r.flow_id, r.node_id, saved_inbound.id, r.position, r.input_hint, r.delivery_status,
-            case when r.delivery_status = 'sent' then ${new Date()}::timestamptz end
+            case when r.delivery_status = 'sent' then ${v.sentAt}::timestamptz end
             from (select ins.id from ins join saved on true) as saved_inbound
-            cross join jsonb_to_recordset(${JSON.stringify(replies)}::jsonb) as r(
+            cross join jsonb_to_recordset(${v.replies}::jsonb) as r(
               text text, choices jsonb, flow_id text, node_id text, sender text, position integer,
               input_hint text, delivery_status text)`,
         )
@@ -158,24 +244,10 @@ export async function saveTurnAtVersion(
     .selectNoFrom((eb) => [
       eb.selectFrom('ins').select('ins.id').as('inbound_id'),
       eb.selectFrom('saved').select('saved.version').as('version'),
-      sql<Array<{
-        id: string;
-        position: number;
-      }> | null>`(select json_agg(json_build_object('id', replies.id, 'position', replies.position)) from replies)`.as(
+      sql<
+        StatementRow['stored']
+      >`(select json_agg(json_build_object('id', replies.id, 'position', replies.position)) from replies)`.as(
         'stored',
       ),
-    ])
-    .executeTakeFirstOrThrow();
-  if (!row.inbound_id || !row.version) return { applied: false };
-  const idOf = new Map((row.stored ?? []).map((reply) => [reply.position, reply.id]));
-  return {
-    applied: true,
-    inboundId: row.inbound_id,
-    version: row.version,
-    replies: input.replies.map((reply) => ({
-      ...reply,
-      replyToId: row.inbound_id,
-      id: idOf.get(reply.position) as string,
-    })),
-  };
+    ]);
 }
