@@ -99,6 +99,9 @@ describe('staff console in a real browser', () => {
       locale: 'ar-SA',
       viewport: { width: options.width ?? 1280, height: options.height ?? 900 },
     });
+    // Under the test's own 30 s: a step that cannot happen fails with the locator it waited for,
+    // not with an anonymous test timeout (on CI only the log's tail survives).
+    context.setDefaultTimeout(15_000);
     contexts.push(context);
     const page = await context.newPage();
     page.on('pageerror', (error) => problems.push(`${name}: ${error.message}`));
