@@ -156,7 +156,8 @@ interface PlannedTurn {
  * The inbox: every inbound message, from any channel, is stored and handled here in ONE
  * transaction that holds the conversation's lock, so two messages from one person never race
  * (across processes too), a redelivered message is recognised, and a reply is stored together
- * with the state change that produced it.
+ * with the state change that produced it. Most turns are that transaction's only statement
+ * (handleAtRememberedVersion); the rest lock first, then read, run and write (handle).
  */
 export class Inbox {
   /** channel:externalUserId → channel identity, to skip the identity look-up on most messages. */
