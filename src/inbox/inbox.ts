@@ -240,9 +240,10 @@ export class Inbox {
    * The common turn without a transaction around it: the conversation as this inbox's last turn
    * left it is run through the engine first, then ONE statement stores the message, the new
    * state and the replies — if the conversation is still at that version (see
-   * saveTurnAtVersion). Undefined when it cannot be done that way, with nothing written: nothing
-   * remembered, an action to run, follow-ups to start or stop, a new language, a new phone from
-   * the channel, a redelivery, or a conversation changed since. The locking path runs then.
+   * saveTurnAtVersion), with the follow-ups it moves or starts afresh. Undefined when it cannot be
+   * done that way, with nothing written: nothing remembered, an action to run, a wait for staff
+   * starting or ending, a new language, a new phone from the channel, a redelivery, or a
+   * conversation changed since. The locking path runs then.
    */
   private async handleAtRememberedVersion(message: InboundMessage): Promise<InboxResult | undefined> {
     const key = identityKey(message);
@@ -276,6 +277,7 @@ export class Inbox {
       turn: this.conversationTurn(turn, now),
       replies,
       move: writes.move,
+      restart: writes.restart,
     }).catch((error: unknown) => {
       // Nothing of a failed statement stays; the locking path runs it again, or reports why not.
       this.options.logger.debug({ err: safeError(error) }, 'one-statement turn failed; locking instead');
@@ -286,7 +288,7 @@ export class Inbox {
       return undefined;
     }
     this.conversations.set(key, this.remembered(remembered, turn, saved.version));
-    return this.result(message, remembered.id, saved.inboundId, saved.replies, []);
+    return this.result(message, remembered.id, saved.inboundId, saved.replies, saved.scheduled);
   }
 
   private async handle(

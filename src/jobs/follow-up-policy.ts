@@ -5,6 +5,8 @@ import type { ConversationMode } from '../engine/actions.js';
 import type { FollowUpHooks } from '../inbox/turn-actions.js';
 import {
   cancelFollowUps,
+  type FollowUpMove,
+  type FollowUpRestart,
   type FollowUpWrites,
   type NewFollowUp,
   restartFollowUps,
@@ -39,6 +41,12 @@ export const NOTIFIED_STATUSES: readonly RequestStatus[] = [
   'completed',
   'cancelled',
 ];
+
+/** What a turn's follow-ups need written, when no statement of their own is needed (inlineWrites). */
+export interface InlineFollowUpWrites {
+  move?: FollowUpMove | undefined;
+  restart?: FollowUpRestart | undefined;
+}
 
 export interface TurnChange {
   contactId: string;
@@ -78,22 +86,20 @@ export class FollowUpPolicy {
    */
   async afterTurn(db: Kysely<Database>, change: TurnChange, scheduled: FollowUp[]): Promise<FollowUpWrites> {
     const inline = this.inlineWrites(change);
-    if (inline) return inline;
+    if (inline) {
+      const restart = inline.restart;
+      if (restart)
+        scheduled.push(
+          ...(await restartFollowUps(db, change.conversationId, restart.kinds, restart.at, restart.fresh)),
+        );
+      return { move: inline.move };
+    }
     const { before, after, at } = change;
     if (before.flowId === INTAKE_FLOW || after.flowId === INTAKE_FLOW) {
-      // Leaving the intake, or starting it afresh: nothing left over keeps its old times.
-      const inIntake = after.flowId === INTAKE_FLOW && after.mode === 'bot';
-      const times = this.intakeTimes(at);
-      const fresh = inIntake
-        ? INTAKE_FOLLOW_UPS.map((kind) => ({
-            kind,
-            contactId: change.contactId,
-            conversationId: change.conversationId,
-            basis: { flowId: INTAKE_FLOW },
-            dueAt: times[kind],
-          }))
-        : [];
-      scheduled.push(...(await restartFollowUps(db, change.conversationId, INTAKE_FOLLOW_UPS, at, fresh)));
+      const restart = this.intakeRestart(change);
+      scheduled.push(
+        ...(await restartFollowUps(db, change.conversationId, restart.kinds, at, restart.fresh)),
+      );
     }
     if (before.mode !== 'waiting' && after.mode === 'waiting') {
       await this.add(db, scheduled, {
@@ -111,12 +117,13 @@ export class FollowUpPolicy {
   }
 
   /**
-   * The follow-up writes of a turn that needs no statement of its own — most turns: the
-   * conversation stays out of the intake and out of the wait for staff, or it is another answer
-   * in the intake (`move`, carried by the statement saving the turn). Undefined when the turn
-   * starts or leaves the intake or the wait for staff: afterTurn must write those.
+   * The follow-up writes of a turn, as data to carry in the statement that saves it — most turns:
+   * another answer in the intake moves its reminder and expiry on (`move`); starting the intake
+   * afresh or leaving it cancels what is left over and, on a start, schedules both again
+   * (`restart`); any other turn writes nothing. Undefined when the wait for staff starts or ends:
+   * afterTurn writes those itself.
    */
-  inlineWrites(change: TurnChange): FollowUpWrites | undefined {
+  inlineWrites(change: TurnChange): InlineFollowUpWrites | undefined {
     const { before, after } = change;
     const wasInIntake = before.flowId === INTAKE_FLOW && before.mode === 'bot';
     const inIntake = after.flowId === INTAKE_FLOW && after.mode === 'bot';
@@ -124,9 +131,30 @@ export class FollowUpPolicy {
     // request in progress — while the expiry keeps counting from now.
     if (wasInIntake && inIntake)
       return { move: { conversationId: change.conversationId, dueAt: this.intakeTimes(change.at) } };
-    const intakeStartsOrEnds = before.flowId === INTAKE_FLOW || after.flowId === INTAKE_FLOW;
-    const waitStartsOrEnds = (before.mode === 'waiting') !== (after.mode === 'waiting');
-    return intakeStartsOrEnds || waitStartsOrEnds ? undefined : {};
+    if ((before.mode === 'waiting') !== (after.mode === 'waiting')) return undefined;
+    // Leaving the intake, or starting it afresh: nothing left over keeps its old times.
+    if (before.flowId === INTAKE_FLOW || after.flowId === INTAKE_FLOW)
+      return { restart: this.intakeRestart(change) };
+    return {};
+  }
+
+  /** The intake's follow-ups started afresh: cancelled, and scheduled again if it is running. */
+  private intakeRestart(change: TurnChange): FollowUpRestart {
+    const inIntake = change.after.flowId === INTAKE_FLOW && change.after.mode === 'bot';
+    const times = this.intakeTimes(change.at);
+    return {
+      kinds: INTAKE_FOLLOW_UPS,
+      at: change.at,
+      fresh: inIntake
+        ? INTAKE_FOLLOW_UPS.map((kind) => ({
+            kind,
+            contactId: change.contactId,
+            conversationId: change.conversationId,
+            basis: { flowId: INTAKE_FLOW },
+            dueAt: times[kind],
+          }))
+        : [],
+    };
   }
 
   private intakeTimes(at: Date): Record<(typeof INTAKE_FOLLOW_UPS)[number], Date> {

@@ -169,6 +169,48 @@ describe.each(DIALECTS)('follow-up writes folded into the turn on %s', (dialect)
     expect(await followUpsOf(bystander)).toEqual(bystanderBefore);
   });
 
+  it('starting and leaving the intake restart its follow-ups in the one statement of the turn', async () => {
+    const t0 = new Date('2026-03-05T09:00:00Z');
+    const user = randomUUID();
+    await say(user, 'السلام عليكم', t0);
+    // Remembered from the greeting: the start is one statement, and hands back what it scheduled.
+    const started = await statementsOf(() => say(user, '٢', new Date(t0.getTime() + 1000)));
+    expect(started.statements).toBe(1);
+    expect(started.result.replies.at(-1)?.nodeId).toBe('name');
+    const scheduled = started.result.followUps;
+    expect(scheduled.map((row) => [row.kind, row.status, row.due_at])).toEqual(
+      expect.arrayContaining([
+        ['intake_reminder', 'scheduled', new Date(t0.getTime() + 1000 + DAY)],
+        ['intake_expiry', 'scheduled', new Date(t0.getTime() + 1000 + 7 * DAY)],
+      ]),
+    );
+    expect(scheduled).toHaveLength(2);
+    expect(scheduled.every((row) => row.created_at instanceof Date && row.finished_at === null)).toBe(true);
+    const conversationId = started.result.conversationId;
+    expect(await followUpsOf(conversationId)).toEqual(
+      expect.arrayContaining(
+        scheduled.map((row) => ({
+          id: row.id,
+          kind: row.kind,
+          status: 'scheduled',
+          outcome: null,
+          due_at: row.due_at,
+          finished_at: null,
+        })),
+      ),
+    );
+
+    // Cancelling the intake: one statement again, both cancelled, nothing new scheduled.
+    const t1 = new Date(t0.getTime() + HOUR);
+    const cancelled = await statementsOf(() => say(user, 'إلغاء', t1));
+    expect(cancelled.statements).toBe(1);
+    expect(cancelled.result.followUps).toEqual([]);
+    expect((await followUpsOf(conversationId)).map((row) => [row.kind, row.status, row.finished_at])).toEqual([
+      ['intake_expiry', 'cancelled', t1],
+      ['intake_reminder', 'cancelled', t1],
+    ]);
+  });
+
   it('saveTurn with a move and no replies updates the conversation and moves the follow-ups, in one statement', async () => {
     const { contact, conversation } = await newWebConversation(db);
     const due = new Date('2026-04-01T10:00:00Z');

@@ -37,6 +37,13 @@ export async function scheduleFollowUp(
     .executeTakeFirst();
 }
 
+/** A conversation's follow-ups of `kinds` started afresh at `at`: the scheduled ones cancelled, `fresh` written. */
+export interface FollowUpRestart {
+  kinds: readonly FollowUpKind[];
+  at: Date;
+  fresh: readonly NewFollowUp[];
+}
+
 /**
  * Starts a conversation's follow-ups of these kinds afresh, in ONE statement: the still-scheduled
  * ones are cancelled (a data-modifying CTE) and the new ones written (the intake's reminder and
@@ -65,7 +72,7 @@ export async function restartFollowUps(
 }
 
 /** The UPDATE that cancels still-scheduled follow-ups of these kinds on a conversation or a request. */
-function cancelling(
+export function cancelling(
   db: Kysely<Database>,
   target: { conversationId: string } | { requestId: string },
   kinds: readonly FollowUpKind[],

@@ -1,8 +1,8 @@
 import { type Kysely, type QueryCreator, sql } from 'kysely';
 import { QueryTemplate } from '../query-template.js';
-import type { ChannelName, Database, FollowUpKind } from '../schema.js';
+import type { ChannelName, Database, FollowUp, FollowUpKind } from '../schema.js';
 import type { ConversationTurn } from './conversations.js';
-import { type FollowUpMove, movingFollowUps } from './follow-ups.js';
+import { cancelling, type FollowUpMove, type FollowUpRestart, movingFollowUps } from './follow-ups.js';
 import { type OutboundRecord, skipRedeliveredInbound } from './messages.js';
 import type { StoredReply } from './turns.js';
 
@@ -25,10 +25,19 @@ export interface VersionedTurn {
   replies: OutboundRecord[];
   /** The intake's reminder and expiry moved on by this answer. */
   move?: FollowUpMove | undefined;
+  /** The intake's follow-ups started afresh (it starts or ends). */
+  restart?: FollowUpRestart | undefined;
 }
 
 export type VersionedTurnResult =
-  | { applied: true; inboundId: string; version: string; replies: StoredReply[] }
+  | {
+      applied: true;
+      inboundId: string;
+      version: string;
+      replies: StoredReply[];
+      /** The follow-ups the restart scheduled, for the queue once committed. */
+      scheduled: FollowUp[];
+    }
   | { applied: false };
 
 /**
@@ -48,8 +57,9 @@ export async function saveTurnAtVersion(
   db: Kysely<Database>,
   input: VersionedTurn,
 ): Promise<VersionedTurnResult> {
-  const { turn, move } = input;
+  const { turn, move, restart } = input;
   const kinds = move ? (Object.keys(move.dueAt) as FollowUpKind[]).sort() : [];
+  const restartKinds = restart ? [...restart.kinds].sort() : undefined;
   const values: StatementValues = {
     conversationId: input.conversationId,
     version: input.version,
@@ -78,8 +88,21 @@ export async function saveTurnAtVersion(
       })),
     ),
     ...Object.fromEntries(kinds.map((kind) => [`due_${kind}`, move?.dueAt[kind]])),
+    ...(restart && {
+      restartAt: restart.at,
+      restartFresh: JSON.stringify(
+        restart.fresh.map((followUp) => ({
+          kind: followUp.kind,
+          contact_id: followUp.contactId,
+          conversation_id: followUp.conversationId ?? null,
+          request_id: followUp.requestId ?? null,
+          basis: followUp.basis ?? {},
+          due_at: followUp.dueAt,
+        })),
+      ),
+    }),
   };
-  const row = await templateFor(kinds).executeTakeFirst(db, values);
+  const row = await templateFor(kinds, restartKinds).executeTakeFirst(db, values);
   if (!row?.inbound_id || !row.version) return { applied: false };
   const inboundId = row.inbound_id;
   const idOf = new Map((row.stored ?? []).map((reply) => [reply.position, reply.id]));
@@ -92,6 +115,18 @@ export async function saveTurnAtVersion(
       replyToId: inboundId,
       id: idOf.get(reply.position) as string,
     })),
+    scheduled: (row.scheduled ?? []).map(followUpFromJson),
+  };
+}
+
+/** A follow_ups row as json_agg gives it: timestamps come back as text. */
+function followUpFromJson(row: Record<string, unknown>): FollowUp {
+  const at = (value: unknown) => (typeof value === 'string' ? new Date(value) : null);
+  return {
+    ...(row as unknown as FollowUp),
+    due_at: at(row.due_at) as Date,
+    created_at: at(row.created_at) as Date,
+    finished_at: at(row.finished_at),
   };
 }
 
@@ -121,6 +156,8 @@ interface StatementRow {
   inbound_id: string | null;
   version: string | null;
   stored: Array<{ id: string; position: number }> | null;
+  /** The restart's new follow_ups rows (json_agg), when the statement has one. */
+  scheduled?: Array<Record<string, unknown>> | null;
 }
 
 /**
@@ -130,17 +167,25 @@ interface StatementRow {
  */
 const templates = new Map<string, QueryTemplate<StatementValues, StatementRow>>();
 
-function templateFor(kinds: readonly FollowUpKind[]): QueryTemplate<StatementValues, StatementRow> {
-  const key = kinds.join(',');
+function templateFor(
+  kinds: readonly FollowUpKind[],
+  restartKinds: readonly FollowUpKind[] | undefined,
+): QueryTemplate<StatementValues, StatementRow> {
+  const key = `${kinds.join(',')}|${restartKinds?.join(',') ?? '-'}`;
   let template = templates.get(key);
   if (!template) {
-    template = new QueryTemplate((db, v) => buildStatement(db, v, kinds));
+    template = new QueryTemplate((db, v) => buildStatement(db, v, kinds, restartKinds));
     templates.set(key, template);
   }
   return template;
 }
 
-function buildStatement(db: Kysely<Database>, v: StatementValues, kinds: readonly FollowUpKind[]) {
+function buildStatement(
+  db: Kysely<Database>,
+  v: StatementValues,
+  kinds: readonly FollowUpKind[],
+  restartKinds: readonly FollowUpKind[] | undefined,
+) {
   let statement = db
     .with('conv', (qb) =>
       qb
@@ -210,6 +255,34 @@ function buildStatement(db: Kysely<Database>, v: StatementValues, kinds: readonl
         .returning('follow_ups.id'),
     ) as unknown as typeof statement;
   }
+  if (restartKinds) {
+    // As restartFollowUps, each part only if the turn was saved.
+    statement = statement
+      .with('restart_cancelled', (qb) =>
+        cancelling(
+          qb as unknown as Kysely<Database>,
+          { conversationId: v.conversationId },
+          restartKinds,
+          v.restartAt as Date,
+        )
+          .where(sql<boolean>`exists (select 1 from saved)`)
+          .returning('follow_ups.id'),
+      )
+      .with('restart_created', (qb) =>
+        qb
+          .insertInto('follow_ups')
+          .columns(['kind', 'contact_id', 'conversation_id', 'request_id', 'basis', 'due_at', 'status'])
+          .expression(
+            sql`select f.kind, f.contact_id, f.conversation_id, f.request_id, f.basis, f.due_at, 'scheduled'
+              from jsonb_to_recordset(${v.restartFresh}::jsonb) as f(
+                kind text, contact_id uuid, conversation_id uuid, request_id uuid, basis jsonb,
+                due_at timestamptz)
+              where exists (select 1 from saved)`,
+          )
+          .onConflict((conflict) => conflict.doNothing())
+          .returningAll(),
+      ) as unknown as typeof statement;
+  }
   return statement
     .with('replies', (qb) =>
       qb
@@ -249,5 +322,10 @@ function buildStatement(db: Kysely<Database>, v: StatementValues, kinds: readonl
       >`(select json_agg(json_build_object('id', replies.id, 'position', replies.position)) from replies)`.as(
         'stored',
       ),
+      restartKinds
+        ? sql<StatementRow['scheduled']>`(select json_agg(restart_created) from restart_created)`.as(
+            'scheduled',
+          )
+        : sql<null>`null`.as('scheduled'),
     ]);
 }
