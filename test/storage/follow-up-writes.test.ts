@@ -205,10 +205,12 @@ describe.each(DIALECTS)('follow-up writes folded into the turn on %s', (dialect)
     const cancelled = await statementsOf(() => say(user, 'إلغاء', t1));
     expect(cancelled.statements).toBe(1);
     expect(cancelled.result.followUps).toEqual([]);
-    expect((await followUpsOf(conversationId)).map((row) => [row.kind, row.status, row.finished_at])).toEqual([
-      ['intake_expiry', 'cancelled', t1],
-      ['intake_reminder', 'cancelled', t1],
-    ]);
+    expect((await followUpsOf(conversationId)).map((row) => [row.kind, row.status, row.finished_at])).toEqual(
+      [
+        ['intake_expiry', 'cancelled', t1],
+        ['intake_reminder', 'cancelled', t1],
+      ],
+    );
   });
 
   it('saveTurn with a move and no replies updates the conversation and moves the follow-ups, in one statement', async () => {
