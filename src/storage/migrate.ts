@@ -1,4 +1,14 @@
-import { type Kysely, type Migration, type MigrationResult, Migrator } from 'kysely';
+import {
+  type DatabaseIntrospector,
+  type DatabaseMetadata,
+  type Kysely,
+  type Migration,
+  type MigrationResult,
+  Migrator,
+  type SchemaMetadata,
+  sql,
+  type TableMetadata,
+} from 'kysely';
 import * as initial from './migrations/001-initial.js';
 import * as inputHints from './migrations/002-input-hints.js';
 import * as followUps from './migrations/003-follow-ups.js';
@@ -25,36 +35,59 @@ export class MigrationError extends Error {
   override readonly name = 'MigrationError';
 }
 
-/** How often migrating is tried again when another schema vanished under Kysely's look-up. */
-const SCHEMA_RACE_ATTEMPTS = 6;
-
 /**
- * Kysely's migrator checks for its bookkeeping tables by listing the tables of every schema in
- * the database; a schema dropped by someone else meanwhile (other apps, parallel test suites
- * sharing one database) makes that listing fail with 3F000, "schema … does not exist". Nothing
- * has run then (the migrations come after), so trying again is safe.
+ * What Kysely's migrator asks of `db.introspection`: whether its schema and its bookkeeping
+ * tables exist. Kysely's own introspector answers by describing every column of every table in
+ * the database, through name look-ups that fail with 3F000 ("schema … does not exist") when
+ * another client drops a schema meanwhile (other apps, parallel test suites sharing one
+ * database). This one reads only names from the catalog tables, in one snapshot, so a schema
+ * dropped during the read is simply listed or not.
  */
-function isVanishedSchema(error: unknown, ours: string | undefined): boolean {
-  const code = (error as { code?: unknown } | undefined)?.code;
-  const message = error instanceof Error ? error.message : '';
-  return code === '3F000' && !(ours && message.includes(`"${ours}"`));
+class NamesOnlyIntrospector implements DatabaseIntrospector {
+  constructor(private readonly db: Kysely<unknown>) {}
+
+  async getSchemas(): Promise<SchemaMetadata[]> {
+    const { rows } = await sql<{ name: string }>`select nspname as name from pg_catalog.pg_namespace`.execute(
+      this.db,
+    );
+    return rows;
+  }
+
+  async getTables(): Promise<TableMetadata[]> {
+    const { rows } = await sql<{ name: string; schema: string; kind: string }>`
+      select c.relname as name, n.nspname as schema, c.relkind as kind
+      from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+      where c.relkind in ('r', 'p', 'v', 'm')`.execute(this.db);
+    return rows.map((row) => ({ name: row.name, schema: row.schema, isView: row.kind === 'v', columns: [] }));
+  }
+
+  async getMetadata(): Promise<DatabaseMetadata> {
+    return { tables: await this.getTables() };
+  }
+}
+
+/** `db` as the migrator sees it: the same in every way but its introspection (see above). */
+function withNamesOnlyIntrospection(db: Kysely<unknown>): Kysely<unknown> {
+  const introspection = new NamesOnlyIntrospector(db);
+  return new Proxy(db, {
+    get(target, property) {
+      if (property === 'introspection') return introspection;
+      const value = Reflect.get(target, property, target);
+      // Kysely's methods use private fields: they must run on the real instance.
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
 }
 
 /** Brings the schema up to date; returns what ran, or throws naming the migration that failed. */
 export async function migrateToLatest(db: Kysely<unknown>, schema?: string): Promise<MigrationResult[]> {
   const migrator = new Migrator({
-    db,
+    db: withNamesOnlyIntrospection(db),
     provider: { getMigrations: async () => MIGRATIONS },
     // Kysely looks for its bookkeeping tables in every schema unless told which one is ours.
     ...(schema ? { migrationTableSchema: schema } : {}),
   });
-  let outcome = await migrator.migrateToLatest();
-  for (let attempt = 1; attempt < SCHEMA_RACE_ATTEMPTS && outcome.error; attempt++) {
-    const setupFailed = !(outcome.results ?? []).some((result) => result.status === 'Error');
-    if (!setupFailed || !isVanishedSchema(outcome.error, schema)) break;
-    await new Promise((resolve) => setTimeout(resolve, 25 * attempt));
-    outcome = await migrator.migrateToLatest();
-  }
+  const outcome = await migrator.migrateToLatest();
   const { error, results = [] } = outcome;
   if (error) {
     const failed = results.find((result) => result.status === 'Error');

@@ -6,8 +6,8 @@ import { TEST_DATABASE_URL } from '../support/databases.js';
 
 /**
  * Migrating while other schemas of the same database come and go (other apps, parallel test
- * suites): Kysely's look-up of its bookkeeping tables lists every schema's tables and fails
- * when one vanishes meanwhile; the migration tries again instead of failing the start.
+ * suites): Kysely's own look-up of its bookkeeping tables describes every schema's tables and
+ * fails when one vanishes meanwhile; ours reads names only (NamesOnlyIntrospector) and cannot.
  */
 describe('migrations beside schemas being dropped (PostgreSQL)', { timeout: 60_000 }, () => {
   it('brings fresh schemas up to date while another client creates and drops schemas', async () => {
