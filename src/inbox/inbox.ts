@@ -264,6 +264,7 @@ export class Inbox {
     const writes = policy ? policy.inlineWrites(this.turnChange(remembered, state, turn, now)) : {};
     if (!writes) return undefined;
     const replies = this.outboundRecords(remembered, message.channel, null, turn.replies);
+    const stateJson = JSON.stringify(turn.state);
     const saved = await saveTurnAtVersion(this.options.db, {
       conversationId: remembered.id,
       version: remembered.version,
@@ -274,7 +275,7 @@ export class Inbox {
         text: message.text,
         mediaKind: message.mediaKind ?? null,
       },
-      turn: this.conversationTurn(turn, now),
+      turn: { ...this.conversationTurn(turn, now), stateJson },
       replies,
       move: writes.move,
       restart: writes.restart,
@@ -287,7 +288,7 @@ export class Inbox {
       this.conversations.delete(key);
       return undefined;
     }
-    this.conversations.set(key, this.remembered(remembered, turn, saved.version));
+    this.conversations.set(key, this.remembered(remembered, turn, saved.version, stateJson));
     return this.result(message, remembered.id, saved.inboundId, saved.replies, saved.scheduled);
   }
 
@@ -331,7 +332,9 @@ export class Inbox {
     );
     return {
       result: this.result(message, conversation.id, inbound.id, saved.replies, scheduled),
-      remember: saved.version ? this.remembered(conversation, turn, saved.version) : undefined,
+      remember: saved.version
+        ? this.remembered(conversation, turn, saved.version, JSON.stringify(turn.state))
+        : undefined,
     };
   }
 
@@ -388,6 +391,8 @@ export class Inbox {
     conversation: ConversationView,
     turn: TurnResult,
     version: string,
+    /** The state as stored: parsed back, it is what a read of the row would give. */
+    stateJson: string,
   ): RememberedConversation {
     return {
       id: conversation.id,
@@ -395,7 +400,7 @@ export class Inbox {
       identity_phone: conversation.identity_phone,
       mode: turn.mode,
       locale: turn.locale,
-      state: JSON.parse(JSON.stringify(turn.state)),
+      state: JSON.parse(stateJson),
       version,
     };
   }

@@ -85,22 +85,16 @@ export class FollowUpPolicy {
    * else is written here, now.
    */
   async afterTurn(db: Kysely<Database>, change: TurnChange, scheduled: FollowUp[]): Promise<FollowUpWrites> {
-    const inline = this.inlineWrites(change);
-    if (inline) {
-      const restart = inline.restart;
-      if (restart)
-        scheduled.push(
-          ...(await restartFollowUps(db, change.conversationId, restart.kinds, restart.at, restart.fresh)),
-        );
-      return { move: inline.move };
-    }
     const { before, after, at } = change;
-    if (before.flowId === INTAKE_FLOW || after.flowId === INTAKE_FLOW) {
-      const restart = this.intakeRestart(change);
+    const inline = this.inlineWrites(change);
+    // Inline or not, leaving the intake or starting it afresh restarts its follow-ups here.
+    const intakeChanged = before.flowId === INTAKE_FLOW || after.flowId === INTAKE_FLOW;
+    const restart = inline ? inline.restart : intakeChanged ? this.intakeRestart(change) : undefined;
+    if (restart)
       scheduled.push(
-        ...(await restartFollowUps(db, change.conversationId, restart.kinds, at, restart.fresh)),
+        ...(await restartFollowUps(db, change.conversationId, restart.kinds, restart.at, restart.fresh)),
       );
-    }
+    if (inline) return { move: inline.move };
     if (before.mode !== 'waiting' && after.mode === 'waiting') {
       await this.add(db, scheduled, {
         kind: 'handoff_sla',

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InboundMessage } from '../../src/channels/types.js';
-import { Inbox } from '../../src/inbox/inbox.js';
-import { createTestBot, silentLogger, type TestBot } from '../support/bot.js';
+import type { Inbox } from '../../src/inbox/inbox.js';
+import { anotherInbox, createTestBot, type TestBot } from '../support/bot.js';
 import { DIALECTS } from '../support/databases.js';
 
 /**
@@ -18,16 +18,7 @@ describe.each(DIALECTS)('one-statement turns on %s', (dialect) => {
 
   beforeAll(async () => {
     bot = await createTestBot(dialect);
-    other = new Inbox({
-      db: bot.database.db,
-      engine: bot.engine,
-      catalog: bot.catalog,
-      logger: silentLogger,
-      throttle: { maxFailures: 3, blockMs: 60_000 },
-      defaultLocale: 'ar',
-      inlineDelivery: new Set(['web']),
-      followUps: bot.policy,
-    });
+    other = anotherInbox(bot);
   });
   afterAll(async () => {
     await bot.drop();

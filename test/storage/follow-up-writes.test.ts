@@ -3,13 +3,13 @@ import type { Kysely, KyselyPlugin, RootOperationNode } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Bot, createBot } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
-import { Inbox } from '../../src/inbox/inbox.js';
+import type { Inbox } from '../../src/inbox/inbox.js';
 import { FollowUpRunner } from '../../src/jobs/follow-up-runner.js';
 import { scheduleFollowUp } from '../../src/storage/repositories/follow-ups.js';
 import { changeRequestStatus, createSupportRequest } from '../../src/storage/repositories/requests.js';
 import { saveTurn } from '../../src/storage/repositories/turns.js';
 import type { Database, FollowUpKind } from '../../src/storage/schema.js';
-import { silentLogger } from '../support/bot.js';
+import { anotherInbox, silentLogger } from '../support/bot.js';
 import { newWebConversation } from '../support/conversations.js';
 import { DIALECTS, openTestDatabase, type TestDatabase } from '../support/databases.js';
 
@@ -66,16 +66,7 @@ describe.each(DIALECTS)('follow-up writes folded into the turn on %s', (dialect)
       database: database.handle,
     });
     counted = db.withPlugin(counter);
-    inbox = new Inbox({
-      db: counted,
-      engine: bot.engine,
-      catalog: bot.catalog,
-      logger: silentLogger,
-      throttle: { maxFailures: 3, blockMs: 60_000 },
-      defaultLocale: 'ar',
-      inlineDelivery: new Set(['web']),
-      followUps: bot.policy,
-    });
+    inbox = anotherInbox(bot, counted);
     runner = new FollowUpRunner({
       db: counted,
       engine: bot.engine,

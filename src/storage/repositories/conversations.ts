@@ -2,7 +2,7 @@ import { type Kysely, sql } from 'kysely';
 import type { ConversationMode } from '../../engine/actions.js';
 import { QueryTemplate } from '../query-template.js';
 import type { ChannelName, Conversation, Database } from '../schema.js';
-import { type InboundRecord, skipRedeliveredInbound } from './messages.js';
+import { type InboundRecord, insertingInboundIntoConv } from './messages.js';
 
 /**
  * Serialises all work on one channel identity across processes, for the rest of the
@@ -67,6 +67,19 @@ export interface ConversationTurn {
   at: Date;
 }
 
+/** The columns a turn writes on its conversation, the state given as JSON text. */
+export function turnColumns(turn: Omit<ConversationTurn, 'state'>, stateJson: string) {
+  return {
+    mode: turn.mode,
+    flow_id: turn.flowId,
+    node_id: turn.nodeId,
+    state: stateJson,
+    locale: turn.locale,
+    updated_at: turn.at,
+    last_message_at: turn.at,
+  };
+}
+
 /** The open conversation of a channel identity, without locking (read-only views). */
 export async function findOpenConversation(
   db: Kysely<Database>,
@@ -117,34 +130,7 @@ const lockingStoringInbound = new QueryTemplate(
           .where('conversations.mode', '<>', 'closed'),
       )
       .with('ins', (qb) =>
-        qb
-          .insertInto('messages')
-          .columns([
-            'conversation_id',
-            'direction',
-            'sender',
-            'channel',
-            'external_id',
-            'text',
-            'choices',
-            'media_kind',
-          ])
-          .expression((eb) =>
-            eb
-              .selectFrom('conv')
-              .select([
-                'conv.id',
-                sql.lit('in').as('direction'),
-                sql.lit('contact').as('sender'),
-                sql.val(v.channel).as('channel'),
-                sql.val(v.externalId).as('external_id'),
-                sql.val(v.text).as('text'),
-                sql.lit('[]').as('choices'),
-                sql.val(v.mediaKind).as('media_kind'),
-              ]),
-          )
-          .onConflict(skipRedeliveredInbound)
-          .returning('id'),
+        insertingInboundIntoConv(qb as unknown as Parameters<typeof insertingInboundIntoConv>[0], v),
       )
       .selectFrom('conv')
       .selectAll('conv')

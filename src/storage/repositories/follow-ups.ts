@@ -62,7 +62,7 @@ export async function restartFollowUps(
   }
   return db
     .with('cancelled', (qb) =>
-      cancelling(qb as unknown as Kysely<Database>, { conversationId }, kinds, at).returning('id'),
+      cancellingFollowUps(qb as unknown as Kysely<Database>, { conversationId }, kinds, at).returning('id'),
     )
     .insertInto('follow_ups')
     .values(followUps.map(followUpRow))
@@ -72,7 +72,7 @@ export async function restartFollowUps(
 }
 
 /** The UPDATE that cancels still-scheduled follow-ups of these kinds on a conversation or a request. */
-export function cancelling(
+export function cancellingFollowUps(
   db: Kysely<Database>,
   target: { conversationId: string } | { requestId: string },
   kinds: readonly FollowUpKind[],
@@ -97,7 +97,7 @@ export async function cancelFollowUps(
   kinds: readonly FollowUpKind[],
   at: Date,
 ): Promise<void> {
-  await cancelling(db, target, kinds, at).execute();
+  await cancellingFollowUps(db, target, kinds, at).execute();
 }
 
 /**

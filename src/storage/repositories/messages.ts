@@ -1,4 +1,4 @@
-import { type Kysely, type OnConflictBuilder, sql } from 'kysely';
+import { type Kysely, type OnConflictBuilder, type QueryCreator, sql } from 'kysely';
 import type { ChannelName, Database, DeliveryStatus, InputHint, Message, MessageSender } from '../schema.js';
 
 /**
@@ -16,6 +16,45 @@ export interface InboundRecord {
   text: string;
   mediaKind: string | null;
   receivedAt: Date;
+}
+
+/**
+ * The INSERT storing an inbound message in the conversation that a CTE named `conv` selected
+ * (none selected: nothing stored), recognising a redelivery; returns the new row's id. For the
+ * inbox's single statements that lock a conversation and store the message together.
+ */
+export function insertingInboundIntoConv(
+  qb: QueryCreator<Database & { conv: { id: string } }>,
+  v: Pick<InboundRecord, 'channel' | 'externalId' | 'text' | 'mediaKind'>,
+) {
+  return qb
+    .insertInto('messages')
+    .columns([
+      'conversation_id',
+      'direction',
+      'sender',
+      'channel',
+      'external_id',
+      'text',
+      'choices',
+      'media_kind',
+    ])
+    .expression((eb) =>
+      eb
+        .selectFrom('conv')
+        .select([
+          'conv.id',
+          sql.lit('in').as('direction'),
+          sql.lit('contact').as('sender'),
+          sql.val(v.channel).as('channel'),
+          sql.val(v.externalId).as('external_id'),
+          sql.val(v.text).as('text'),
+          sql.lit('[]').as('choices'),
+          sql.val(v.mediaKind).as('media_kind'),
+        ]),
+    )
+    .onConflict(skipRedeliveredInbound)
+    .returning('id');
 }
 
 /**

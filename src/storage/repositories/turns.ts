@@ -1,6 +1,6 @@
 import type { Kysely, QueryCreator } from 'kysely';
 import type { Database } from '../schema.js';
-import type { ConversationTurn } from './conversations.js';
+import { type ConversationTurn, turnColumns } from './conversations.js';
 import { type FollowUpWrites, withFollowUpWrites } from './follow-ups.js';
 import { type OutboundRecord, outboundRow } from './messages.js';
 import { conversationVersion } from './versioned-turn.js';
@@ -36,15 +36,7 @@ export async function saveTurn(
   const update = (qb: QueryCreator<Database>) =>
     qb
       .updateTable('conversations')
-      .set({
-        mode: turn.mode,
-        flow_id: turn.flowId,
-        node_id: turn.nodeId,
-        state: JSON.stringify(turn.state),
-        locale: turn.locale,
-        updated_at: turn.at,
-        last_message_at: turn.at,
-      })
+      .set(turnColumns(turn, JSON.stringify(turn.state)))
       .where('id', '=', conversationId);
   if (replies.length === 0) {
     const saved = await update(statement).returning(conversationVersion.as('version')).executeTakeFirst();

@@ -1,9 +1,14 @@
 import { type Kysely, type QueryCreator, sql } from 'kysely';
 import { QueryTemplate } from '../query-template.js';
 import type { ChannelName, Database, FollowUp, FollowUpKind } from '../schema.js';
-import type { ConversationTurn } from './conversations.js';
-import { cancelling, type FollowUpMove, type FollowUpRestart, movingFollowUps } from './follow-ups.js';
-import { type OutboundRecord, skipRedeliveredInbound } from './messages.js';
+import { type ConversationTurn, turnColumns } from './conversations.js';
+import {
+  cancellingFollowUps,
+  type FollowUpMove,
+  type FollowUpRestart,
+  movingFollowUps,
+} from './follow-ups.js';
+import { insertingInboundIntoConv, type OutboundRecord } from './messages.js';
 import type { StoredReply } from './turns.js';
 
 /**
@@ -20,7 +25,8 @@ export interface VersionedTurn {
   /** The phone the identity had then: a link made since sends the turn down the locking path. */
   identityPhone: string | null;
   inbound: { channel: ChannelName; externalId: string; text: string; mediaKind: string | null };
-  turn: ConversationTurn;
+  /** The turn, its state already JSON text (the caller keeps that text too). */
+  turn: Omit<ConversationTurn, 'state'> & { stateJson: string };
   /** The bot's replies; their reply_to_id is the inbound message stored by the same statement. */
   replies: OutboundRecord[];
   /** The intake's reminder and expiry moved on by this answer. */
@@ -71,7 +77,7 @@ export async function saveTurnAtVersion(
     mode: turn.mode,
     flowId: turn.flowId,
     nodeId: turn.nodeId,
-    state: JSON.stringify(turn.state),
+    state: turn.stateJson,
     locale: turn.locale,
     at: turn.at,
     sentAt: new Date(),
@@ -199,48 +205,13 @@ function buildStatement(
         .forUpdate('conversations'),
     )
     .with('ins', (qb) =>
-      qb
-        .insertInto('messages')
-        .columns([
-          'conversation_id',
-          'direction',
-          'sender',
-          'channel',
-          'external_id',
-          'text',
-          'choices',
-          'media_kind',
-        ])
-        .expression((eb) =>
-          eb
-            .selectFrom('conv')
-            .select([
-              'conv.id',
-              sql.lit('in').as('direction'),
-              sql.lit('contact').as('sender'),
-              sql.val(v.channel).as('channel'),
-              sql.val(v.externalId).as('external_id'),
-              sql.val(v.text).as('text'),
-              sql.lit('[]').as('choices'),
-              sql.val(v.mediaKind).as('media_kind'),
-            ]),
-        )
-        .onConflict(skipRedeliveredInbound)
-        .returning('id'),
+      insertingInboundIntoConv(qb as unknown as Parameters<typeof insertingInboundIntoConv>[0], v),
     )
     .with('saved', (qb) =>
       qb
         .updateTable('conversations')
         .from('ins')
-        .set({
-          mode: v.mode,
-          flow_id: v.flowId,
-          node_id: v.nodeId,
-          state: v.state,
-          locale: v.locale,
-          updated_at: v.at,
-          last_message_at: v.at,
-        })
+        .set(turnColumns(v, v.state))
         .where('conversations.id', '=', v.conversationId)
         .returning(conversationVersion.as('version')),
     );
@@ -259,7 +230,7 @@ function buildStatement(
     // As restartFollowUps, each part only if the turn was saved.
     statement = statement
       .with('restart_cancelled', (qb) =>
-        cancelling(
+        cancellingFollowUps(
           qb as unknown as Kysely<Database>,
           { conversationId: v.conversationId },
           restartKinds,
