@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { InboundMessage, OutboundMessage } from '../channels/types.js';
 import { parseSaudiMobile } from '../domain/phone.js';
 import { isWithinWorkingHours, nextOpening, type WorkingHours } from '../domain/working-hours.js';
-import type { ActionHandler } from '../engine/actions.js';
+import type { ActionHandler, ActionRequest } from '../engine/actions.js';
 import { parseConversationState } from '../engine/conversation-state.js';
 import { LOCALES, type Locale, type MessageCatalog } from '../engine/i18n.js';
 import {
@@ -31,7 +31,6 @@ import {
   repliesTo,
 } from '../storage/repositories/messages.js';
 import { type StoredReply, saveTurn } from '../storage/repositories/turns.js';
-import { saveTurnAtVersion } from '../storage/repositories/versioned-turn.js';
 import type {
   ChannelIdentity,
   ChannelName,
@@ -45,6 +44,7 @@ import { isTransientTransactionError } from '../storage/transient-errors.js';
 import { formatSaudiDateTime } from '../text/dates.js';
 import { RecentMap } from './recent-map.js';
 import { createTurnActions } from './turn-actions.js';
+import { TurnBatcher } from './turn-batcher.js';
 
 export interface InboxOptions {
   db: Kysely<Database>;
@@ -112,18 +112,21 @@ interface RememberedConversation extends ConversationView {
   version: string;
 }
 
-/** An action was called while the turn ran outside a transaction: run it the locking way. */
+/** An action that writes was called while the turn ran outside a transaction: lock instead. */
 class NeedsTransactionError extends Error {
   constructor() {
-    super('the turn calls an action, which runs inside the locking transaction');
+    super('the turn calls an action that writes, which runs inside the locking transaction');
   }
 }
 
 /** One instance, thrown every time: it carries no detail, and building a stack trace costs. */
 const NEEDS_TRANSACTION = new NeedsTransactionError();
-const needsTransaction: ActionHandler = async () => {
-  throw NEEDS_TRANSACTION;
-};
+
+/**
+ * Actions that only read, and so can run in a turn without a transaction: what they read is
+ * committed data, and the turn applies only if the conversation is still at its version.
+ */
+const READ_ONLY_ACTIONS: ReadonlySet<ActionRequest['name']> = new Set(['lookup_requests']);
 
 /** The remembered identity no longer matched the database: the turn is run again from scratch. */
 class StaleIdentityError extends Error {
@@ -168,10 +171,15 @@ export class Inbox {
     CONVERSATION_CACHE_MAX_AGE_MS,
   );
 
+  /** Writes the one-statement turns, several conversations' at once when they come together. */
+  private readonly versionedTurns: TurnBatcher;
+
   /** hoursContext's answer for the latest minute asked, per language. */
   private readonly hoursByMinute = new Map<Locale, { minute: number; context: Record<string, string> }>();
 
-  constructor(private readonly options: InboxOptions) {}
+  constructor(private readonly options: InboxOptions) {
+    this.versionedTurns = new TurnBatcher(options.db);
+  }
 
   async receive(message: InboundMessage): Promise<InboxResult> {
     const started = performance.now();
@@ -240,8 +248,10 @@ export class Inbox {
    * The common turn without a transaction around it: the conversation as this inbox's last turn
    * left it is run through the engine first, then ONE statement stores the message, the new
    * state and the replies — if the conversation is still at that version (see
-   * saveTurnAtVersion), with the follow-ups it moves or starts afresh. Undefined when it cannot be
-   * done that way, with nothing written: nothing remembered, an action to run, a wait for staff
+   * saveTurnsAtVersion, which may write other conversations' turns in the same statement), with
+   * the follow-ups it moves or starts afresh. A look-up of the beneficiary's requests runs as
+   * part of it (READ_ONLY_ACTIONS). Undefined when it cannot be done that way, with nothing
+   * written: nothing remembered, an action that writes, a wait for staff
    * starting or ending, a new language, a new phone from the channel, a redelivery, or a
    * conversation changed since. The locking path runs then.
    */
@@ -253,7 +263,13 @@ export class Inbox {
     const now = message.receivedAt ?? new Date();
     let planned: PlannedTurn;
     try {
-      planned = await this.planTurn(remembered, message, now, () => needsTransaction, false);
+      planned = await this.planTurn(
+        remembered,
+        message,
+        now,
+        (state) => this.readOnlyActions(remembered, state),
+        false,
+      );
     } catch {
       // An action (or an engine failure, which the locking path reports): run it that way.
       return undefined;
@@ -265,31 +281,59 @@ export class Inbox {
     if (!writes) return undefined;
     const replies = this.outboundRecords(remembered, message.channel, null, turn.replies);
     const stateJson = JSON.stringify(turn.state);
-    const saved = await saveTurnAtVersion(this.options.db, {
-      conversationId: remembered.id,
-      version: remembered.version,
-      identityPhone: remembered.identity_phone,
-      inbound: {
-        channel: message.channel,
-        externalId: message.externalMessageId,
-        text: message.text,
-        mediaKind: message.mediaKind ?? null,
-      },
-      turn: { ...this.conversationTurn(turn, now), stateJson },
-      replies,
-      move: writes.move,
-      restart: writes.restart,
-    }).catch((error: unknown) => {
-      // Nothing of a failed statement stays; the locking path runs it again, or reports why not.
-      this.options.logger.debug({ err: safeError(error) }, 'one-statement turn failed; locking instead');
-      return { applied: false as const };
-    });
+    const saved = await this.versionedTurns
+      .save({
+        conversationId: remembered.id,
+        version: remembered.version,
+        identityPhone: remembered.identity_phone,
+        inbound: {
+          channel: message.channel,
+          externalId: message.externalMessageId,
+          text: message.text,
+          mediaKind: message.mediaKind ?? null,
+        },
+        turn: { ...this.conversationTurn(turn, now), stateJson },
+        replies,
+        move: writes.move,
+        restart: writes.restart,
+      })
+      .catch((error: unknown) => {
+        // Nothing of a failed statement stays; the locking path runs it again, or reports why not.
+        this.options.logger.debug({ err: safeError(error) }, 'one-statement turn failed; locking instead');
+        return { applied: false as const };
+      });
     if (!saved.applied) {
       this.conversations.delete(key);
       return undefined;
     }
     this.conversations.set(key, this.remembered(remembered, turn, saved.version, stateJson));
     return this.result(message, remembered.id, saved.inboundId, saved.replies, saved.scheduled);
+  }
+
+  /** The actions a turn outside a transaction may run; any other sends it down the locking path. */
+  private readOnlyActions(conversation: ConversationView, state: ConversationState): ActionHandler {
+    const actions = this.turnActions(this.options.db, conversation, state, undefined);
+    return async (request) => {
+      if (!READ_ONLY_ACTIONS.has(request.name)) throw NEEDS_TRANSACTION;
+      return actions(request);
+    };
+  }
+
+  private turnActions(
+    db: Kysely<Database>,
+    conversation: ConversationView,
+    state: ConversationState,
+    scheduled: FollowUp[] | undefined,
+  ): ActionHandler {
+    return createTurnActions({
+      db,
+      contactId: conversation.contact_id,
+      conversationId: conversation.id,
+      catalog: this.options.catalog,
+      throttle: this.options.throttle,
+      position: { flowId: state.flowId, nodeId: state.nodeId },
+      followUps: scheduled && this.options.followUps?.hooks(scheduled),
+    });
   }
 
   private async handle(
@@ -302,16 +346,7 @@ export class Inbox {
     if (!inbound) return { result: await this.replayDuplicate(trx, message, conversation.id) };
 
     const scheduled: FollowUp[] = [];
-    const actions = (state: ConversationState) =>
-      createTurnActions({
-        db: trx,
-        contactId: conversation.contact_id,
-        conversationId: conversation.id,
-        catalog: this.options.catalog,
-        throttle: this.options.throttle,
-        position: { flowId: state.flowId, nodeId: state.nodeId },
-        followUps: this.options.followUps?.hooks(scheduled),
-      });
+    const actions = (state: ConversationState) => this.turnActions(trx, conversation, state, scheduled);
     const { state, turn } = await this.planTurn(conversation, message, now, actions, recovering);
     // The intake's move of an answer comes back to travel in saveTurn's statement.
     const followUpWrites = await this.options.followUps?.afterTurn(
@@ -482,7 +517,7 @@ export class Inbox {
   private outboundRecords(
     conversation: ConversationView,
     channel: ChannelName,
-    /** Null when the statement storing the inbound message fills it in (saveTurnAtVersion). */
+    /** Null when the statement storing the inbound message fills it in (saveTurnsAtVersion). */
     inboundId: string | null,
     replies: BotReply[],
   ): OutboundRecord[] {

@@ -55,8 +55,9 @@ function number(value: unknown): number {
 }
 
 /**
- * The engine's actions, run inside the inbound message's transaction: a request is created
- * exactly when the turn that confirmed it commits, and never twice.
+ * The engine's actions. Those that write run inside the inbound message's transaction: a request
+ * is created exactly when the turn that confirmed it commits, and never twice. A turn without a
+ * transaction may run only those that read (the inbox's READ_ONLY_ACTIONS), on `db` itself.
  */
 export function createTurnActions(context: TurnContext): ActionHandler {
   const { db, contactId, conversationId, catalog } = context;

@@ -1,14 +1,8 @@
-import { type Kysely, type QueryCreator, sql } from 'kysely';
-import { QueryTemplate } from '../query-template.js';
-import type { ChannelName, Database, FollowUp, FollowUpKind } from '../schema.js';
-import { type ConversationTurn, turnColumns } from './conversations.js';
-import {
-  cancellingFollowUps,
-  type FollowUpMove,
-  type FollowUpRestart,
-  movingFollowUps,
-} from './follow-ups.js';
-import { insertingInboundIntoConv, type OutboundRecord } from './messages.js';
+import { CompiledQuery, type Kysely, sql } from 'kysely';
+import type { ChannelName, Database, FollowUp } from '../schema.js';
+import type { ConversationTurn } from './conversations.js';
+import type { FollowUpMove, FollowUpRestart } from './follow-ups.js';
+import type { OutboundRecord } from './messages.js';
 import type { StoredReply } from './turns.js';
 
 /**
@@ -47,68 +41,85 @@ export type VersionedTurnResult =
   | { applied: false };
 
 /**
- * A whole inbound turn in ONE statement, run on its own (its own transaction, one round trip),
- * applied only if the conversation is still at the version the turn was computed from: the row
- * is locked FOR UPDATE and re-checked after any wait, then the inbound message is stored, the
- * state saved, the follow-ups moved and the replies stored, each step conditional on the one
- * before. When the version moved on (another process or staff changed the conversation), the
- * conversation was closed, or the message is a redelivery, nothing at all is written and the
- * caller runs the turn the long way, inside a transaction that locks first.
+ * Whole inbound turns of different conversations in ONE statement, run on its own (its own
+ * transaction, one round trip, one commit), each turn applied only if its conversation is still
+ * at the version the turn was computed from. Each conversation row is locked FOR UPDATE (SKIP
+ * LOCKED: one held by a transaction elsewhere is not waited for, its turn just does not apply)
+ * and re-checked; then, for each turn whose row passed, the inbound message is stored, the state
+ * saved, the follow-ups moved or started afresh and the replies stored, each step conditional on
+ * the one before. A turn whose conversation moved on (another process or staff changed it), was
+ * closed, or whose message is a redelivery writes nothing at all, and the caller runs it the long
+ * way, inside a transaction that locks first. Results come back in the order of `turns`.
  *
- * The replies travel as one JSON parameter, so the statement's text is the same whatever their
- * number (one prepared statement), and each reply's reply_to_id can name the inbound row the
- * statement itself inserts.
+ * Every turn travels in one JSON parameter, so the statement's text is the same whatever their
+ * number and shape (one prepared statement, see statement-cache.ts), and each reply's
+ * reply_to_id can name the inbound row the statement itself inserts. Rows are locked in id order,
+ * so two such statements never wait on each other in a cycle.
+ *
+ * The turns must be of different conversations: two turns of one conversation cannot both
+ * follow from one version, and one statement cannot update a row twice.
  */
-export async function saveTurnAtVersion(
+export async function saveTurnsAtVersion(
   db: Kysely<Database>,
-  input: VersionedTurn,
-): Promise<VersionedTurnResult> {
+  turns: readonly VersionedTurn[],
+): Promise<VersionedTurnResult[]> {
+  if (turns.length === 0) return [];
+  if (new Set(turns.map((turn) => turn.conversationId)).size !== turns.length)
+    throw new Error('saveTurnsAtVersion: two turns of one conversation in one statement');
+  const sentAt = new Date();
+  const payload = `[${turns.map((turn, n) => turnJson(turn, n, sentAt)).join(',')}]`;
+  const { rows } = await db.executeQuery<StatementRow>(CompiledQuery.raw(STATEMENT, [payload]));
+  const byTurn = new Map(rows.map((row) => [row.n, row]));
+  return turns.map((turn, n) => resultOf(turn, byTurn.get(n)));
+}
+
+/** One turn as saveTurnsAtVersion's statement reads it (jsonb_to_recordset in `t`). */
+function turnJson(input: VersionedTurn, n: number, sentAt: Date): string {
   const { turn, move, restart } = input;
-  const kinds = move ? (Object.keys(move.dueAt) as FollowUpKind[]).sort() : [];
-  const restartKinds = restart ? [...restart.kinds].sort() : undefined;
-  const values: StatementValues = {
-    conversationId: input.conversationId,
+  const fields = {
+    n,
+    conversation_id: input.conversationId,
     version: input.version,
-    identityPhone: input.identityPhone,
+    identity_phone: input.identityPhone,
     channel: input.inbound.channel,
-    externalId: input.inbound.externalId,
+    external_id: input.inbound.externalId,
     text: input.inbound.text,
-    mediaKind: input.inbound.mediaKind,
+    media_kind: input.inbound.mediaKind,
     mode: turn.mode,
-    flowId: turn.flowId,
-    nodeId: turn.nodeId,
-    state: turn.stateJson,
+    flow_id: turn.flowId,
+    node_id: turn.nodeId,
     locale: turn.locale,
     at: turn.at,
-    sentAt: new Date(),
-    replies: JSON.stringify(
-      input.replies.map((reply) => ({
-        text: reply.text,
-        choices: reply.choices,
-        flow_id: reply.flowId,
-        node_id: reply.nodeId,
-        sender: reply.sender,
-        position: reply.position,
-        input_hint: reply.inputHint ?? null,
-        delivery_status: reply.deliveryStatus,
-      })),
-    ),
-    ...Object.fromEntries(kinds.map((kind) => [`due_${kind}`, move?.dueAt[kind]])),
-    ...(restart && {
-      restartAt: restart.at,
-      restartFresh: JSON.stringify(
-        restart.fresh.map((followUp) => ({
+    sent_at: sentAt,
+    replies: input.replies.map((reply) => ({
+      text: reply.text,
+      choices: reply.choices,
+      flow_id: reply.flowId,
+      node_id: reply.nodeId,
+      sender: reply.sender,
+      position: reply.position,
+      input_hint: reply.inputHint ?? null,
+      delivery_status: reply.deliveryStatus,
+    })),
+    moves: move ? Object.entries(move.dueAt).map(([kind, dueAt]) => ({ kind, due_at: dueAt })) : null,
+    restart_kinds: restart ? restart.kinds : null,
+    restart_at: restart ? restart.at : null,
+    fresh: restart
+      ? restart.fresh.map((followUp) => ({
           kind: followUp.kind,
           contact_id: followUp.contactId,
           conversation_id: followUp.conversationId ?? null,
           request_id: followUp.requestId ?? null,
           basis: followUp.basis ?? {},
           due_at: followUp.dueAt,
-        })),
-      ),
-    }),
+        }))
+      : null,
   };
-  const row = await templateFor(kinds, restartKinds).executeTakeFirst(db, values);
+  // The state is JSON text already: spliced in rather than parsed and serialised again.
+  return `${JSON.stringify(fields).slice(0, -1)},"state":${turn.stateJson}}`;
+}
+
+function resultOf(input: VersionedTurn, row: StatementRow | undefined): VersionedTurnResult {
   if (!row?.inbound_id || !row.version) return { applied: false };
   const inboundId = row.inbound_id;
   const idOf = new Map((row.stored ?? []).map((reply) => [reply.position, reply.id]));
@@ -136,167 +147,102 @@ function followUpFromJson(row: Record<string, unknown>): FollowUp {
   };
 }
 
-/** The statement's values by name (QueryTemplate); `due_<kind>` for each follow-up moved. */
-type StatementValues = {
-  conversationId: string;
-  version: string;
-  identityPhone: string | null;
-  channel: ChannelName;
-  externalId: string;
-  text: string;
-  mediaKind: string | null;
-  mode: ConversationTurn['mode'];
-  flowId: string | null;
-  nodeId: string | null;
-  /** JSON text. */
-  state: string;
-  locale: string;
-  at: Date;
-  /** When replies stored as sent (inline delivery) were sent. */
-  sentAt: Date;
-  /** JSON text: the replies, read back by jsonb_to_recordset. */
-  replies: string;
-} & Record<string, unknown>;
-
 interface StatementRow {
+  /** The turn's index in the call. */
+  n: number;
   inbound_id: string | null;
   version: string | null;
   stored: Array<{ id: string; position: number }> | null;
-  /** The restart's new follow_ups rows (json_agg), when the statement has one. */
-  scheduled?: Array<Record<string, unknown>> | null;
+  /** The restart's new follow_ups rows (json_agg). */
+  scheduled: Array<Record<string, unknown>> | null;
 }
 
 /**
- * Built and compiled by Kysely once per set of follow-up kinds moved (in practice: none, or the
- * intake's reminder and expiry), since this statement runs for most inbound messages and
- * rebuilding its query tree every time cost more than the round trip it saves.
+ * Raw SQL rather than Kysely's builder: it has no builder for a table function with a column
+ * list, which every step here reads from, and the text never changes. The columns written to
+ * `conversations` are turnColumns' (conversations.ts), the follow-up writes those of
+ * movingFollowUps and restartFollowUps (follow-ups.ts), the inbound row insertInbound's
+ * (messages.ts); keep them in step.
+ *
+ * A restart's new follow-ups are a conversation's own (the intake's): they are returned with
+ * the turn of the conversation they name.
  */
-const templates = new Map<string, QueryTemplate<StatementValues, StatementRow>>();
-
-function templateFor(
-  kinds: readonly FollowUpKind[],
-  restartKinds: readonly FollowUpKind[] | undefined,
-): QueryTemplate<StatementValues, StatementRow> {
-  const key = `${kinds.join(',')}|${restartKinds?.join(',') ?? '-'}`;
-  let template = templates.get(key);
-  if (!template) {
-    template = new QueryTemplate((db, v) => buildStatement(db, v, kinds, restartKinds));
-    templates.set(key, template);
-  }
-  return template;
-}
-
-function buildStatement(
-  db: Kysely<Database>,
-  v: StatementValues,
-  kinds: readonly FollowUpKind[],
-  restartKinds: readonly FollowUpKind[] | undefined,
-) {
-  let statement = db
-    .with('conv', (qb) =>
-      qb
-        .selectFrom('conversations')
-        .innerJoin('channel_identities', 'channel_identities.id', 'conversations.identity_id')
-        .select('conversations.id')
-        .where('conversations.id', '=', v.conversationId)
-        .where(conversationVersion, '=', v.version)
-        .where('conversations.mode', '<>', sql.lit('closed'))
-        .where('channel_identities.phone_e164', 'is not distinct from', v.identityPhone)
-        .forUpdate('conversations'),
-    )
-    .with('ins', (qb) =>
-      insertingInboundIntoConv(qb as unknown as Parameters<typeof insertingInboundIntoConv>[0], v),
-    )
-    .with('saved', (qb) =>
-      qb
-        .updateTable('conversations')
-        .from('ins')
-        .set(turnColumns(v, v.state))
-        .where('conversations.id', '=', v.conversationId)
-        .returning(conversationVersion.as('version')),
-    );
-  if (kinds.length > 0) {
-    const move: FollowUpMove = {
-      conversationId: v.conversationId,
-      dueAt: Object.fromEntries(kinds.map((kind) => [kind, v[`due_${kind}`]])),
-    };
-    statement = statement.with('moved_follow_ups', (qb) =>
-      movingFollowUps(qb as unknown as QueryCreator<Database>, kinds, move)
-        .where(sql<boolean>`exists (select 1 from saved)`)
-        .returning('follow_ups.id'),
-    ) as unknown as typeof statement;
-  }
-  if (restartKinds) {
-    // As restartFollowUps, each part only if the turn was saved.
-    statement = statement
-      .with('restart_cancelled', (qb) =>
-        cancellingFollowUps(
-          qb as unknown as Kysely<Database>,
-          { conversationId: v.conversationId },
-          restartKinds,
-          v.restartAt as Date,
-        )
-          .where(sql<boolean>`exists (select 1 from saved)`)
-          .returning('follow_ups.id'),
-      )
-      .with('restart_created', (qb) =>
-        qb
-          .insertInto('follow_ups')
-          .columns(['kind', 'contact_id', 'conversation_id', 'request_id', 'basis', 'due_at', 'status'])
-          .expression(
-            sql`select f.kind, f.contact_id, f.conversation_id, f.request_id, f.basis, f.due_at, 'scheduled'
-              from jsonb_to_recordset(${v.restartFresh}::jsonb) as f(
-                kind text, contact_id uuid, conversation_id uuid, request_id uuid, basis jsonb,
-                due_at timestamptz)
-              where exists (select 1 from saved)`,
-          )
-          .onConflict((conflict) => conflict.doNothing())
-          .returningAll(),
-      ) as unknown as typeof statement;
-  }
-  return statement
-    .with('replies', (qb) =>
-      qb
-        .insertInto('messages')
-        .columns([
-          'conversation_id',
-          'direction',
-          'sender',
-          'channel',
-          'text',
-          'choices',
-          'flow_id',
-          'node_id',
-          'reply_to_id',
-          'position',
-          'input_hint',
-          'delivery_status',
-          'sent_at',
-        ])
-        // Raw because Kysely has no builder for a table function with a column list.
-        .expression(
-          sql`select ${v.conversationId}::uuid, 'out', r.sender, ${v.channel}, r.text, r.choices,
-            r.flow_id, r.node_id, saved_inbound.id, r.position, r.input_hint, r.delivery_status,
-            case when r.delivery_status = 'sent' then ${v.sentAt}::timestamptz end
-            from (select ins.id from ins join saved on true) as saved_inbound
-            cross join jsonb_to_recordset(${v.replies}::jsonb) as r(
-              text text, choices jsonb, flow_id text, node_id text, sender text, position integer,
-              input_hint text, delivery_status text)`,
-        )
-        .returning(['id', 'position']),
-    )
-    .selectNoFrom((eb) => [
-      eb.selectFrom('ins').select('ins.id').as('inbound_id'),
-      eb.selectFrom('saved').select('saved.version').as('version'),
-      sql<
-        StatementRow['stored']
-      >`(select json_agg(json_build_object('id', replies.id, 'position', replies.position)) from replies)`.as(
-        'stored',
-      ),
-      restartKinds
-        ? sql<StatementRow['scheduled']>`(select json_agg(restart_created) from restart_created)`.as(
-            'scheduled',
-          )
-        : sql<null>`null`.as('scheduled'),
-    ]);
-}
+const STATEMENT = `
+with t as (
+  select * from jsonb_to_recordset($1::jsonb) as t(
+    n integer, conversation_id uuid, version text, identity_phone text,
+    channel text, external_id text, text text, media_kind text,
+    mode text, flow_id text, node_id text, state jsonb, locale text, at timestamptz, sent_at timestamptz,
+    replies jsonb, moves jsonb, restart_kinds text[], restart_at timestamptz, fresh jsonb)
+),
+conv as (
+  select c.id from conversations c
+  join t on t.conversation_id = c.id
+  join channel_identities ci on ci.id = c.identity_id
+  where c.xmin::text = t.version
+    and c.mode <> 'closed'
+    and ci.phone_e164 is not distinct from t.identity_phone
+  order by c.id
+  for update of c skip locked
+),
+ins as (
+  insert into messages (conversation_id, direction, sender, channel, external_id, text, choices, media_kind)
+  select t.conversation_id, 'in', 'contact', t.channel, t.external_id, t.text, '[]'::jsonb, t.media_kind
+  from t join conv on conv.id = t.conversation_id
+  order by t.n
+  on conflict (channel, external_id) where direction = 'in' do nothing
+  returning id, conversation_id
+),
+saved as (
+  update conversations c
+  set mode = t.mode, flow_id = t.flow_id, node_id = t.node_id, state = t.state, locale = t.locale,
+    updated_at = t.at, last_message_at = t.at
+  from t join ins on ins.conversation_id = t.conversation_id
+  where c.id = t.conversation_id
+  returning c.id, c.xmin::text as version
+),
+moved as (
+  update follow_ups f set due_at = m.due_at
+  from saved join t on t.conversation_id = saved.id
+  cross join lateral jsonb_to_recordset(t.moves) as m(kind text, due_at timestamptz)
+  where f.conversation_id = saved.id and f.kind = m.kind and f.status = 'scheduled'
+  returning f.id
+),
+cancelled as (
+  update follow_ups f set status = 'cancelled', finished_at = t.restart_at, outcome = 'no longer relevant'
+  from saved join t on t.conversation_id = saved.id
+  where f.conversation_id = saved.id and f.kind = any(t.restart_kinds) and f.status = 'scheduled'
+  returning f.id
+),
+created as (
+  insert into follow_ups (kind, contact_id, conversation_id, request_id, basis, due_at, status)
+  select f.kind, f.contact_id, f.conversation_id, f.request_id, f.basis, f.due_at, 'scheduled'
+  from saved join t on t.conversation_id = saved.id
+  cross join lateral jsonb_to_recordset(t.fresh) as f(
+    kind text, contact_id uuid, conversation_id uuid, request_id uuid, basis jsonb, due_at timestamptz)
+  on conflict do nothing
+  returning *
+),
+replies as (
+  insert into messages (conversation_id, direction, sender, channel, text, choices, flow_id, node_id,
+    reply_to_id, position, input_hint, delivery_status, sent_at)
+  select t.conversation_id, 'out', r.sender, t.channel, r.text, r.choices, r.flow_id, r.node_id,
+    ins.id, r.position, r.input_hint, r.delivery_status,
+    case when r.delivery_status = 'sent' then t.sent_at end
+  from saved
+  join t on t.conversation_id = saved.id
+  join ins on ins.conversation_id = saved.id
+  cross join lateral jsonb_to_recordset(t.replies) as r(
+    text text, choices jsonb, flow_id text, node_id text, sender text, position integer,
+    input_hint text, delivery_status text)
+  order by t.n, r.position
+  returning id, conversation_id, position
+)
+select t.n, ins.id as inbound_id, saved.version,
+  (select json_agg(json_build_object('id', replies.id, 'position', replies.position))
+    from replies where replies.conversation_id = t.conversation_id) as stored,
+  (select json_agg(created) from created where created.conversation_id = t.conversation_id) as scheduled
+from t
+left join ins on ins.conversation_id = t.conversation_id
+left join saved on saved.id = t.conversation_id
+order by t.n`;
