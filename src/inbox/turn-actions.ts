@@ -11,16 +11,20 @@ import {
 } from '../storage/repositories/lookup-throttle.js';
 import { recordRating } from '../storage/repositories/ratings.js';
 import {
-  createSupportRequest,
+  createSupportRequestWithFollowUps,
   findRequestOfContact,
+  type NewRequestFollowUp,
   requestsOfContact,
 } from '../storage/repositories/requests.js';
-import type { Database, SupportRequest } from '../storage/schema.js';
+import type { Database, FollowUp, SupportRequest } from '../storage/schema.js';
 import { formatSaudiDate } from '../text/dates.js';
 
 /** Follow-ups the domain asks for while a turn runs (written in the turn's transaction). */
 export interface FollowUpHooks {
-  requestCreated(db: Kysely<Database>, request: SupportRequest, at: Date): Promise<void>;
+  /** What a request submitted at `at` starts with, written by the statement creating it. */
+  newRequestFollowUps(at: Date): NewRequestFollowUp[];
+  /** Rows an action scheduled, for the queue once the turn has committed. */
+  scheduled(followUps: readonly FollowUp[]): void;
 }
 
 export interface TurnContext {
@@ -66,19 +70,23 @@ export function createTurnActions(context: TurnContext): ActionHandler {
     async create_request({ vars, now }) {
       const supportType = vars.support_type;
       if (!isSupportType(supportType)) throw new Error('support_type was not collected');
-      const request = await createSupportRequest(db, {
-        contactId,
-        conversationId,
-        fullName: text(vars.full_name),
-        nationalId: text(vars.national_id),
-        mobileE164: text(vars.mobile),
-        city: text(vars.city),
-        supportType,
-        familySize: number(vars.family_size),
-        monthlyIncome: number(vars.monthly_income),
-        description: text(vars.description),
-      });
-      await context.followUps?.requestCreated(db, request, now);
+      const { request, followUps } = await createSupportRequestWithFollowUps(
+        db,
+        {
+          contactId,
+          conversationId,
+          fullName: text(vars.full_name),
+          nationalId: text(vars.national_id),
+          mobileE164: text(vars.mobile),
+          city: text(vars.city),
+          supportType,
+          familySize: number(vars.family_size),
+          monthlyIncome: number(vars.monthly_income),
+          description: text(vars.description),
+        },
+        context.followUps?.newRequestFollowUps(now) ?? [],
+      );
+      context.followUps?.scheduled(followUps);
       return { result: 'created', vars: { reference: request.reference } };
     },
 

@@ -12,6 +12,7 @@ import {
   restartFollowUps,
   scheduleFollowUp,
 } from '../storage/repositories/follow-ups.js';
+import type { NewRequestFollowUp } from '../storage/repositories/requests.js';
 import type { Database, FollowUp, SupportRequest } from '../storage/schema.js';
 
 export const INTAKE_FLOW = 'intake';
@@ -69,8 +70,9 @@ export class FollowUpPolicy {
     return {
       // Submitted is with the research committee already (the policy sends it there at once):
       // its review period, and so its notice, starts now.
-      requestCreated: async (db, request, at) => {
-        await this.reviewNotice(db, request, at, scheduled);
+      newRequestFollowUps: (at) => [this.reviewNoticeOf('submitted', at)],
+      scheduled: (rows) => {
+        scheduled.push(...rows);
       },
     };
   }
@@ -229,12 +231,19 @@ export class FollowUpPolicy {
     scheduled: FollowUp[],
   ): Promise<void> {
     await this.add(db, scheduled, {
-      kind: 'review_notice',
+      ...this.reviewNoticeOf(request.status, at),
       contactId: request.contact_id,
       requestId: request.id,
-      basis: { status: request.status, reviewSince: at.toISOString() },
-      dueAt: new Date(at.getTime() + this.timings.reviewNoticeAfterMs),
     });
+  }
+
+  /** The «still under review» notice of a review period starting at `at`, for any request. */
+  private reviewNoticeOf(status: RequestStatus, at: Date): NewRequestFollowUp {
+    return {
+      kind: 'review_notice',
+      basis: { status, reviewSince: at.toISOString() },
+      dueAt: new Date(at.getTime() + this.timings.reviewNoticeAfterMs),
+    };
   }
 
   private async hasReviewNotice(db: Kysely<Database>, requestId: string): Promise<boolean> {

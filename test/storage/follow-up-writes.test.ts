@@ -129,7 +129,7 @@ describe.each(DIALECTS)('follow-up writes folded into the turn on %s', (dialect)
     const answered = await statementsOf(() => say(user, 'محمد أحمد العتيبي', t1));
     expect(answered.result.replies.at(-1)?.nodeId).toBe('national_id');
     // ONE statement, outside any transaction: the conversation locked at the version the inbox's
-    // last turn left it, the inbound message, the turn's end and the move (saveTurnAtVersion).
+    // last turn left it, the inbound message, the turn's end and the move (saveTurnsAtVersion).
     expect(answered.statements).toBe(1);
     expect((await intakeRow(conversationId, 'intake_reminder'))?.due_at).toEqual(
       new Date(t1.getTime() + DAY),
@@ -158,6 +158,59 @@ describe.each(DIALECTS)('follow-up writes folded into the turn on %s', (dialect)
     );
     // Another conversation's follow-ups never move.
     expect(await followUpsOf(bystander)).toEqual(bystanderBefore);
+  });
+
+  it('confirming the intake creates the request, its history and its review notice in one statement', async () => {
+    const t0 = new Date('2026-03-03T09:00:00Z');
+    const user = randomUUID();
+    let step = 0;
+    const answers = [
+      'السلام عليكم',
+      '٢',
+      'محمد أحمد العتيبي',
+      '1000000008',
+      '0551234567',
+      'الرياض',
+      '١',
+      '٥',
+      '3000',
+      'إيجار متأخر',
+    ];
+    for (const text of answers) await say(user, text, new Date(t0.getTime() + ++step * 1000));
+    const confirmedAt = new Date(t0.getTime() + ++step * 1000);
+    const confirmed = await statementsOf(() => say(user, 'نعم', confirmedAt));
+    expect(confirmed.result.replies.at(-1)?.nodeId).toBe('submitted');
+    // Lock and store the message; create the request with its history and notice; save the turn.
+    expect(confirmed.statements).toBe(3);
+
+    const request = await db
+      .selectFrom('support_requests')
+      .select(['id', 'contact_id', 'status'])
+      .where('conversation_id', '=', confirmed.result.conversationId)
+      .executeTakeFirstOrThrow();
+    const history = await db
+      .selectFrom('request_status_history')
+      .select(['status', 'changed_by'])
+      .where('request_id', '=', request.id)
+      .execute();
+    expect(history).toEqual([{ status: 'submitted', changed_by: 'beneficiary' }]);
+    const notices = await db
+      .selectFrom('follow_ups')
+      .select(['id', 'contact_id', 'status', 'due_at', 'basis'])
+      .where('request_id', '=', request.id)
+      .where('kind', '=', 'review_notice')
+      .execute();
+    expect(notices).toEqual([
+      {
+        id: expect.any(String),
+        contact_id: request.contact_id,
+        status: 'scheduled',
+        due_at: new Date(confirmedAt.getTime() + 14 * DAY),
+        basis: { status: 'submitted', reviewSince: confirmedAt.toISOString() },
+      },
+    ]);
+    // Handed to the queue with the turn's other follow-ups once committed.
+    expect(confirmed.result.followUps.map((row) => row.id)).toContain(notices[0]?.id);
   });
 
   it('starting and leaving the intake restart its follow-ups in the one statement of the turn', async () => {

@@ -296,3 +296,14 @@ export async function scheduledFollowUps(
     .offset(offset)
     .execute();
 }
+
+/** A follow_ups row as json_agg gives it (in a statement's RETURNING read back): timestamps come back as text. */
+export function followUpFromJson(row: Record<string, unknown>): FollowUp {
+  const at = (value: unknown) => (typeof value === 'string' ? new Date(value) : null);
+  return {
+    ...(row as unknown as FollowUp),
+    due_at: at(row.due_at) as Date,
+    created_at: at(row.created_at) as Date,
+    finished_at: at(row.finished_at),
+  };
+}

@@ -1,7 +1,8 @@
 import { type Kysely, sql } from 'kysely';
 import { generateReference } from '../../domain/reference.js';
 import type { RequestStatus, SupportType } from '../../domain/request-status.js';
-import type { Database, SupportRequest } from '../schema.js';
+import type { Database, FollowUp, FollowUpKind, SupportRequest } from '../schema.js';
+import { followUpFromJson } from './follow-ups.js';
 
 export interface NewSupportRequest {
   contactId: string;
@@ -18,18 +19,30 @@ export interface NewSupportRequest {
 
 const MAX_REFERENCE_ATTEMPTS = 20;
 
+/** A follow-up a new request starts with; its request and contact are the new row's. */
+export interface NewRequestFollowUp {
+  kind: FollowUpKind;
+  basis: Record<string, unknown>;
+  dueAt: Date;
+}
+
 /**
- * Creates a request under a fresh random reference, with its first status-history entry, in ONE
- * statement (the history row is a data-modifying CTE on the inserted request): confirming the
- * intake is the inbox's slowest turn, and each round trip adds to it.
+ * Creates a request under a fresh random reference, with its first status-history entry and the
+ * follow-ups it starts with, in ONE statement (data-modifying CTEs on the inserted request):
+ * confirming the intake is the inbox's slowest turn, and each round trip adds to it.
  * A reference collision (rare: 9·10⁶ possibilities) is retried with `on conflict do nothing`,
  * which, unlike catching a unique violation, leaves the surrounding transaction usable; then
- * nothing was inserted, so no history row either.
+ * nothing was inserted, so no history row or follow-up either. Returns the follow-up rows written
+ * (one the unique indexes refuse is left out), for the queue once committed.
  */
-export async function createSupportRequest(
+export async function createSupportRequestWithFollowUps(
   db: Kysely<Database>,
   request: NewSupportRequest,
-): Promise<SupportRequest> {
+  followUps: readonly NewRequestFollowUp[],
+): Promise<{ request: SupportRequest; followUps: FollowUp[] }> {
+  const fresh = JSON.stringify(
+    followUps.map((followUp) => ({ kind: followUp.kind, basis: followUp.basis, due_at: followUp.dueAt })),
+  );
   for (let attempt = 0; attempt < MAX_REFERENCE_ATTEMPTS; attempt++) {
     const created = await db
       .with('created', (qb) =>
@@ -67,12 +80,41 @@ export async function createSupportRequest(
               ]),
           ),
       )
+      .with('first_follow_ups', (qb) =>
+        qb
+          .insertInto('follow_ups')
+          .columns(['kind', 'contact_id', 'request_id', 'basis', 'due_at', 'status'])
+          // Raw because Kysely has no builder for a table function with a column list.
+          .expression(
+            sql`select f.kind, created.contact_id, created.id, f.basis, f.due_at, 'scheduled'
+              from created cross join jsonb_to_recordset(${fresh}::jsonb) as f(
+                kind text, basis jsonb, due_at timestamptz)`,
+          )
+          .onConflict((conflict) => conflict.doNothing())
+          .returningAll(),
+      )
       .selectFrom('created')
       .selectAll('created')
+      .select(
+        sql<Array<
+          Record<string, unknown>
+        > | null>`(select json_agg(first_follow_ups) from first_follow_ups)`.as('first_follow_ups'),
+      )
       .executeTakeFirst();
-    if (created) return created as SupportRequest;
+    if (created) {
+      const { first_follow_ups: rows, ...row } = created;
+      return { request: row as SupportRequest, followUps: (rows ?? []).map(followUpFromJson) };
+    }
   }
   throw new Error('could not allocate a unique request reference');
+}
+
+/** Creates a request with its first status-history entry (see createSupportRequestWithFollowUps). */
+export async function createSupportRequest(
+  db: Kysely<Database>,
+  request: NewSupportRequest,
+): Promise<SupportRequest> {
+  return (await createSupportRequestWithFollowUps(db, request, [])).request;
 }
 
 /** A contact's own requests, newest first. */

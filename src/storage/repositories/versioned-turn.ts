@@ -1,7 +1,7 @@
 import { CompiledQuery, type Kysely, sql } from 'kysely';
 import type { ChannelName, Database, FollowUp } from '../schema.js';
 import type { ConversationTurn } from './conversations.js';
-import type { FollowUpMove, FollowUpRestart } from './follow-ups.js';
+import { type FollowUpMove, type FollowUpRestart, followUpFromJson } from './follow-ups.js';
 import type { OutboundRecord } from './messages.js';
 import type { StoredReply } from './turns.js';
 
@@ -133,17 +133,6 @@ function resultOf(input: VersionedTurn, row: StatementRow | undefined): Versione
       id: idOf.get(reply.position) as string,
     })),
     scheduled: (row.scheduled ?? []).map(followUpFromJson),
-  };
-}
-
-/** A follow_ups row as json_agg gives it: timestamps come back as text. */
-function followUpFromJson(row: Record<string, unknown>): FollowUp {
-  const at = (value: unknown) => (typeof value === 'string' ? new Date(value) : null);
-  return {
-    ...(row as unknown as FollowUp),
-    due_at: at(row.due_at) as Date,
-    created_at: at(row.created_at) as Date,
-    finished_at: at(row.finished_at),
   };
 }
 
