@@ -15,9 +15,10 @@ import {
 import type { FollowUpPolicy } from '../jobs/follow-up-policy.js';
 import { type Logger, safeError } from '../logger.js';
 import type { TurnMetrics, TurnOutcome } from '../observability/metrics.js';
-import { resolveIdentity, setContactLocale } from '../storage/repositories/contacts.js';
+import { resolveIdentity, setContactLocale, touchIdentity } from '../storage/repositories/contacts.js';
 import {
   createConversation,
+  createFirstConversation,
   type LockedConversation,
   lockIdentity,
   lockOpenConversation,
@@ -571,12 +572,26 @@ export class Inbox {
       if (locked) throw new StaleIdentityError();
     }
     await lockIdentity(trx, message.channel, message.externalUserId);
-    const { contact, identity } = await resolveIdentity(trx, {
+    const input = {
       channel: message.channel,
       externalId: message.externalUserId,
       displayName: message.displayName,
       verifiedPhone: message.verifiedPhone,
-    });
+    };
+    const existing = await touchIdentity(trx, input);
+    if (!existing && !message.verifiedPhone) {
+      // A new beneficiary with nothing to link by: everything in one statement.
+      const first = await createFirstConversation(trx, {
+        channel: message.channel,
+        externalUserId: message.externalUserId,
+        displayName: message.displayName ?? null,
+        state: initialState(),
+        inbound: record,
+      });
+      this.rememberIdentity(key, { id: first.conversation.identity_id, phone: null });
+      return first;
+    }
+    const { contact, identity } = await resolveIdentity(trx, input, { existing });
     this.rememberIdentity(key, { id: identity.id, phone: identity.phone_e164 });
     const conversation =
       (await lockOpenConversation(trx, identity.id)) ?? (await this.newConversation(trx, contact, identity));

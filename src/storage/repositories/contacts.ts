@@ -9,6 +9,27 @@ export interface IdentityInput {
   verifiedPhone?: string | null | undefined;
 }
 
+/** The channel identity, if it exists, marked as seen now (and reachable again). */
+export async function touchIdentity(
+  db: Kysely<Database>,
+  input: IdentityInput,
+): Promise<ChannelIdentity | undefined> {
+  return (
+    db
+      .updateTable('channel_identities')
+      // Writing again means the person can be reached again (they unblocked the bot).
+      .set({
+        last_seen_at: new Date(),
+        unreachable_at: null,
+        ...(input.displayName ? { display_name: input.displayName } : {}),
+      })
+      .where('channel', '=', input.channel)
+      .where('external_id', '=', input.externalId)
+      .returningAll()
+      .executeTakeFirst()
+  );
+}
+
 /**
  * Finds or creates the channel identity and its contact. A new identity whose verified phone
  * belongs to an existing contact is linked to that contact, so one person on WhatsApp and on
@@ -17,19 +38,10 @@ export interface IdentityInput {
 export async function resolveIdentity(
   db: Kysely<Database>,
   input: IdentityInput,
+  /** What touchIdentity found, when the caller has already run it. */
+  touched?: { existing: ChannelIdentity | undefined },
 ): Promise<{ identity: ChannelIdentity; contact: Contact; created: boolean }> {
-  const existing = await db
-    .updateTable('channel_identities')
-    // Writing again means the person can be reached again (they unblocked the bot).
-    .set({
-      last_seen_at: new Date(),
-      unreachable_at: null,
-      ...(input.displayName ? { display_name: input.displayName } : {}),
-    })
-    .where('channel', '=', input.channel)
-    .where('external_id', '=', input.externalId)
-    .returningAll()
-    .executeTakeFirst();
+  const existing = touched ? touched.existing : await touchIdentity(db, input);
   if (existing) {
     if (input.verifiedPhone && input.verifiedPhone !== existing.phone_e164) {
       return { ...(await attachVerifiedPhone(db, existing, input.verifiedPhone)), created: false };

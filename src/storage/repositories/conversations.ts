@@ -58,6 +58,86 @@ export async function createConversation(
     .executeTakeFirstOrThrow();
 }
 
+/**
+ * A new beneficiary's first message, in ONE statement: the contact, its channel identity, the
+ * conversation (in the contact's language) and the inbound message, each inserted from the row
+ * before (data-modifying CTEs). For an identity that does not exist and brings no verified phone
+ * to link it by, under the identity's advisory lock (lockIdentity). `inbound` is undefined when
+ * the message id is already stored (a redelivery), as with insertInbound.
+ */
+export async function createFirstConversation(
+  db: Kysely<Database>,
+  values: {
+    channel: ChannelName;
+    externalUserId: string;
+    displayName: string | null;
+    state: unknown;
+    inbound: Omit<InboundRecord, 'conversationId' | 'receivedAt'>;
+  },
+): Promise<{ conversation: LockedConversation; inbound: { id: string } | undefined }> {
+  const row = await db
+    .with('contact', (qb) =>
+      qb
+        .insertInto('contacts')
+        .values({ display_name: values.displayName, phone_e164: null, phone_verified: false })
+        .returning(['id', 'locale']),
+    )
+    .with('identity', (qb) =>
+      qb
+        .insertInto('channel_identities')
+        .columns(['contact_id', 'channel', 'external_id', 'display_name', 'phone_e164'])
+        .expression((eb) =>
+          eb
+            .selectFrom('contact')
+            .select([
+              'contact.id',
+              sql.val(values.channel).as('channel'),
+              sql.val(values.externalUserId).as('external_id'),
+              sql.val(values.displayName).as('display_name'),
+              sql<null>`null::text`.as('phone_e164'),
+            ]),
+        )
+        .returning(['id', 'contact_id']),
+    )
+    .with('conv', (qb) =>
+      qb
+        .insertInto('conversations')
+        .columns(['contact_id', 'identity_id', 'channel', 'mode', 'state', 'locale'])
+        .expression((eb) =>
+          eb
+            .selectFrom('identity')
+            .innerJoin('contact', 'contact.id', 'identity.contact_id')
+            .select([
+              'contact.id',
+              'identity.id as identity_id',
+              sql.val(values.channel).as('channel'),
+              sql.lit('bot').as('mode'),
+              sql`${JSON.stringify(values.state)}::jsonb`.as('state'),
+              'contact.locale',
+            ]),
+        )
+        .returningAll(),
+    )
+    .with('ins', (qb) =>
+      insertingInboundIntoConv(
+        qb as unknown as Parameters<typeof insertingInboundIntoConv>[0],
+        values.inbound,
+      ),
+    )
+    .selectFrom('conv')
+    .selectAll('conv')
+    .select((eb) => [
+      sql<null>`null::text`.as('identity_phone'),
+      eb.selectFrom('ins').select('ins.id').as('inbound_id'),
+    ])
+    .executeTakeFirstOrThrow();
+  const { inbound_id: inboundId, ...conversation } = row;
+  return {
+    conversation: conversation as unknown as LockedConversation,
+    inbound: inboundId ? { id: inboundId } : undefined,
+  };
+}
+
 export interface ConversationTurn {
   mode: ConversationMode;
   flowId: string | null;
