@@ -111,6 +111,11 @@ type ConversationView = Pick<
 /** A conversation as the inbox's last turn in it left it, and the version it wrote. */
 interface RememberedConversation extends ConversationView {
   version: string;
+  /**
+   * The state as that turn stored it. Each turn parses its own copy (the engine works on it);
+   * written by this release's engine, it needs no validation, unlike a state read from the row.
+   */
+  stateJson: string;
 }
 
 /** An action that writes was called while the turn ran outside a transaction: lock instead. */
@@ -376,14 +381,17 @@ export class Inbox {
 
   /** What the engine (or the recovery, or the media notice) makes of the message. */
   private async planTurn(
-    conversation: ConversationView,
+    conversation: ConversationView | RememberedConversation,
     message: InboundMessage,
     now: Date,
     actionsFor: (state: ConversationState) => ActionHandler,
     recovering: boolean,
   ): Promise<PlannedTurn> {
     const locale = isLocale(conversation.locale) ? conversation.locale : this.options.defaultLocale;
-    const state = parseConversationState(conversation.state);
+    const state =
+      'stateJson' in conversation
+        ? (JSON.parse(conversation.stateJson) as ConversationState)
+        : parseConversationState(conversation.state);
     const mediaOnly = Boolean(message.mediaKind) && message.text.trim() === '';
     const turn = recovering
       ? this.recoveryTurn(locale)
@@ -422,12 +430,11 @@ export class Inbox {
     };
   }
 
-  /** The conversation as a turn left it; the state as the database gives it back (JSON). */
+  /** The conversation as a turn left it, with its state as stored (JSON). */
   private remembered(
     conversation: ConversationView,
     turn: TurnResult,
     version: string,
-    /** The state as stored: parsed back, it is what a read of the row would give. */
     stateJson: string,
   ): RememberedConversation {
     return {
@@ -436,7 +443,8 @@ export class Inbox {
       identity_phone: conversation.identity_phone,
       mode: turn.mode,
       locale: turn.locale,
-      state: JSON.parse(stateJson),
+      state: undefined,
+      stateJson,
       version,
     };
   }
