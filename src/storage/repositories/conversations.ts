@@ -191,7 +191,7 @@ export interface LockedWithInbound {
   inbound: { id: string } | undefined;
 }
 
-/** Built once: this statement runs for nearly every inbound message (see QueryTemplate). */
+/** Built once: this statement starts every turn that takes the locking path (see QueryTemplate). */
 const lockingStoringInbound = new QueryTemplate(
   (
     db: Kysely<Database>,
