@@ -209,6 +209,42 @@ describe.each(DIALECTS)('turns written together on %s', (dialect) => {
     expect(await stored(good.conversationId)).toEqual(before);
   });
 
+  // PostgreSQL only: PGlite is one session, where a second transaction cannot even start meanwhile.
+  if (dialect === 'postgres')
+    it('does not wait for a conversation another transaction holds: that turn is left out, the others apply', async () => {
+      const [held, free] = await Promise.all(['أ', 'ب'].map(conversationWithTurn));
+      if (!held || !free) throw new Error('two turns expected');
+      let release: () => void = () => undefined;
+      const released = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      let locked: () => void = () => undefined;
+      const isLocked = new Promise<void>((resolve) => {
+        locked = resolve;
+      });
+      // Staff (or another process) holding the row in a transaction that is still open.
+      const holder = db.transaction().execute(async (trx) => {
+        await trx
+          .selectFrom('conversations')
+          .select('id')
+          .where('id', '=', held.conversationId)
+          .forUpdate()
+          .execute();
+        locked();
+        await released;
+      });
+      await isLocked;
+      try {
+        const results = await saveTurnsAtVersion(db, [held, free]);
+        expect(results.map((result) => result.applied)).toEqual([false, true]);
+      } finally {
+        release();
+        await holder;
+      }
+      const row = await stored(held.conversationId);
+      expect(row.messages.filter((m) => m.direction === 'in').map((m) => m.text)).toEqual(['السلام عليكم']);
+    });
+
   it('answers a look-up of the beneficiary’s requests without a transaction', async () => {
     const user = randomUUID();
     await inbox.receive(message(user, 'السلام عليكم'));
