@@ -10,6 +10,9 @@ export const LOCALES: readonly Locale[] = ['ar', 'en'];
 /** Message parameters: ICU arguments are filled from conversation variables and action results. */
 export type MessageParams = Record<string, string | number | boolean | null | undefined>;
 
+/** A message's arguments looked up one by one (the engine: only those the message uses). */
+export type MessageParamLookup = (name: string) => MessageParams[string];
+
 const catalogFileSchema = z.record(
   z.string().regex(/^[a-z0-9_.]+$/, 'keys are lower-case dotted names'),
   z.string(),
@@ -78,7 +81,7 @@ export class MessageCatalog {
    * so a flow that refers to a variable not yet collected degrades instead of crashing.
    * A key missing in the requested locale falls back to Arabic, the complete catalog.
    */
-  format(locale: Locale, key: string, params: MessageParams = {}): string {
+  format(locale: Locale, key: string, params: MessageParams | MessageParamLookup = {}): string {
     const effectiveLocale: Locale = this.has(locale, key) ? locale : 'ar';
     const cacheKey = `${effectiveLocale}\u0000${key}`;
     let entry = this.compiled.get(cacheKey);
@@ -91,7 +94,7 @@ export class MessageCatalog {
     }
     const values: Record<string, string | number | boolean> = {};
     for (const name of entry.args) {
-      const value = params[name];
+      const value = typeof params === 'function' ? params(name) : params[name];
       values[name] = value === null || value === undefined ? '' : value;
     }
     return String(entry.format.format(values));

@@ -738,20 +738,27 @@ class Turn {
     return choices.filter((choice) => !choice.if || evaluateCondition(choice.if, scope));
   }
 
-  private params(): MessageParams {
-    const phone = this.input.context?.channel_phone;
-    return {
-      ...this.options.globals,
-      ...this.input.context,
-      ...(typeof phone === 'string' ? { channel_phone_display: displayPhone(phone) } : {}),
-      ...this.state.vars,
-      fallback_count: this.state.fallbacks,
-      offer_staff: this.state.fallbacks >= 2 ? 'yes' : 'no',
-    };
+  /**
+   * A message argument, by name: the call's own `extra`, then the turn's counters, the flow's
+   * variables, the sender's context, the bot's globals, in that order. Looked up only for the
+   * arguments a message uses: merging all of them for every text (choice labels included) was
+   * the engine's largest cost.
+   */
+  private param(name: string, extra: MessageParams): MessageParams[string] {
+    if (Object.hasOwn(extra, name)) return extra[name];
+    if (name === 'fallback_count') return this.state.fallbacks;
+    if (name === 'offer_staff') return this.state.fallbacks >= 2 ? 'yes' : 'no';
+    if (Object.hasOwn(this.state.vars, name)) return this.state.vars[name];
+    const context = this.input.context;
+    if (name === 'channel_phone_display' && typeof context?.channel_phone === 'string')
+      return displayPhone(context.channel_phone);
+    if (context && Object.hasOwn(context, name)) return context[name];
+    const globals = this.options.globals;
+    return globals && Object.hasOwn(globals, name) ? globals[name] : undefined;
   }
 
   private t(key: string, extra: MessageParams = {}): string {
-    return this.options.catalog.format(this.locale, key, { ...this.params(), ...extra });
+    return this.options.catalog.format(this.locale, key, (name) => this.param(name, extra));
   }
 
   private sayAll(keys: string | string[], flow: LoadedFlow, nodeId: string, choices: string[]): void {

@@ -61,6 +61,42 @@ describe('flow runtime', () => {
     expect(result.state.vars).toEqual({});
   });
 
+  it("fills a message from the flow's variables first, then the sender's context, then the bot's globals", async () => {
+    const probeCatalog = new MessageCatalog({
+      ar: {
+        ...catalog.messages.ar,
+        'probe.text':
+          'من {who} و{where} و{contact} و{missing}، محاولة {fallback_count}، هاتف {channel_phone_display}',
+      },
+      en: catalog.messages.en,
+    });
+    const set = new Map(flows);
+    set.set(
+      'probe',
+      parseFlow(
+        'probe.yaml',
+        'id: probe\nstart: a\nnodes:\n  - { id: a, type: message, text: probe.text }\n',
+      ),
+    );
+    const engine = new ConversationEngine({
+      flows: set,
+      catalog: probeCatalog,
+      matcher: new IntentMatcher(set),
+      handoffAckIntervalMs: 600_000,
+      globals: { who: 'عام', where: 'عام', contact: 'الرقم الموحد' },
+    });
+    const result = await engine.handleEvent({
+      event: { kind: 'start', flowId: 'probe', vars: { who: 'المتغير' } },
+      now: new Date(),
+      state: initialState(),
+      mode: 'bot',
+      locale: 'ar',
+      context: { who: 'السياق', where: 'السياق', channel_phone: '+966551234567' },
+      actions: noActions,
+    });
+    expect(result.replies[0]?.text).toBe('من المتغير والسياق والرقم الموحد و، محاولة 0، هاتف \u20660551234567\u2069');
+  });
+
   it('re-asks the previous question on «رجوع» and forgets its answer', async () => {
     const engine = engineFor(flows);
     let state = initialState();
