@@ -94,7 +94,9 @@ describe('flow runtime', () => {
       context: { who: 'السياق', where: 'السياق', channel_phone: '+966551234567' },
       actions: noActions,
     });
-    expect(result.replies[0]?.text).toBe('من المتغير والسياق والرقم الموحد و، محاولة 0، هاتف \u20660551234567\u2069');
+    expect(result.replies[0]?.text).toBe(
+      'من المتغير والسياق والرقم الموحد و، محاولة 0، هاتف \u20660551234567\u2069',
+    );
   });
 
   it('re-asks the previous question on «رجوع» and forgets its answer', async () => {
