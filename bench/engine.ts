@@ -92,6 +92,8 @@ function plan(prefix: string, users: number, total: number): SimUser[] {
 
 interface RunStats {
   latencies: number[];
+  /** Latencies by SCRIPT index: which step of the conversation the time goes to. */
+  byStep: number[][];
   elapsedMs: number;
   replies: number;
   failures: number;
@@ -110,6 +112,7 @@ interface RunStats {
 async function drive(bot: Bot, users: SimUser[], concurrency: number, runId: string): Promise<RunStats> {
   const stats: RunStats = {
     latencies: [],
+    byStep: SCRIPT.map(() => []),
     elapsedMs: 0,
     replies: 0,
     failures: 0,
@@ -135,6 +138,7 @@ async function drive(bot: Bot, users: SimUser[], concurrency: number, runId: str
           displayName: 'مستفيد تجريبي',
         });
         stats.latencies.push(performance.now() - started);
+        stats.byStep[step]?.push(performance.now() - started);
         stats.replies += result.replies.length;
         if (result.duplicate) stats.duplicates++;
         for (const reply of result.replies) {
@@ -168,6 +172,20 @@ interface BackendResult {
   cpuMsPerMessage: number | undefined;
   /** This Node.js process's share of cpuMsPerMessage (engine, Kysely, driver). */
   processCpuMsPerMessage: number;
+}
+
+/**
+ * Mean latency of each step of the script and its share of all the time waited, e.g.
+ * `«نعم» 18.3 ms 19%`: the steps that take longest are where a change pays most.
+ */
+function stepLine(name: string, stats: RunStats): string {
+  const sum = (values: number[]) => values.reduce((total, value) => total + value, 0);
+  const total = sum(stats.byStep.map(sum));
+  const steps = stats.byStep.map((values, step) => {
+    const mean = values.length === 0 ? 0 : sum(values) / values.length;
+    return `«${SCRIPT[step]}» ${mean.toFixed(1)} ms ${((100 * sum(values)) / Math.max(total, 1)).toFixed(0)}%`;
+  });
+  return `steps ${name} (mean latency, share of time): ${steps.join(', ')}`;
 }
 
 /** Nearest-rank percentile of ascending samples. */
@@ -438,6 +456,7 @@ async function main(): Promise<number> {
         `duplicates ${s.duplicates}, failures ${s.failures}`,
     );
   }
+  for (const { name, result } of results) if (result) lines.push(stepLine(name, result.stats));
   if (pgbenchResult?.cpuMsPerTransaction !== undefined)
     lines.push(
       `check pgbench -N: ${pgbenchResult.cpuMsPerTransaction.toFixed(2)} ms machine CPU/transaction`,

@@ -31,6 +31,7 @@ import {
   type OutboundRecord,
   repliesTo,
 } from '../storage/repositories/messages.js';
+import type { PlannedRequest } from '../storage/repositories/requests.js';
 import { type StoredReply, saveTurn } from '../storage/repositories/turns.js';
 import type {
   ChannelIdentity,
@@ -129,10 +130,12 @@ class NeedsTransactionError extends Error {
 const NEEDS_TRANSACTION = new NeedsTransactionError();
 
 /**
- * Actions that only read, and so can run in a turn without a transaction: what they read is
- * committed data, and the turn applies only if the conversation is still at its version.
+ * Actions a turn without a transaction can run. A look-up only reads committed data, and the turn
+ * applies only if the conversation is still at its version; a request is not created by the
+ * action but planned, and created by the statement that saves the turn, with it or not at all.
+ * Any other action sends the turn down the locking path.
  */
-const READ_ONLY_ACTIONS: ReadonlySet<ActionRequest['name']> = new Set(['lookup_requests']);
+const UNLOCKED_ACTIONS: ReadonlySet<ActionRequest['name']> = new Set(['lookup_requests', 'create_request']);
 
 /** The remembered identity no longer matched the database: the turn is run again from scratch. */
 class StaleIdentityError extends Error {
@@ -255,8 +258,8 @@ export class Inbox {
    * left it is run through the engine first, then ONE statement stores the message, the new
    * state and the replies — if the conversation is still at that version (see
    * saveTurnsAtVersion, which may write other conversations' turns in the same statement), with
-   * the follow-ups it moves or starts afresh. A look-up of the beneficiary's requests runs as
-   * part of it (READ_ONLY_ACTIONS). Undefined when it cannot be done that way, with nothing
+   * the follow-ups it moves or starts afresh, and the request it confirmed (UNLOCKED_ACTIONS: a
+   * look-up of the beneficiary's requests runs as part of it too). Undefined when it cannot be done that way, with nothing
    * written: nothing remembered, an action that writes, a wait for staff
    * starting or ending, a new language, a new phone from the channel, a redelivery, or a
    * conversation changed since. The locking path runs then.
@@ -268,12 +271,13 @@ export class Inbox {
     if (message.verifiedPhone && message.verifiedPhone !== remembered.identity_phone) return undefined;
     const now = message.receivedAt ?? new Date();
     let planned: PlannedTurn;
+    const writes: { request?: PlannedRequest } = {};
     try {
       planned = await this.planTurn(
         remembered,
         message,
         now,
-        (state) => this.readOnlyActions(remembered, state),
+        (state) => this.unlockedActions(remembered, state, writes),
         false,
       );
     } catch {
@@ -283,8 +287,8 @@ export class Inbox {
     const { state, turn } = planned;
     if (turn.locale !== remembered.locale) return undefined;
     const policy = this.options.followUps;
-    const writes = policy ? policy.inlineWrites(this.turnChange(remembered, state, turn, now)) : {};
-    if (!writes) return undefined;
+    const followUpWrites = policy ? policy.inlineWrites(this.turnChange(remembered, state, turn, now)) : {};
+    if (!followUpWrites) return undefined;
     const replies = this.outboundRecords(remembered, message.channel, null, turn.replies);
     const stateJson = JSON.stringify(turn.state);
     const saved = await this.versionedTurns
@@ -300,8 +304,9 @@ export class Inbox {
         },
         turn: { ...this.conversationTurn(turn, now), stateJson },
         replies,
-        move: writes.move,
-        restart: writes.restart,
+        move: followUpWrites.move,
+        restart: followUpWrites.restart,
+        request: writes.request,
       })
       .catch((error: unknown) => {
         // Nothing of a failed statement stays; the locking path runs it again, or reports why not.
@@ -316,11 +321,25 @@ export class Inbox {
     return this.result(message, remembered.id, saved.inboundId, saved.replies, saved.scheduled);
   }
 
-  /** The actions a turn outside a transaction may run; any other sends it down the locking path. */
-  private readOnlyActions(conversation: ConversationView, state: ConversationState): ActionHandler {
-    const actions = this.turnActions(this.options.db, conversation, state, undefined);
+  /**
+   * The actions a turn outside a transaction may run (UNLOCKED_ACTIONS); any other sends it down
+   * the locking path. A request confirmed is planned into `writes`, once per turn.
+   */
+  private unlockedActions(
+    conversation: ConversationView,
+    state: ConversationState,
+    writes: { request?: PlannedRequest },
+  ): ActionHandler {
+    const actions = createTurnActions({
+      ...this.actionContext(this.options.db, conversation, state),
+      followUps: this.options.followUps?.hooks([]),
+      planRequest: (planned) => {
+        if (writes.request) throw NEEDS_TRANSACTION;
+        writes.request = planned;
+      },
+    });
     return async (request) => {
-      if (!READ_ONLY_ACTIONS.has(request.name)) throw NEEDS_TRANSACTION;
+      if (!UNLOCKED_ACTIONS.has(request.name)) throw NEEDS_TRANSACTION;
       return actions(request);
     };
   }
@@ -332,14 +351,20 @@ export class Inbox {
     scheduled: FollowUp[] | undefined,
   ): ActionHandler {
     return createTurnActions({
+      ...this.actionContext(db, conversation, state),
+      followUps: scheduled && this.options.followUps?.hooks(scheduled),
+    });
+  }
+
+  private actionContext(db: Kysely<Database>, conversation: ConversationView, state: ConversationState) {
+    return {
       db,
       contactId: conversation.contact_id,
       conversationId: conversation.id,
       catalog: this.options.catalog,
       throttle: this.options.throttle,
       position: { flowId: state.flowId, nodeId: state.nodeId },
-      followUps: scheduled && this.options.followUps?.hooks(scheduled),
-    });
+    };
   }
 
   private async handle(

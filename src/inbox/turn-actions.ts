@@ -14,6 +14,9 @@ import {
   createSupportRequestWithFollowUps,
   findRequestOfContact,
   type NewRequestFollowUp,
+  type NewSupportRequest,
+  type PlannedRequest,
+  planSupportRequest,
   requestsOfContact,
 } from '../storage/repositories/requests.js';
 import type { Database, FollowUp, SupportRequest } from '../storage/schema.js';
@@ -36,6 +39,11 @@ export interface TurnContext {
   /** Where the conversation was before this turn (recorded on an escalation for staff). */
   position: { flowId: string | null; nodeId: string | null };
   followUps?: FollowUpHooks | undefined;
+  /**
+   * Given, `create_request` writes nothing: it draws the request's reference and hands the request
+   * here, for the statement that saves the turn to create with it (a turn outside a transaction).
+   */
+  planRequest?: ((planned: PlannedRequest) => void) | undefined;
 }
 
 function describeRequest(request: SupportRequest, catalog: MessageCatalog, locale: Locale) {
@@ -58,36 +66,49 @@ function number(value: unknown): number {
   return value;
 }
 
+/** The request the intake collected, from the flow's variables. */
+function collectedRequest(
+  vars: ActionRequest['vars'],
+  contactId: string,
+  conversationId: string,
+): NewSupportRequest {
+  const supportType = vars.support_type;
+  if (!isSupportType(supportType)) throw new Error('support_type was not collected');
+  return {
+    contactId,
+    conversationId,
+    fullName: text(vars.full_name),
+    nationalId: text(vars.national_id),
+    mobileE164: text(vars.mobile),
+    city: text(vars.city),
+    supportType,
+    familySize: number(vars.family_size),
+    monthlyIncome: number(vars.monthly_income),
+    description: text(vars.description),
+  };
+}
+
 /**
  * The engine's actions. Those that write run inside the inbound message's transaction: a request
  * is created exactly when the turn that confirmed it commits, and never twice. A turn without a
- * transaction may run only those that read (the inbox's READ_ONLY_ACTIONS), on `db` itself.
+ * transaction may run only the inbox's UNLOCKED_ACTIONS: the look-ups that read, on `db` itself,
+ * and create_request with `planRequest`, which leaves the writing to the statement saving the turn.
  */
 export function createTurnActions(context: TurnContext): ActionHandler {
   const { db, contactId, conversationId, catalog } = context;
 
   const handlers: Record<ActionRequest['name'], (request: ActionRequest) => Promise<ActionOutcome>> = {
     async create_request({ vars, now }) {
-      const supportType = vars.support_type;
-      if (!isSupportType(supportType)) throw new Error('support_type was not collected');
-      const { request, followUps } = await createSupportRequestWithFollowUps(
-        db,
-        {
-          contactId,
-          conversationId,
-          fullName: text(vars.full_name),
-          nationalId: text(vars.national_id),
-          mobileE164: text(vars.mobile),
-          city: text(vars.city),
-          supportType,
-          familySize: number(vars.family_size),
-          monthlyIncome: number(vars.monthly_income),
-          description: text(vars.description),
-        },
-        context.followUps?.newRequestFollowUps(now) ?? [],
-      );
-      context.followUps?.scheduled(followUps);
-      return { result: 'created', vars: { reference: request.reference } };
+      const request = collectedRequest(vars, contactId, conversationId);
+      const followUps = context.followUps?.newRequestFollowUps(now) ?? [];
+      if (context.planRequest) {
+        const planned = planSupportRequest(request, followUps);
+        context.planRequest(planned);
+        return { result: 'created', vars: { reference: planned.reference } };
+      }
+      const created = await createSupportRequestWithFollowUps(db, request, followUps);
+      context.followUps?.scheduled(created.followUps);
+      return { result: 'created', vars: { reference: created.request.reference } };
     },
 
     async lookup_requests({ locale }): Promise<ActionOutcome> {

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InboundMessage } from '../../src/channels/types.js';
 import type { Inbox } from '../../src/inbox/inbox.js';
 import { TurnBatcher } from '../../src/inbox/turn-batcher.js';
+import { createSupportRequest, planSupportRequest } from '../../src/storage/repositories/requests.js';
 import {
   conversationVersion,
   saveTurnsAtVersion,
@@ -259,5 +260,115 @@ describe.each(DIALECTS)('turns written together on %s', (dialect) => {
       'السلام عليكم',
       'حالة طلبي',
     ]);
+  });
+
+  /** `turn` carrying the request its conversation's beneficiary confirmed. */
+  async function withRequest(turn: VersionedTurn, reference?: string): Promise<VersionedTurn> {
+    const { contact_id } = await db
+      .selectFrom('conversations')
+      .select('contact_id')
+      .where('id', '=', turn.conversationId)
+      .executeTakeFirstOrThrow();
+    const planned = planSupportRequest(
+      {
+        contactId: contact_id,
+        conversationId: turn.conversationId,
+        fullName: 'سارة محمد',
+        nationalId: '1000000008',
+        mobileE164: '+966551234567',
+        city: 'جدة',
+        supportType: 'housing',
+        familySize: 4,
+        monthlyIncome: 2500,
+        description: 'إيجار متأخر',
+      },
+      [
+        {
+          kind: 'review_notice',
+          basis: { status: 'submitted' },
+          dueAt: new Date(Date.now() + 14 * 86_400_000),
+        },
+      ],
+    );
+    return { ...turn, request: reference ? { ...planned, reference } : planned };
+  }
+
+  const requestsOf = (conversationId: string) =>
+    db
+      .selectFrom('support_requests')
+      .select(['id', 'reference', 'full_name', 'status'])
+      .where('conversation_id', '=', conversationId)
+      .execute();
+
+  it('creates a confirmed request with its turn, beside other turns, with its history and follow-ups', async () => {
+    const plain = await conversationWithTurn('أ');
+    const confirming = await withRequest(await conversationWithTurn('نعم'));
+    const results = await saveTurnsAtVersion(db, [plain, confirming]);
+    expect(results.map((result) => result.applied)).toEqual([true, true]);
+
+    const requests = await requestsOf(confirming.conversationId);
+    expect(requests).toEqual([
+      {
+        id: expect.any(String),
+        reference: confirming.request?.reference,
+        full_name: 'سارة محمد',
+        status: 'submitted',
+      },
+    ]);
+    const requestId = requests[0]?.id as string;
+    const history = await db
+      .selectFrom('request_status_history')
+      .select(['status', 'changed_by'])
+      .where('request_id', '=', requestId)
+      .execute();
+    expect(history).toEqual([{ status: 'submitted', changed_by: 'beneficiary' }]);
+    // The follow-up comes back with its own turn, for the queue; the plain turn gets none.
+    const [plainResult, confirmingResult] = results;
+    if (!plainResult?.applied || !confirmingResult?.applied) throw new Error('both turns should apply');
+    expect(confirmingResult.scheduled.map((row) => [row.kind, row.request_id, row.status])).toEqual([
+      ['review_notice', requestId, 'scheduled'],
+    ]);
+    expect(plainResult.scheduled).toEqual([]);
+    expect(await requestsOf(plain.conversationId)).toEqual([]);
+  });
+
+  it('writes nothing of a confirming turn whose reference is taken, and the turns beside it stand', async () => {
+    const other = await conversationWithTurn('أ');
+    const planned = (await withRequest(other)).request;
+    if (!planned) throw new Error('a planned request expected');
+    const taken = await createSupportRequest(db, planned.request);
+    const confirming = await withRequest(await conversationWithTurn('نعم'), taken.reference);
+    const before = await stored(confirming.conversationId);
+    const results = await saveTurnsAtVersion(db, [confirming, other]);
+    expect(results.map((result) => result.applied)).toEqual([false, true]);
+    // Neither the request nor any part of the turn: the inbox then takes the locking path.
+    expect(await stored(confirming.conversationId)).toEqual(before);
+    expect(await requestsOf(confirming.conversationId)).toEqual([]);
+  });
+
+  it('a beneficiary confirming the intake gets the request in one statement, and it is theirs', async () => {
+    const user = randomUUID();
+    const answers = [
+      'السلام عليكم',
+      '٢',
+      'سارة محمد',
+      '1000000008',
+      '0551234567',
+      'جدة',
+      '١',
+      '٤',
+      '2500',
+      'إيجار متأخر',
+    ];
+    for (const text of answers) await inbox.receive(message(user, text));
+    counter.count = 0;
+    const confirmed = await inbox.receive(message(user, 'نعم'));
+    expect(counter.count).toBe(1);
+    expect(confirmed.replies.at(-1)).toMatchObject({ flowId: 'intake', nodeId: 'submitted' });
+    const [request] = await requestsOf(confirmed.conversationId);
+    expect(confirmed.replies.at(-1)?.text).toContain(request?.reference);
+    // Looked up by its owner, in the same conversation.
+    const status = await inbox.receive(message(user, 'حالة طلبي'));
+    expect(status.replies.map((reply) => reply.text).join('\n')).toContain(request?.reference);
   });
 });

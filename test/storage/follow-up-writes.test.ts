@@ -160,9 +160,8 @@ describe.each(DIALECTS)('follow-up writes folded into the turn on %s', (dialect)
     expect(await followUpsOf(bystander)).toEqual(bystanderBefore);
   });
 
-  it('confirming the intake creates the request, its history and its review notice in one statement', async () => {
-    const t0 = new Date('2026-03-03T09:00:00Z');
-    const user = randomUUID();
+  /** A beneficiary at the intake's confirmation, every answer given through `inbox`. */
+  async function atConfirmation(user: string, t0: Date): Promise<number> {
     let step = 0;
     const answers = [
       'السلام عليكم',
@@ -177,17 +176,31 @@ describe.each(DIALECTS)('follow-up writes folded into the turn on %s', (dialect)
       'إيجار متأخر',
     ];
     for (const text of answers) await say(user, text, new Date(t0.getTime() + ++step * 1000));
-    const confirmedAt = new Date(t0.getTime() + ++step * 1000);
-    const confirmed = await statementsOf(() => say(user, 'نعم', confirmedAt));
-    expect(confirmed.result.replies.at(-1)?.nodeId).toBe('submitted');
-    // Lock and store the message; create the request with its history and notice; save the turn.
-    expect(confirmed.statements).toBe(3);
+    return step;
+  }
 
-    const request = await db
+  /** The request a confirmation created, checked whole: one history entry, one review notice, queued. */
+  async function expectCreatedRequest(
+    confirmed: Awaited<ReturnType<typeof say>>,
+    confirmedAt: Date,
+  ): Promise<void> {
+    const requests = await db
       .selectFrom('support_requests')
-      .select(['id', 'contact_id', 'status'])
-      .where('conversation_id', '=', confirmed.result.conversationId)
-      .executeTakeFirstOrThrow();
+      .select(['id', 'reference', 'contact_id', 'status', 'full_name', 'national_id', 'mobile_e164'])
+      .select((eb) => eb.cast<string>('monthly_income', 'text').as('income'))
+      .where('conversation_id', '=', confirmed.conversationId)
+      .execute();
+    expect(requests).toHaveLength(1);
+    const request = requests[0] as (typeof requests)[number];
+    expect(request).toMatchObject({
+      status: 'submitted',
+      full_name: 'محمد أحمد العتيبي',
+      national_id: '1000000008',
+      mobile_e164: '+966551234567',
+      income: '3000.00',
+    });
+    // The reply names the reference the request was stored under.
+    expect(confirmed.replies.map((reply) => reply.text).join('\n')).toContain(request.reference);
     const history = await db
       .selectFrom('request_status_history')
       .select(['status', 'changed_by'])
@@ -210,7 +223,42 @@ describe.each(DIALECTS)('follow-up writes folded into the turn on %s', (dialect)
       },
     ]);
     // Handed to the queue with the turn's other follow-ups once committed.
-    expect(confirmed.result.followUps.map((row) => row.id)).toContain(notices[0]?.id);
+    expect(confirmed.followUps.map((row) => row.id)).toContain(notices[0]?.id);
+  }
+
+  it('confirming the intake creates the request, its history and its review notice in the one statement of the turn', async () => {
+    const t0 = new Date('2026-03-03T09:00:00Z');
+    const user = randomUUID();
+    const step = await atConfirmation(user, t0);
+    const confirmedAt = new Date(t0.getTime() + (step + 1) * 1000);
+    const confirmed = await statementsOf(() => say(user, 'نعم', confirmedAt));
+    expect(confirmed.result.replies.at(-1)?.nodeId).toBe('submitted');
+    // ONE statement, outside any transaction: the request is created with the turn that
+    // confirmed it (saveTurnsAtVersion), under the reference its reply names.
+    expect(confirmed.statements).toBe(1);
+    await expectCreatedRequest(confirmed.result, confirmedAt);
+  });
+
+  it('a confirmation the inbox does not remember locks and creates the same request, once', async () => {
+    const t0 = new Date('2026-03-04T09:00:00Z');
+    const user = randomUUID();
+    const step = await atConfirmation(user, t0);
+    const confirmedAt = new Date(t0.getTime() + (step + 1) * 1000);
+    // Another process's inbox: it has not seen this conversation, so it takes the locking path.
+    const elsewhere = anotherInbox(bot, counted);
+    const confirmed = await statementsOf(() =>
+      elsewhere.receive({
+        channel: 'web',
+        externalUserId: user,
+        externalMessageId: randomUUID(),
+        text: 'نعم',
+        receivedAt: confirmedAt,
+      }),
+    );
+    expect(confirmed.result.replies.at(-1)?.nodeId).toBe('submitted');
+    // Identity, lock and store, the request with its history and notice, the turn: not one statement.
+    expect(confirmed.statements).toBeGreaterThan(1);
+    await expectCreatedRequest(confirmed.result, confirmedAt);
   });
 
   it('starting and leaving the intake restart its follow-ups in the one statement of the turn', async () => {

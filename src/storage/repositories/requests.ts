@@ -19,6 +19,25 @@ export interface NewSupportRequest {
 
 const MAX_REFERENCE_ATTEMPTS = 20;
 
+/**
+ * A request the statement saving a one-statement turn will create (saveTurnsAtVersion), with its
+ * reference drawn in advance so the turn's reply can name it. That statement creates it only
+ * together with the turn, and applies neither when the reference is taken: the turn then runs the
+ * locking way, where createSupportRequestWithFollowUps draws another.
+ */
+export interface PlannedRequest {
+  reference: string;
+  request: NewSupportRequest;
+  followUps: NewRequestFollowUp[];
+}
+
+export function planSupportRequest(
+  request: NewSupportRequest,
+  followUps: readonly NewRequestFollowUp[],
+): PlannedRequest {
+  return { reference: generateReference(), request, followUps: [...followUps] };
+}
+
 /** A follow-up a new request starts with; its request and contact are the new row's. */
 export interface NewRequestFollowUp {
   kind: FollowUpKind;

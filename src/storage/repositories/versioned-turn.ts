@@ -3,6 +3,7 @@ import type { ChannelName, Database, FollowUp } from '../schema.js';
 import type { ConversationTurn } from './conversations.js';
 import { type FollowUpMove, type FollowUpRestart, followUpFromJson } from './follow-ups.js';
 import type { OutboundRecord } from './messages.js';
+import type { PlannedRequest } from './requests.js';
 import type { StoredReply } from './turns.js';
 
 /**
@@ -27,6 +28,8 @@ export interface VersionedTurn {
   move?: FollowUpMove | undefined;
   /** The intake's follow-ups started afresh (it starts or ends). */
   restart?: FollowUpRestart | undefined;
+  /** The support request the turn confirmed, created with it (or, its reference taken, neither). */
+  request?: PlannedRequest | undefined;
 }
 
 export type VersionedTurnResult =
@@ -35,7 +38,7 @@ export type VersionedTurnResult =
       inboundId: string;
       version: string;
       replies: StoredReply[];
-      /** The follow-ups the restart scheduled, for the queue once committed. */
+      /** The follow-ups the restart and the new request scheduled, for the queue once committed. */
       scheduled: FollowUp[];
     }
   | { applied: false };
@@ -46,9 +49,9 @@ export type VersionedTurnResult =
  * at the version the turn was computed from. Each conversation row is locked FOR UPDATE (SKIP
  * LOCKED: one held by a transaction elsewhere is not waited for, its turn just does not apply)
  * and re-checked; then, for each turn whose row passed, the inbound message is stored, the state
- * saved, the follow-ups moved or started afresh and the replies stored, each step conditional on
- * the one before. A turn whose conversation moved on (another process or staff changed it), was
- * closed, or whose message is a redelivery writes nothing at all, and the caller runs it the long
+ * saved, the follow-ups moved or started afresh, the request it confirmed created (with its first
+ * history entry and follow-ups) and the replies stored, each step conditional on the one before. A turn whose conversation moved on (another process or staff changed it), was
+ * closed, whose message is a redelivery, or whose request's reference is taken writes nothing at all, and the caller runs it the long
  * way, inside a transaction that locks first. Results come back in the order of `turns`.
  *
  * Every turn travels in one JSON parameter, so the statement's text is the same whatever their
@@ -66,6 +69,8 @@ export async function saveTurnsAtVersion(
   if (turns.length === 0) return [];
   if (new Set(turns.map((turn) => turn.conversationId)).size !== turns.length)
     throw new Error('saveTurnsAtVersion: two turns of one conversation in one statement');
+  if (turns.some((turn) => turn.request && turn.request.request.conversationId !== turn.conversationId))
+    throw new Error("saveTurnsAtVersion: a turn's request belongs to its own conversation");
   const sentAt = new Date();
   const payload = `[${turns.map((turn, n) => turnJson(turn, n, sentAt)).join(',')}]`;
   const { rows } = await db.executeQuery<StatementRow>(CompiledQuery.raw(STATEMENT, [payload]));
@@ -75,7 +80,7 @@ export async function saveTurnsAtVersion(
 
 /** One turn as saveTurnsAtVersion's statement reads it (jsonb_to_recordset in `t`). */
 function turnJson(input: VersionedTurn, n: number, sentAt: Date): string {
-  const { turn, move, restart } = input;
+  const { turn, move, restart, request } = input;
   const fields = {
     n,
     conversation_id: input.conversationId,
@@ -114,9 +119,31 @@ function turnJson(input: VersionedTurn, n: number, sentAt: Date): string {
           due_at: followUp.dueAt,
         }))
       : null,
+    request: request ? plannedRequestJson(request) : null,
   };
   // The state is JSON text already: spliced in rather than parsed and serialised again.
   return `${JSON.stringify(fields).slice(0, -1)},"state":${turn.stateJson}}`;
+}
+
+function plannedRequestJson({ reference, request, followUps }: PlannedRequest) {
+  return {
+    reference,
+    contact_id: request.contactId,
+    conversation_id: request.conversationId,
+    full_name: request.fullName,
+    national_id: request.nationalId,
+    mobile_e164: request.mobileE164,
+    city: request.city,
+    support_type: request.supportType,
+    family_size: request.familySize,
+    monthly_income: request.monthlyIncome,
+    description: request.description,
+    follow_ups: followUps.map((followUp) => ({
+      kind: followUp.kind,
+      basis: followUp.basis,
+      due_at: followUp.dueAt,
+    })),
+  };
 }
 
 function resultOf(input: VersionedTurn, row: StatementRow | undefined): VersionedTurnResult {
@@ -142,7 +169,7 @@ interface StatementRow {
   inbound_id: string | null;
   version: string | null;
   stored: Array<{ id: string; position: number }> | null;
-  /** The restart's new follow_ups rows (json_agg). */
+  /** The new follow_ups rows of the restart and the request (json_agg). */
   scheduled: Array<Record<string, unknown>> | null;
 }
 
@@ -151,7 +178,7 @@ interface StatementRow {
  * list, which every step here reads from, and the text never changes. The columns written to
  * `conversations` are turnColumns' (conversations.ts), the follow-up writes those of
  * movingFollowUps and restartFollowUps (follow-ups.ts), the inbound row insertInbound's
- * (messages.ts); keep them in step.
+ * (messages.ts), the request createSupportRequestWithFollowUps' (requests.ts); keep them in step.
  *
  * A restart's new follow-ups are a conversation's own (the intake's): they are returned with
  * the turn of the conversation they name.
@@ -162,7 +189,7 @@ with t as (
     n integer, conversation_id uuid, version text, identity_phone text,
     channel text, external_id text, text text, media_kind text,
     mode text, flow_id text, node_id text, state jsonb, locale text, at timestamptz, sent_at timestamptz,
-    replies jsonb, moves jsonb, restart_kinds text[], restart_at timestamptz, fresh jsonb)
+    replies jsonb, moves jsonb, restart_kinds text[], restart_at timestamptz, fresh jsonb, request jsonb)
 ),
 conv as (
   select c.id from conversations c
@@ -171,6 +198,8 @@ conv as (
   where c.xmin::text = t.version
     and c.mode <> 'closed'
     and ci.phone_e164 is not distinct from t.identity_phone
+    and (t.request is null
+      or not exists (select 1 from support_requests r where r.reference = t.request->>'reference'))
   order by c.id
   for update of c skip locked
 ),
@@ -212,6 +241,31 @@ created as (
   on conflict do nothing
   returning *
 ),
+request as (
+  insert into support_requests (reference, contact_id, conversation_id, full_name, national_id,
+    mobile_e164, city, support_type, family_size, monthly_income, description, status)
+  select r.reference, r.contact_id, r.conversation_id, r.full_name, r.national_id,
+    r.mobile_e164, r.city, r.support_type, r.family_size, r.monthly_income, r.description, 'submitted'
+  from saved join t on t.conversation_id = saved.id
+  cross join lateral jsonb_to_record(t.request) as r(
+    reference text, contact_id uuid, conversation_id uuid, full_name text, national_id text,
+    mobile_e164 text, city text, support_type text, family_size integer, monthly_income numeric,
+    description text)
+  where t.request is not null
+  returning id, contact_id, conversation_id
+),
+request_history as (
+  insert into request_status_history (request_id, status, changed_by, note)
+  select request.id, 'submitted', 'beneficiary', null from request
+),
+request_follow_ups as (
+  insert into follow_ups (kind, contact_id, request_id, basis, due_at, status)
+  select f.kind, request.contact_id, request.id, f.basis, f.due_at, 'scheduled'
+  from request join t on t.conversation_id = request.conversation_id
+  cross join lateral jsonb_to_recordset(t.request->'follow_ups') as f(kind text, basis jsonb, due_at timestamptz)
+  on conflict do nothing
+  returning *
+),
 replies as (
   insert into messages (conversation_id, direction, sender, channel, text, choices, flow_id, node_id,
     reply_to_id, position, input_hint, delivery_status, sent_at)
@@ -230,7 +284,12 @@ replies as (
 select t.n, ins.id as inbound_id, saved.version,
   (select json_agg(json_build_object('id', replies.id, 'position', replies.position))
     from replies where replies.conversation_id = t.conversation_id) as stored,
-  (select json_agg(created) from created where created.conversation_id = t.conversation_id) as scheduled
+  (select json_agg(f) from (
+      select * from created where created.conversation_id = t.conversation_id
+      union all
+      select request_follow_ups.* from request_follow_ups
+      join request on request.id = request_follow_ups.request_id
+      where request.conversation_id = t.conversation_id) f) as scheduled
 from t
 left join ins on ins.conversation_id = t.conversation_id
 left join saved on saved.id = t.conversation_id
