@@ -9,6 +9,7 @@ import {
   type BotReply,
   type ConversationEngine,
   type ConversationState,
+  hasQuestionAhead,
   initialState,
   type TurnResult,
 } from '../engine/runtime.js';
@@ -439,7 +440,14 @@ export class Inbox {
       contactId: conversation.contact_id,
       conversationId: conversation.id,
       before: { flowId: state.flowId, mode: conversation.mode },
-      after: { flowId: turn.state.flowId, mode: turn.mode },
+      after: {
+        flowId: turn.state.flowId,
+        mode: turn.mode,
+        questionAhead:
+          turn.state.flowId !== null &&
+          turn.state.nodeId !== null &&
+          hasQuestionAhead(this.options.engine.flows, turn.state.flowId, turn.state.nodeId),
+      },
       at,
     };
   }

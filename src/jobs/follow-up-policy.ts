@@ -43,6 +43,11 @@ export const NOTIFIED_STATUSES: readonly RequestStatus[] = [
   'cancelled',
 ];
 
+/** Whether a turn left an intake that is still waiting for answers (one submitted is not). */
+function intakeUnfinished(after: TurnChange['after']): boolean {
+  return after.flowId === INTAKE_FLOW && after.mode === 'bot' && after.questionAhead !== false;
+}
+
 /** What a turn's follow-ups need written, when no statement of their own is needed (inlineWrites). */
 export interface InlineFollowUpWrites {
   move?: FollowUpMove | undefined;
@@ -53,7 +58,11 @@ export interface TurnChange {
   contactId: string;
   conversationId: string;
   before: { flowId: string | null; mode: ConversationMode };
-  after: { flowId: string | null; mode: ConversationMode };
+  /**
+   * `questionAhead`: whether the flow can still ask something from where the turn left it. A
+   * submitted request leaves the conversation in the intake, with nothing more to answer.
+   */
+  after: { flowId: string | null; mode: ConversationMode; questionAhead?: boolean };
   at: Date;
 }
 
@@ -122,7 +131,7 @@ export class FollowUpPolicy {
   inlineWrites(change: TurnChange): InlineFollowUpWrites | undefined {
     const { before, after } = change;
     const wasInIntake = before.flowId === INTAKE_FLOW && before.mode === 'bot';
-    const inIntake = after.flowId === INTAKE_FLOW && after.mode === 'bot';
+    const inIntake = intakeUnfinished(after);
     // Another answer: both move on. A reminder already sent stays sent — one reminder per
     // request in progress — while the expiry keeps counting from now.
     if (wasInIntake && inIntake)
@@ -136,7 +145,7 @@ export class FollowUpPolicy {
 
   /** The intake's follow-ups started afresh: cancelled, and scheduled again if it is running. */
   private intakeRestart(change: TurnChange): FollowUpRestart {
-    const inIntake = change.after.flowId === INTAKE_FLOW && change.after.mode === 'bot';
+    const inIntake = intakeUnfinished(change.after);
     const times = this.intakeTimes(change.at);
     return {
       kinds: INTAKE_FOLLOW_UPS,

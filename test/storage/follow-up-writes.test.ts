@@ -224,6 +224,15 @@ describe.each(DIALECTS)('follow-up writes folded into the turn on %s', (dialect)
     ]);
     // Handed to the queue with the turn's other follow-ups once committed.
     expect(confirmed.followUps.map((row) => row.id)).toContain(notices[0]?.id);
+    // The intake is over: nothing is left to remind of or expire, in the same statement.
+    expect(await intakeRow(confirmed.conversationId, 'intake_reminder')).toBeUndefined();
+    expect(await intakeRow(confirmed.conversationId, 'intake_expiry')).toBeUndefined();
+    expect(
+      (await followUpsOf(confirmed.conversationId)).map((row) => [row.kind, row.status, row.outcome]),
+    ).toEqual([
+      ['intake_expiry', 'cancelled', 'no longer relevant'],
+      ['intake_reminder', 'cancelled', 'no longer relevant'],
+    ]);
   }
 
   it('confirming the intake creates the request, its history and its review notice in the one statement of the turn', async () => {
