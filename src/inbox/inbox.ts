@@ -260,10 +260,10 @@ export class Inbox {
    * state and the replies — if the conversation is still at that version (see
    * saveTurnsAtVersion, which may write other conversations' turns in the same statement), with
    * the follow-ups it moves or starts afresh, and the request it confirmed (UNLOCKED_ACTIONS: a
-   * look-up of the beneficiary's requests runs as part of it too). Undefined when it cannot be done that way, with nothing
-   * written: nothing remembered, an action that writes, a wait for staff
-   * starting or ending, a new language, a new phone from the channel, a redelivery, or a
-   * conversation changed since. The locking path runs then.
+   * look-up of the beneficiary's requests runs as part of it too). Undefined when it cannot be
+   * done that way, with nothing written: nothing remembered, an action that writes in the turn's
+   * transaction, a wait for staff starting or ending, a new language, a new phone from the
+   * channel, a redelivery, or a conversation changed since. The locking path runs then.
    */
   private async handleAtRememberedVersion(message: InboundMessage): Promise<InboxResult | undefined> {
     const key = identityKey(message);
@@ -333,6 +333,8 @@ export class Inbox {
   ): ActionHandler {
     const actions = createTurnActions({
       ...this.actionContext(this.options.db, conversation, state),
+      // Only for the follow-ups a new request starts with: a planned request schedules nothing
+      // itself, the statement saving the turn returns the rows it wrote.
       followUps: this.options.followUps?.hooks([]),
       planRequest: (planned) => {
         if (writes.request) throw NEEDS_TRANSACTION;

@@ -45,6 +45,31 @@ export interface NewRequestFollowUp {
   dueAt: Date;
 }
 
+/** The columns of a new request's row (its reference and status aside), as both creators write them. */
+export function newRequestColumns(request: NewSupportRequest) {
+  return {
+    contact_id: request.contactId,
+    conversation_id: request.conversationId,
+    full_name: request.fullName,
+    national_id: request.nationalId,
+    mobile_e164: request.mobileE164,
+    city: request.city,
+    support_type: request.supportType,
+    family_size: request.familySize,
+    monthly_income: request.monthlyIncome,
+    description: request.description,
+  };
+}
+
+/** A new request's follow-ups as its statement reads them (jsonb_to_recordset: kind, basis, due_at). */
+export function newRequestFollowUpsJson(followUps: readonly NewRequestFollowUp[]) {
+  return followUps.map((followUp) => ({
+    kind: followUp.kind,
+    basis: followUp.basis,
+    due_at: followUp.dueAt,
+  }));
+}
+
 /**
  * Creates a request under a fresh random reference, with its first status-history entry and the
  * follow-ups it starts with, in ONE statement (data-modifying CTEs on the inserted request):
@@ -59,9 +84,7 @@ export async function createSupportRequestWithFollowUps(
   request: NewSupportRequest,
   followUps: readonly NewRequestFollowUp[],
 ): Promise<{ request: SupportRequest; followUps: FollowUp[] }> {
-  const fresh = JSON.stringify(
-    followUps.map((followUp) => ({ kind: followUp.kind, basis: followUp.basis, due_at: followUp.dueAt })),
-  );
+  const fresh = JSON.stringify(newRequestFollowUpsJson(followUps));
   for (let attempt = 0; attempt < MAX_REFERENCE_ATTEMPTS; attempt++) {
     const created = await db
       .with('created', (qb) =>
@@ -69,16 +92,7 @@ export async function createSupportRequestWithFollowUps(
           .insertInto('support_requests')
           .values({
             reference: generateReference(),
-            contact_id: request.contactId,
-            conversation_id: request.conversationId,
-            full_name: request.fullName,
-            national_id: request.nationalId,
-            mobile_e164: request.mobileE164,
-            city: request.city,
-            support_type: request.supportType,
-            family_size: request.familySize,
-            monthly_income: request.monthlyIncome,
-            description: request.description,
+            ...newRequestColumns(request),
             status: 'submitted',
           })
           .onConflict((conflict) => conflict.column('reference').doNothing())

@@ -3,7 +3,7 @@ import type { ChannelName, Database, FollowUp } from '../schema.js';
 import type { ConversationTurn } from './conversations.js';
 import { type FollowUpMove, type FollowUpRestart, followUpFromJson } from './follow-ups.js';
 import type { OutboundRecord } from './messages.js';
-import type { PlannedRequest } from './requests.js';
+import { newRequestColumns, newRequestFollowUpsJson, type PlannedRequest } from './requests.js';
 import type { StoredReply } from './turns.js';
 
 /**
@@ -50,9 +50,10 @@ export type VersionedTurnResult =
  * LOCKED: one held by a transaction elsewhere is not waited for, its turn just does not apply)
  * and re-checked; then, for each turn whose row passed, the inbound message is stored, the state
  * saved, the follow-ups moved or started afresh, the request it confirmed created (with its first
- * history entry and follow-ups) and the replies stored, each step conditional on the one before. A turn whose conversation moved on (another process or staff changed it), was
- * closed, whose message is a redelivery, or whose request's reference is taken writes nothing at all, and the caller runs it the long
- * way, inside a transaction that locks first. Results come back in the order of `turns`.
+ * history entry and follow-ups) and the replies stored, each step conditional on the one before.
+ * A turn whose conversation moved on (another process or staff changed it), was closed, whose
+ * message is a redelivery, or whose request's reference is taken writes nothing at all, and the
+ * caller runs it the long way, inside a transaction that locks first. Results come back in the order of `turns`.
  *
  * Every turn travels in one JSON parameter, so the statement's text is the same whatever their
  * number and shape (one prepared statement, see statement-cache.ts), and each reply's
@@ -125,25 +126,9 @@ function turnJson(input: VersionedTurn, n: number, sentAt: Date): string {
   return `${JSON.stringify(fields).slice(0, -1)},"state":${turn.stateJson}}`;
 }
 
+/** A planned request as the statement reads it (jsonb_to_record in `request`). */
 function plannedRequestJson({ reference, request, followUps }: PlannedRequest) {
-  return {
-    reference,
-    contact_id: request.contactId,
-    conversation_id: request.conversationId,
-    full_name: request.fullName,
-    national_id: request.nationalId,
-    mobile_e164: request.mobileE164,
-    city: request.city,
-    support_type: request.supportType,
-    family_size: request.familySize,
-    monthly_income: request.monthlyIncome,
-    description: request.description,
-    follow_ups: followUps.map((followUp) => ({
-      kind: followUp.kind,
-      basis: followUp.basis,
-      due_at: followUp.dueAt,
-    })),
-  };
+  return { reference, ...newRequestColumns(request), follow_ups: newRequestFollowUpsJson(followUps) };
 }
 
 function resultOf(input: VersionedTurn, row: StatementRow | undefined): VersionedTurnResult {
