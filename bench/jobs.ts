@@ -103,6 +103,8 @@ class StandInChannel implements ChannelAdapter {
 interface Batch {
   conversationId: string;
   batchKey: string;
+  /** The replies the turn stored, carried by the job as the inbox's are. */
+  messageIds: string[];
 }
 
 interface Measurement {
@@ -223,7 +225,11 @@ async function seedConversations(bot: Bot, runId: string): Promise<Batch[]> {
           displayName: 'مستفيد تجريبي',
         });
         if (result.pendingDelivery)
-          batches.push({ conversationId: result.conversationId, batchKey: result.inboundId });
+          batches.push({
+            conversationId: result.conversationId,
+            batchKey: result.inboundId,
+            messageIds: result.replies.map((reply) => reply.id),
+          });
       }
     }
   };
@@ -275,7 +281,7 @@ async function benchDeliveries(run: Run, batches: Batch[]): Promise<WorkloadResu
   const top = ceiling(jobs.backend, batches.length, run.deliveryConcurrency, 0, (queue, i) =>
     queue.add(
       'deliver',
-      { conversationId: batches[i]?.conversationId },
+      { conversationId: batches[i]?.conversationId, messageIds: batches[i]?.messageIds },
       {
         jobId: `batch-${batches[i]?.batchKey}`,
         attempts: 12,
@@ -287,7 +293,8 @@ async function benchDeliveries(run: Run, batches: Batch[]): Promise<WorkloadResu
   );
   await top.before();
 
-  for (const batch of batches) await jobs.outbound.deliverConversation(batch.conversationId, batch.batchKey);
+  for (const batch of batches)
+    await jobs.outbound.deliverConversation(batch.conversationId, batch.batchKey, batch.messageIds);
   const statementsBefore = run.counter.count;
   const since = performance.now();
   const seconds = await profiled(`${run.kind}-deliveries`, async () => {

@@ -133,8 +133,13 @@ export async function createBot(options: CreateBotOptions): Promise<Bot> {
     afterCommit: jobs
       ? async (result: InboxResult) => {
           await jobs.followUps.enqueue(result.followUps);
-          if (result.pendingDelivery)
-            await jobs.outbound.deliverConversation(result.conversationId, result.inboundId);
+          if (result.pendingDelivery) {
+            await jobs.outbound.deliverConversation(
+              result.conversationId,
+              result.inboundId,
+              result.replies.map((reply) => reply.id),
+            );
+          }
         }
       : undefined,
   });
@@ -216,8 +221,8 @@ async function createJobs(options: {
     runner,
     clock,
     logger: logger.child({ component: 'follow-ups' }),
-    deliver: (conversationId, channel, batchKey) =>
-      outbound.deliverFromRunningJob(conversationId, channel, batchKey),
+    deliver: (conversationId, channel, batchKey, messageIds) =>
+      outbound.deliverFromRunningJob(conversationId, channel, batchKey, messageIds),
   });
   const retention = config.DATA_RETENTION
     ? new RetentionSweep({

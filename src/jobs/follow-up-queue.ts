@@ -23,8 +23,13 @@ export interface FollowUpQueueOptions {
   runner: FollowUpRunner;
   clock: Clock;
   logger: Logger;
-  /** Hands a conversation's new messages, on `channel`, to outbound delivery. */
-  deliver(conversationId: string, channel: ChannelName, batchKey: string): Promise<void>;
+  /** Hands a conversation's new messages (`messageIds`), on `channel`, to outbound delivery. */
+  deliver(
+    conversationId: string,
+    channel: ChannelName,
+    batchKey: string,
+    messageIds: string[],
+  ): Promise<void>;
 }
 
 /** One job per follow-up and due time: queuing it again (a resync) is a no-op. */
@@ -73,7 +78,12 @@ export class FollowUpQueue {
         }
         const first = run.replies[0];
         if (run.conversationId && first) {
-          await this.options.deliver(run.conversationId, first.channel, `followup-${job.data.followUpId}`);
+          await this.options.deliver(
+            run.conversationId,
+            first.channel,
+            `followup-${job.data.followUpId}`,
+            run.replies.map((reply) => reply.id),
+          );
         }
         return run.outcome;
       },

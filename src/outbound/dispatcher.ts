@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
 import { ChannelSendError } from '../channels/send-error.js';
 import type { ChannelAdapter, ChannelName, OutboundMessage } from '../channels/types.js';
+import { RecentMap } from '../inbox/recent-map.js';
 import { type Logger, safeError } from '../logger.js';
 import type { DeliveryMetrics } from '../observability/metrics.js';
 import {
@@ -39,6 +40,23 @@ export type DeliveryOutcome = 'delivered' | 'retry_later' | 'busy';
 
 /** A channel that keeps answering 429 is left for the next sweep after this many waits. */
 const MAX_RATE_LIMIT_WAITS = 10;
+/**
+ * Messages this process settled lately, remembered so that a delivery job whose messages went
+ * out with an earlier batch ends without a round trip. A job runs seconds after its batch was
+ * stored; forgetting one only costs the look in the database.
+ */
+const SETTLED_MEMORY = 20_000;
+
+/** A delivery pass under way in this process. */
+interface RunningPass {
+  /** Another call came in meanwhile: go round once more. */
+  again: boolean;
+  /** The messages this pass took to send. */
+  taken: ReadonlySet<string>;
+}
+
+/** How a drain ended; see OutboundDispatcher.drain. */
+type DrainEnd = 'released' | 'again' | 'ended' | 'stuck';
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -56,8 +74,10 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 export class OutboundDispatcher {
   private readonly adapters = new Map<ChannelName, ChannelAdapter>();
   private readonly chains = new Map<string, Promise<void>>();
-  /** Conversations this process is delivering now; `again` asks the pass to go round once more. */
-  private readonly running = new Map<string, { again: boolean }>();
+  /** Conversations this process is delivering now. */
+  private readonly running = new Map<string, RunningPass>();
+  /** Messages recently settled here (sent, or given up on): they are not pending any more. */
+  private readonly settled = new RecentMap<string, true>(SETTLED_MEMORY);
   private timer: NodeJS.Timeout | undefined;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly settlements: SettlementBatcher;
@@ -125,21 +145,28 @@ export class OutboundDispatcher {
   }
 
   /**
-   * One delivery pass over a conversation, under its lease. The lease is released before a last
-   * look for messages stored meanwhile: a deliverer that found the lease taken just before the
-   * release has left its messages for this look, so none is stranded.
+   * Delivers a conversation's pending messages under its lease, in passes. A deliverer that finds
+   * the lease held (in another process) raises its `again` flag, which the holder's release
+   * reports: the holder takes one more pass, so no message stored meanwhile is stranded.
    *
    * Within this process a conversation already being delivered is not raced for in the
    * database: the call returns `busy` at once and the running pass goes round once more, which
    * takes the caller's messages (stored before it was called) without the lease's round trips.
+   *
+   * `messageIds`, the batch the caller stored, lets it end at once when that batch is already
+   * settled here, or is being sent by the running pass: no round trip, no extra pass.
    */
-  async deliver(conversationId: string): Promise<DeliveryOutcome> {
+  async deliver(conversationId: string, messageIds: readonly string[] = []): Promise<DeliveryOutcome> {
     const running = this.running.get(conversationId);
+    if (messageIds.length > 0) {
+      if (messageIds.every((id) => this.settled.get(id))) return 'delivered';
+      if (running && messageIds.every((id) => running.taken.has(id))) return 'busy';
+    }
     if (running) {
       running.again = true;
       return 'busy';
     }
-    const state = { again: false };
+    const state: RunningPass = { again: false, taken: new Set() };
     this.running.set(conversationId, state);
     try {
       return await this.passes(conversationId, state);
@@ -148,7 +175,7 @@ export class OutboundDispatcher {
     }
   }
 
-  private async passes(conversationId: string, state: { again: boolean }): Promise<DeliveryOutcome> {
+  private async passes(conversationId: string, state: RunningPass): Promise<DeliveryOutcome> {
     const lease: HeldLease = { conversationId, holder: randomUUID(), ttlMs: this.options.leaseMs ?? 60_000 };
     for (let pass = 0; ; pass++) {
       state.again = false;
@@ -161,10 +188,17 @@ export class OutboundDispatcher {
       );
       // Nothing waiting: this call's messages went out with an earlier one.
       if (!pending) return 'delivered';
+      // Held by another deliverer, whose release now tells it to take these messages too.
       if (!taken) return pass === 0 ? 'busy' : 'delivered';
-      const outcome = await this.drain(lease, messages, recovered);
-      if (outcome === 'stuck') return 'retry_later';
-      // Checked after the look: a call that came in during it is taken by one more pass.
+      state.taken = new Set(messages.map((message) => message.id));
+      const end = await this.drain(lease, messages, recovered);
+      state.taken = new Set();
+      if (end === 'stuck') return 'retry_later';
+      if (state.again || end === 'again') continue;
+      if (end === 'released') return 'delivered';
+      // Ended without the release's report (a recipient given up on, the lease lost): look for
+      // anything stored meanwhile, after the lease is gone. A call that came in during the look
+      // is taken by one more pass.
       if (!(await this.hasDeliverable(conversationId)) && !state.again) return 'delivered';
     }
   }
@@ -188,17 +222,21 @@ export class OutboundDispatcher {
    * Sends what is pending, in order, and releases the lease. Each message is recorded as soon as
    * the channel has answered, in the statement that also renews the lease for the next one (or
    * releases it after the last): the lease is confirmed just before every send.
+   *
+   * Ends `released` (the last record released the lease, and nobody asked for more), `again`
+   * (released, but another deliverer asked for one more pass), `stuck` (a message keeps failing;
+   * later ones wait behind it), or `ended` early (the lease released without that report).
    */
   private async drain(
     lease: HeldLease,
     rows: readonly PendingMessage[],
     recovered: boolean,
-  ): Promise<'drained' | 'stuck'> {
+  ): Promise<DrainEnd> {
     let released = false;
     try {
       for (const [index, row] of rows.entries()) {
         const adapter = this.adapters.get(row.channel);
-        if (!adapter) return 'drained'; // The channel is off here: keep the messages for when it is back.
+        if (!adapter) return 'ended'; // The channel is off here: keep the messages for when it is back.
         const then = index === rows.length - 1 ? 'release' : 'renew';
         let settlement: MessageSettlement;
         if (row.unreachable_at) settlement = { status: 'failed', reason: 'recipient unreachable' };
@@ -208,19 +246,23 @@ export class OutboundDispatcher {
           const outcome = await this.sendWithRetries(adapter, this.outboundMessage(row));
           if (outcome === 'unreachable') {
             await this.giveUpOnRecipient(lease.conversationId, row.identity_id);
-            return 'drained';
+            return 'ended';
           }
           // Still failing: stop here so later replies do not overtake this one; retried later.
           if (outcome === 'retry_later') return 'stuck';
           settlement =
             outcome === 'sent' ? { status: 'sent' } : { status: 'failed', reason: 'refused by the channel' };
         }
-        const held = await this.settlements.settle({ lease, messageId: row.id, settlement, then });
-        released = then === 'release';
+        const after = await this.settlements.settle({ lease, messageId: row.id, settlement, then });
+        this.settled.set(row.id, true);
+        if (after === 'released' || after === 'again') {
+          released = true;
+          return after;
+        }
         // A lease lost (this pass took longer than the lease) means another deliverer took over.
-        if (!held && !released) return 'drained';
+        if (after === 'lost') return 'ended';
       }
-      return 'drained';
+      return 'ended';
     } finally {
       if (!released) await releaseDeliveryLease(this.options.db, lease.conversationId, lease.holder);
     }

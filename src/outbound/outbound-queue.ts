@@ -10,6 +10,8 @@ export const OUTBOUND_QUEUE = 'outbound';
 
 export interface DeliverJob {
   conversationId: string;
+  /** The batch's messages: a job whose batch already went out with an earlier one ends at once. */
+  messageIds?: string[];
 }
 
 export interface OutboundQueueOptions {
@@ -49,9 +51,21 @@ export class OutboundQueue {
     this.options.dispatcher.register(adapter);
   }
 
-  /** Queues delivery of a conversation's pending messages; `batchKey` makes it idempotent. */
-  async deliverConversation(conversationId: string, batchKey?: string): Promise<void> {
-    await this.queue.add('deliver', { conversationId } satisfies DeliverJob, {
+  /**
+   * Queues delivery of a conversation's pending messages; `batchKey` makes it idempotent. The job
+   * delivers everything pending in the conversation; `messageIds` (the batch) only lets it skip
+   * the database when those went out already.
+   */
+  async deliverConversation(
+    conversationId: string,
+    batchKey?: string,
+    messageIds: readonly string[] = [],
+  ): Promise<void> {
+    const data: DeliverJob = {
+      conversationId,
+      ...(messageIds.length > 0 ? { messageIds: [...messageIds] } : {}),
+    };
+    await this.queue.add('deliver', data, {
       ...(batchKey ? { jobId: `batch-${batchKey}` } : {}),
       attempts: 12,
       backoff: { type: 'exponential', delay: this.options.retryDelayMs ?? 1000 },
@@ -67,18 +81,25 @@ export class OutboundQueue {
    * cannot go out yet, or a channel that lives in another process, is queued as usual (retried
    * with backoff); so is any failure here, so nothing waits for the sweep.
    */
-  async deliverFromRunningJob(conversationId: string, channel: ChannelName, batchKey: string): Promise<void> {
+  async deliverFromRunningJob(
+    conversationId: string,
+    channel: ChannelName,
+    batchKey: string,
+    messageIds: readonly string[] = [],
+  ): Promise<void> {
     if (this.worker && this.options.dispatcher.handles(channel)) {
-      const outcome = await this.options.dispatcher.deliver(conversationId).catch((error: unknown) => {
-        this.options.logger.warn(
-          { err: safeError(error), conversationId },
-          'delivery failed; queued instead',
-        );
-        return 'retry_later' as const;
-      });
+      const outcome = await this.options.dispatcher
+        .deliver(conversationId, messageIds)
+        .catch((error: unknown) => {
+          this.options.logger.warn(
+            { err: safeError(error), conversationId },
+            'delivery failed; queued instead',
+          );
+          return 'retry_later' as const;
+        });
       if (outcome !== 'retry_later') return;
     }
-    await this.deliverConversation(conversationId, batchKey);
+    await this.deliverConversation(conversationId, batchKey, messageIds);
   }
 
   /** Starts taking delivery jobs in this process. */
@@ -87,7 +108,7 @@ export class OutboundQueue {
     this.worker = this.options.jobs.createWorker(
       OUTBOUND_QUEUE,
       async (job: Job<DeliverJob>) => {
-        const outcome = await this.options.dispatcher.deliver(job.data.conversationId);
+        const outcome = await this.options.dispatcher.deliver(job.data.conversationId, job.data.messageIds);
         if (outcome === 'retry_later') throw new DeliveryDeferred('a message could not be delivered yet');
       },
       { concurrency: this.options.concurrency },

@@ -5,9 +5,15 @@ import type { Database } from '../storage/schema.js';
 /** Most settlements written by one statement. */
 const MAX_BATCH = 256;
 
+/**
+ * Where a settlement left its lease: renewals `held` (still ours) or `lost` (taken over);
+ * releases `released`, or `again` when another deliverer asked for one more pass meanwhile.
+ */
+export type LeaseAfterSettlement = 'held' | 'lost' | 'released' | 'again';
+
 interface Waiting {
   settlement: Settlement;
-  resolve(held: boolean): void;
+  resolve(lease: LeaseAfterSettlement): void;
   reject(error: unknown): void;
 }
 
@@ -24,9 +30,9 @@ export class SettlementBatcher {
 
   constructor(private readonly db: Kysely<Database>) {}
 
-  /** Records one message and renews or releases its lease; resolves to whether the lease is still held. */
-  settle(settlement: Settlement): Promise<boolean> {
-    return new Promise<boolean>((resolve, reject) => {
+  /** Records one message and renews or releases its lease; resolves to where that left the lease. */
+  settle(settlement: Settlement): Promise<LeaseAfterSettlement> {
+    return new Promise<LeaseAfterSettlement>((resolve, reject) => {
       this.waiting.push({ settlement, resolve, reject });
       if (!this.writing) void this.write();
     });
@@ -40,12 +46,14 @@ export class SettlementBatcher {
       while (this.waiting.length > 0) {
         const batch = this.waiting.splice(0, MAX_BATCH);
         try {
-          const held = await settleUnderLeases(
+          const { renewed, again } = await settleUnderLeases(
             this.db,
             batch.map((waiting) => waiting.settlement),
           );
           for (const { settlement, resolve } of batch) {
-            resolve(settlement.then === 'renew' && held.has(settlement.lease.conversationId));
+            const { conversationId } = settlement.lease;
+            if (settlement.then === 'renew') resolve(renewed.has(conversationId) ? 'held' : 'lost');
+            else resolve(again.has(conversationId) ? 'again' : 'released');
           }
         } catch (error) {
           for (const { reject } of batch) reject(error);

@@ -16,6 +16,7 @@ import * as staff from './migrations/004-staff.js';
 import * as handoffSla from './migrations/005-handoff-sla.js';
 import * as erasure from './migrations/006-erasure.js';
 import * as webChatLimits from './migrations/007-web-chat-limits.js';
+import * as deliveryLeaseFlag from './migrations/008-delivery-lease-flag.js';
 
 /**
  * Every migration, in order. A static list (not a folder scan) so that the built `dist/` and
@@ -29,6 +30,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '005-handoff-sla': handoffSla,
   '006-erasure': erasure,
   '007-web-chat-limits': webChatLimits,
+  '008-delivery-lease-flag': deliveryLeaseFlag,
 };
 
 export class MigrationError extends Error {

@@ -182,6 +182,8 @@ export interface DeliveryLeasesTable {
   conversation_id: string;
   holder: string;
   expires_at: Date;
+  /** Another deliverer found the lease held with messages waiting (migration 008). */
+  again: Generated<boolean>;
 }
 
 /** Failed reference look-ups per contact, to slow down guessing. */

@@ -91,9 +91,67 @@ describe('outbound dispatcher', () => {
     const { result } = await conversationWithReplies();
     await dispatcher.deliverConversation(result.conversationId);
     expect(channel.delivered.map((m) => m.nodeId)).toEqual(['welcome', 'menu']);
-    // Lease with the messages, one record per message (the last releases the lease), one look
-    // for anything stored meanwhile.
-    expect(statements).toBe(1 + 2 + 1);
+    // Lease with the messages, one record per message; the last releases the lease and reports
+    // that nobody asked for more meanwhile, so there is no separate look.
+    expect(statements).toBe(1 + 2);
+
+    // A job for that batch, run after it went out, ends without a round trip.
+    statements = 0;
+    const ids = result.replies.map((reply) => reply.id);
+    expect(await dispatcher.deliver(result.conversationId, ids)).toBe('delivered');
+    expect(statements).toBe(0);
+    // Without its batch, the same call looks in the database (and finds nothing pending).
+    expect(await dispatcher.deliver(result.conversationId)).toBe('delivered');
+    expect(statements).toBe(1);
+    expect(channel.delivered).toHaveLength(2);
+  });
+
+  it('a deliverer in another process that finds the lease held hands its messages to the holder', async () => {
+    const { result, user } = await conversationWithReplies();
+    const other = new OutboundDispatcher({ db: bot.database.db, logger: silentLogger, sleep });
+    const otherChannel = new FakeChannel();
+    other.register(otherChannel);
+    let later: Awaited<ReturnType<typeof bot.inbox.receive>> | undefined;
+    let otherOutcome: string | undefined;
+    // While the holder sends its first message, the beneficiary writes again (new replies are
+    // stored) and the other process tries to deliver them: the lease is held.
+    class SlowChannel extends FakeChannel {
+      override async send(message: OutboundMessage): Promise<void> {
+        if (!later) {
+          later = await bot.inbox.receive({
+            channel: 'telegram',
+            externalUserId: user,
+            externalMessageId: randomUUID(),
+            text: '١',
+          });
+          otherOutcome = await other.deliver(
+            later.conversationId,
+            later.replies.map((reply) => reply.id),
+          );
+        }
+        await super.send(message);
+      }
+    }
+    const channel = new SlowChannel();
+    const holder = new OutboundDispatcher({ db: bot.database.db, logger: silentLogger, sleep });
+    holder.register(channel);
+    expect(await holder.deliver(result.conversationId)).toBe('delivered');
+    expect(otherOutcome).toBe('busy');
+    expect(otherChannel.delivered).toHaveLength(0);
+    // The holder's release learnt of it and took one more pass: nothing is left pending.
+    expect(channel.delivered.map((m) => m.nodeId)).toEqual([
+      'welcome',
+      'menu',
+      ...(later?.replies ?? []).map((r) => r.nodeId),
+    ]);
+    expect((later?.replies ?? []).length).toBeGreaterThan(0);
+    expect((await statuses(result.conversationId)).every((m) => m.delivery_status === 'sent')).toBe(true);
+    const lease = await bot.database.db
+      .selectFrom('delivery_leases')
+      .selectAll()
+      .where('conversation_id', '=', result.conversationId)
+      .executeTakeFirst();
+    expect(lease).toBeUndefined();
   });
 
   it('waits out a 429 for the channel’s retry-after, then delivers', async () => {

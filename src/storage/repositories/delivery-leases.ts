@@ -43,8 +43,8 @@ type LeaseRow = Partial<PendingMessage> & {
  * that never released it (a process that died mid-delivery), whose last message may have
  * reached the channel without being recorded.
  *
- * The messages are those committed before the statement began; one stored later is found by
- * the deliverer's look after it releases the lease (see the dispatcher).
+ * The messages are those committed before the statement began. A deliverer that comes later,
+ * while the lease is held, raises the lease's `again` flag, and the holder's release reports it.
  */
 export async function acquireDeliveryLeaseIfPending(
   db: Kysely<Database>,
@@ -55,8 +55,13 @@ export async function acquireDeliveryLeaseIfPending(
 ): Promise<LeaseAttempt> {
   if (channels.length === 0) return { pending: false, taken: false, recovered: false, messages: [] };
   const expires = sql<Date>`now() + make_interval(secs => ${ttlMs / 1000})`;
-  // A clean release deletes the row, so a row still there (expired) is a holder that died;
-  // xmax is non-zero exactly for rows the upsert updated rather than inserted.
+  const expired = sql`delivery_leases.expires_at < now()`;
+  // A clean release deletes the row, so a row still there (expired) is a holder that died; xmax
+  // is non-zero for rows the upsert updated rather than inserted. A lease still held is not
+  // taken, but gets its `again` flag raised: the holder's release then tells it to take one more
+  // pass, which delivers this caller's messages (see settleUnderLeases). The upsert locks the
+  // row, so the flag is raised either before the holder's release (which then sees it) or after
+  // it (when there is no lease left to flag, and this caller takes a fresh one).
   const result = await sql<LeaseRow>`
     with waiting as (
       select exists (
@@ -68,8 +73,10 @@ export async function acquireDeliveryLeaseIfPending(
     taken as (
       insert into delivery_leases (conversation_id, holder, expires_at)
       select ${conversationId}, ${holder}, ${expires} from waiting where waiting.pending
-      on conflict (conversation_id) do update set holder = excluded.holder, expires_at = excluded.expires_at
-        where delivery_leases.expires_at < now()
+      on conflict (conversation_id) do update set
+        holder = case when ${expired} then excluded.holder else delivery_leases.holder end,
+        expires_at = case when ${expired} then excluded.expires_at else delivery_leases.expires_at end,
+        again = not ${expired}
       returning holder, (xmax <> 0) as recovered
     )
     select waiting.pending, taken.holder, taken.recovered,
@@ -125,24 +132,37 @@ export interface Settlement {
   then: 'renew' | 'release';
 }
 
+/** What settleUnderLeases found: see there. */
+export interface LeaseSettlements {
+  /** Conversations whose lease was renewed and is still held by the settling deliverer. */
+  renewed: Set<string>;
+  /** Conversations whose lease was released with its `again` flag up: take one more pass. */
+  again: Set<string>;
+}
+
 /**
  * Records what became of several messages (of any conversations) and, in the same statement,
  * renews each one's lease for its next message or gives it up after its last: one statement and
  * one commit for all of them. A message is recorded whoever holds its lease (it was sent, or
- * given up on, either way). Returns the conversations whose lease was renewed and is still held.
+ * given up on, either way).
+ *
+ * A release reports whether another deliverer raised the lease's `again` flag meanwhile (it
+ * found the lease held, with messages of its own waiting). The delete sees the flag however late
+ * it was raised: a row updated after this statement's snapshot is read again at its newest
+ * version before it is deleted (and a deliverer that comes after the delete takes a fresh lease).
  */
 export async function settleUnderLeases(
   db: Kysely<Database>,
   settlements: readonly Settlement[],
-): Promise<Set<string>> {
-  if (settlements.length === 0) return new Set();
+): Promise<LeaseSettlements> {
+  if (settlements.length === 0) return { renewed: new Set(), again: new Set() };
   const rows = settlements.map(
     ({ lease, messageId, settlement, then }) =>
       sql`(${messageId}::uuid, ${lease.conversationId}::uuid, ${lease.holder}::text, ${settlement.status}::text,
            ${settlement.status === 'failed' ? settlement.reason : null}::text, ${then === 'release'}::boolean,
            ${lease.ttlMs / 1000}::float8)`,
   );
-  const result = await sql<{ conversation_id: string }>`
+  const result = await sql<{ conversation_id: string; outcome: 'renewed' | 'again' }>`
     with batch (message_id, conversation_id, holder, status, error, release, ttl_secs) as (
       values ${sql.join(rows)}
     ),
@@ -159,12 +179,19 @@ export async function settleUnderLeases(
       delete from delivery_leases l
       using batch b
       where b.release and l.conversation_id = b.conversation_id and l.holder = b.holder
+      returning l.conversation_id, l.again
+    ),
+    renewed as (
+      update delivery_leases l
+      set expires_at = now() + make_interval(secs => b.ttl_secs)
+      from batch b
+      where not b.release and l.conversation_id = b.conversation_id and l.holder = b.holder
       returning l.conversation_id
     )
-    update delivery_leases l
-    set expires_at = now() + make_interval(secs => b.ttl_secs)
-    from batch b
-    where not b.release and l.conversation_id = b.conversation_id and l.holder = b.holder
-    returning l.conversation_id`.execute(db);
-  return new Set(result.rows.map((row) => row.conversation_id));
+    select conversation_id, 'renewed' as outcome from renewed
+    union all
+    select conversation_id, 'again' as outcome from released where again`.execute(db);
+  const outcome = { renewed: new Set<string>(), again: new Set<string>() };
+  for (const row of result.rows) outcome[row.outcome].add(row.conversation_id);
+  return outcome;
 }
