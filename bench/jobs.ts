@@ -49,7 +49,7 @@ import type { JobBackend, JobBackendKind, JobBackendOptions } from '../src/jobs/
 import { FOLLOW_UP_CONCURRENCY } from '../src/jobs/follow-up-queue.js';
 import { createLogger } from '../src/logger.js';
 import { type DatabaseHandle, openDatabase } from '../src/storage/database.js';
-import { intEnv, profiled, StatementCounter } from './support.js';
+import { intEnv, machineBusyMs, profiled, StatementCounter } from './support.js';
 
 const CONVERSATIONS = intEnv('BENCH_CONVERSATIONS', 500);
 const FOLLOW_UP_DELAY_MS = intEnv('BENCH_FOLLOW_UP_DELAY_MS', 3000, 100);
@@ -114,6 +114,11 @@ interface Measurement {
   seconds: number;
   /** SQL statements the app sent while timed (ours only). */
   statements?: number;
+  /**
+   * CPU time the whole machine was busy while timed (this process, PostgreSQL, Redis), in ms;
+   * undefined off Linux. Steadier than throughput on a shared VM, whose steal time swings.
+   */
+  cpuMs?: number | undefined;
 }
 
 interface WorkloadResult {
@@ -149,6 +154,27 @@ async function waitUntilNone(remaining: () => Promise<number>, since: number, wh
 /** How the ceiling queues job `index`; `dueAt` is the moment delayed jobs fall due (Date.now() scale). */
 type AddCeilingJob = (queue: Queue, index: number, dueAt: number) => Promise<unknown>;
 
+/** Machine CPU time (ms) since `start()`; undefined off Linux. */
+function cpuMeter() {
+  let startedAt: number | undefined;
+  return {
+    start() {
+      startedAt = machineBusyMs();
+    },
+    elapsed(): number | undefined {
+      const now = machineBusyMs();
+      return now === undefined || startedAt === undefined ? undefined : now - startedAt;
+    },
+  };
+}
+
+/** The median of some numbers (the middle one of an odd count); undefined when any is missing. */
+function median(values: readonly (number | undefined)[]): number | undefined {
+  if (values.some((value) => value === undefined)) return undefined;
+  const sorted = (values as number[]).slice().sort((x, y) => x - y);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
 /**
  * Runs `jobs` jobs through a bare worker with an empty processor, timed from the moment they
  * can run (queued, and due) until the last completed.
@@ -159,7 +185,7 @@ async function ceilingOnce(
   concurrency: number,
   delayMs: number,
   add: AddCeilingJob,
-): Promise<number> {
+): Promise<{ seconds: number; cpuMs: number | undefined }> {
   const name = `bench-ceiling-${randomBytes(4).toString('hex')}`;
   const queue = backend.createQueue(name);
   const dueAt = Date.now() + delayMs;
@@ -170,6 +196,8 @@ async function ceilingOnce(
     resolveDone = resolve;
   });
   const since = performance.now() + Math.max(0, dueAt - Date.now());
+  const cpu = cpuMeter();
+  const cpuTimer = setTimeout(() => cpu.start(), Math.max(0, dueAt - Date.now()));
   const worker = backend.createWorker(name, async (_job: Job) => {}, { concurrency });
   worker.on('completed', () => {
     if (++completed === jobs) resolveDone();
@@ -177,11 +205,13 @@ async function ceilingOnce(
   const timeout = setTimeout(resolveDone, PHASE_TIMEOUT_MS + delayMs);
   await done;
   clearTimeout(timeout);
+  clearTimeout(cpuTimer);
   const seconds = (performance.now() - since) / 1000;
+  const cpuMs = cpu.elapsed();
   await worker.close();
   await queue.obliterate({ force: true }).catch(() => undefined);
   if (completed < jobs) throw new Error(`ceiling: only ${completed} of ${jobs} jobs completed`);
-  return seconds;
+  return { seconds, cpuMs };
 }
 
 /**
@@ -195,7 +225,7 @@ function ceiling(
   delayMs: number,
   add: AddCeilingJob,
 ) {
-  const runs: number[] = [];
+  const runs: { seconds: number; cpuMs: number | undefined }[] = [];
   const once = async () => {
     runs.push(await ceilingOnce(backend, jobs, concurrency, delayMs, add));
   };
@@ -204,8 +234,12 @@ function ceiling(
     async after(): Promise<Measurement> {
       await once();
       await once();
-      const sorted = [...runs].sort((x, y) => x - y);
-      return { items: jobs, jobs, seconds: sorted[1] as number };
+      return {
+        items: jobs,
+        jobs,
+        seconds: median(runs.map((run) => run.seconds)) as number,
+        cpuMs: median(runs.map((run) => run.cpuMs)),
+      };
     },
   };
 }
@@ -297,19 +331,22 @@ async function benchDeliveries(run: Run, batches: Batch[]): Promise<WorkloadResu
     await jobs.outbound.deliverConversation(batch.conversationId, batch.batchKey, batch.messageIds);
   const statementsBefore = run.counter.count;
   const since = performance.now();
+  const cpu = cpuMeter();
+  cpu.start();
   const seconds = await profiled(`${run.kind}-deliveries`, async () => {
     jobs.outbound.start();
     // The channel's count first (no database load while sending), then the last rows' marks.
     await waitUntilNone(async () => messages - channel.sends, since, 'deliveries');
     return waitUntilNone(pendingCount, since, 'deliveries');
   });
+  const cpuMs = cpu.elapsed();
   const statements = run.counter.count - statementsBefore;
   await jobs.outbound.stop();
   const problems = await checkDeliveries(db, channel);
 
   return {
     workload: 'outbound deliveries',
-    ours: { items: messages, jobs: batches.length, seconds, statements },
+    ours: { items: messages, jobs: batches.length, seconds, statements, cpuMs },
     // The same jobs, counted in the messages they would have carried: the ratio is one of times.
     ceiling: { ...(await top.after()), items: messages },
     problems,
@@ -373,6 +410,8 @@ async function benchFollowUps(run: Run): Promise<WorkloadResult> {
     return Number(row.n);
   };
   await sleep(Math.max(0, waitFor));
+  const cpu = cpuMeter();
+  cpu.start();
   const statementsBefore = run.counter.count;
   // Each reminder is two messages (the notice and the question asked again).
   const unsent = async () => Math.max(0, sendsBefore + 2 * rows.length - run.channel.sends);
@@ -382,6 +421,7 @@ async function benchFollowUps(run: Run): Promise<WorkloadResult> {
     await waitUntilNone(unsent, since, 'follow-up messages');
     return waitUntilNone(scheduledCount, since, 'follow-ups');
   });
+  const cpuMs = cpu.elapsed();
   const statements = run.counter.count - statementsBefore;
   await jobs.followUps.stop();
   await jobs.outbound.stop();
@@ -396,7 +436,7 @@ async function benchFollowUps(run: Run): Promise<WorkloadResult> {
 
   return {
     workload: 'delayed follow-ups',
-    ours: { items: rows.length, jobs: rows.length, seconds, statements },
+    ours: { items: rows.length, jobs: rows.length, seconds, statements, cpuMs },
     ceiling: await top.after(),
     problems,
   };
@@ -497,12 +537,23 @@ async function benchBackend(kind: JobBackendKind, config: Config): Promise<Workl
   }
 }
 
-const COLUMNS = [10, 21, 6, 7, 10, 8, 11, 7];
+const COLUMNS = [10, 21, 6, 7, 10, 8, 11, 7, 6, 13];
 const row = (cells: string[]) =>
   cells
     .map((cell, i) => (i < cells.length - 1 ? cell.padEnd(COLUMNS[i] ?? 10) : cell))
     .join('')
     .trimEnd();
+
+/** Machine CPU per item, ours and the ceiling's, and the ceiling's as a share of ours. */
+function cpuCells(result: WorkloadResult): string[] {
+  const { ours, ceiling } = result;
+  if (ours.cpuMs === undefined || ceiling.cpuMs === undefined) return ['n/a', 'n/a'];
+  const perItem = (m: Measurement) => (m.cpuMs as number) / m.items;
+  return [
+    `${perItem(ours).toFixed(2)} / ${perItem(ceiling).toFixed(2)}`,
+    `${((perItem(ceiling) / perItem(ours)) * 100).toFixed(0)}%`,
+  ];
+}
 
 async function main(): Promise<void> {
   const config = loadConfig({ ...process.env, LOG_LEVEL: 'silent' });
@@ -512,7 +563,19 @@ async function main(): Promise<void> {
       `stand-in send ${SEND_MS} ms; backends ${BACKENDS.join(', ')}\n`,
   );
   const lines = [
-    row(['backend', 'workload', 'jobs', 'items', 'SQL/item', 'ours/s', 'ceiling/s', 'ratio', '≥40%']),
+    row([
+      'backend',
+      'workload',
+      'jobs',
+      'items',
+      'SQL/item',
+      'ours/s',
+      'ceiling/s',
+      'ratio',
+      '≥40%',
+      'CPU ms/item',
+      'CPU ratio',
+    ]),
   ];
   const warnings: string[] = [];
   for (const kind of BACKENDS) {
@@ -541,6 +604,7 @@ async function main(): Promise<void> {
           top.toFixed(0),
           `${(ratio * 100).toFixed(0)}%`,
           met ? 'yes' : 'NO',
+          ...cpuCells(result),
         ]),
       );
       if (!met)
@@ -553,7 +617,9 @@ async function main(): Promise<void> {
   console.log(
     '\nbench:jobs — ours: the real queues, dispatcher and runner on a stand-in channel; ceiling: a bare ' +
       'BullMQ worker with an empty processor, same backend, jobs, delay and concurrency (per item, median of 3);\n' +
-      'SQL/item: statements our code sent per message or follow-up while timed\n',
+      'SQL/item: statements our code sent per message or follow-up while timed;\n' +
+      'CPU ms/item: the whole machine (this process, PostgreSQL, Redis) busy per item while timed, ours / ceiling;\n' +
+      "CPU ratio: the ceiling's CPU per item as a share of ours (steadier than the ratio on a shared VM)\n",
   );
   for (const line of lines) console.log(line);
   for (const warning of warnings) console.log(`warning: ${warning}`);

@@ -43,6 +43,13 @@ type LeaseRow = Partial<PendingMessage> & {
  * that never released it (a process that died mid-delivery), whose last message may have
  * reached the channel without being recorded.
  *
+ * The statement commits without waiting for the disk (synchronous_commit off for it alone): a
+ * lease is worth a flush of the log only as evidence, after a crash of the database itself, that
+ * a message may have gone out unrecorded, and the record of the first message sent under it
+ * (which does wait) flushes it anyway. Only a lease taken in the last moment (wal_writer_delay)
+ * before such a crash can be lost; that message is then sent again without a look at the
+ * channel's history. A crash of the deliverer, the case that matters, loses nothing.
+ *
  * The messages are those committed before the statement began. A deliverer that comes later,
  * while the lease is held, raises the lease's `again` flag, and the holder's release reports it.
  */
@@ -68,7 +75,8 @@ export async function acquireDeliveryLeaseIfPending(
         select 1 from messages
         where conversation_id = ${conversationId} and direction = 'out' and delivery_status = 'pending'
           and channel in (${sql.join(channels)})
-      ) as pending
+      ) as pending,
+      set_config('synchronous_commit', 'off', true) as commit_without_flush
     ),
     taken as (
       insert into delivery_leases (conversation_id, holder, expires_at)

@@ -1,0 +1,133 @@
+import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  acquireDeliveryLeaseIfPending,
+  settleUnderLeases,
+} from '../../src/storage/repositories/delivery-leases.js';
+import { createTestBot, type TestBot } from '../support/bot.js';
+import { DIALECTS } from '../support/databases.js';
+
+const TTL_MS = 60_000;
+
+describe.each(DIALECTS)('delivery leases on %s', (dialect) => {
+  let bot: TestBot;
+
+  beforeAll(async () => {
+    bot = await createTestBot(dialect);
+  });
+  afterAll(async () => {
+    await bot.drop();
+  });
+
+  /** A conversation over Telegram whose replies wait for delivery. */
+  async function pendingConversation() {
+    const result = await bot.inbox.receive({
+      channel: 'telegram',
+      externalUserId: randomUUID(),
+      externalMessageId: randomUUID(),
+      text: 'السلام عليكم',
+    });
+    expect(result.pendingDelivery).toBe(true);
+    return result;
+  }
+
+  it('taking a lease does not turn off waiting for the disk for anything after it on the connection', async () => {
+    const { conversationId } = await pendingConversation();
+    const setting = await bot.database.db.connection().execute(async (connection) => {
+      const attempt = await acquireDeliveryLeaseIfPending(connection, conversationId, randomUUID(), TTL_MS, [
+        'telegram',
+      ]);
+      expect(attempt.taken).toBe(true);
+      const { rows } = await sql<{ synchronous_commit: string }>`show synchronous_commit`.execute(connection);
+      return rows[0]?.synchronous_commit;
+    });
+    // The statement's own `set_config(…, true)` ends with its transaction: the records of sent
+    // messages still wait for the disk.
+    expect(setting).toBe('on');
+  });
+
+  it('a deliverer that finds the lease held raises its flag, and the holder’s release reports it', async () => {
+    const { conversationId, replies } = await pendingConversation();
+    const db = bot.database.db;
+    const holder = randomUUID();
+    const first = await acquireDeliveryLeaseIfPending(db, conversationId, holder, TTL_MS, ['telegram']);
+    expect(first).toMatchObject({ pending: true, taken: true, recovered: false });
+    expect(first.messages.map((message) => message.id)).toEqual(replies.map((reply) => reply.id));
+
+    const other = randomUUID();
+    const refused = await acquireDeliveryLeaseIfPending(db, conversationId, other, TTL_MS, ['telegram']);
+    expect(refused).toMatchObject({ pending: true, taken: false, messages: [] });
+    const lease = await db
+      .selectFrom('delivery_leases')
+      .select(['holder', 'again'])
+      .where('conversation_id', '=', conversationId)
+      .executeTakeFirstOrThrow();
+    // Still the holder's, now flagged.
+    expect(lease).toEqual({ holder, again: true });
+
+    const lease0 = { conversationId, holder, ttlMs: TTL_MS };
+    const [one, two] = first.messages;
+    const renewed = await settleUnderLeases(db, [
+      { lease: lease0, messageId: one?.id as string, settlement: { status: 'sent' }, then: 'renew' },
+    ]);
+    expect([...renewed.renewed]).toEqual([conversationId]);
+    const released = await settleUnderLeases(db, [
+      { lease: lease0, messageId: two?.id as string, settlement: { status: 'sent' }, then: 'release' },
+    ]);
+    expect([...released.again]).toEqual([conversationId]);
+    expect(
+      await db
+        .selectFrom('delivery_leases')
+        .select('holder')
+        .where('conversation_id', '=', conversationId)
+        .execute(),
+    ).toEqual([]);
+
+    // Nothing pending now: the next deliverer neither takes nor flags anything.
+    const after = await acquireDeliveryLeaseIfPending(db, conversationId, other, TTL_MS, ['telegram']);
+    expect(after).toMatchObject({ pending: false, taken: false });
+  });
+
+  it('a release nobody asked more of reports nothing, and an expired lease is taken over as recovered', async () => {
+    const { conversationId } = await pendingConversation();
+    const db = bot.database.db;
+    const holder = randomUUID();
+    const first = await acquireDeliveryLeaseIfPending(db, conversationId, holder, TTL_MS, ['telegram']);
+    expect(first.taken).toBe(true);
+    // The holder died: its lease runs out.
+    await db
+      .updateTable('delivery_leases')
+      .set({ expires_at: new Date(Date.now() - 1000) })
+      .where('conversation_id', '=', conversationId)
+      .execute();
+    const next = randomUUID();
+    const taken = await acquireDeliveryLeaseIfPending(db, conversationId, next, TTL_MS, ['telegram']);
+    expect(taken).toMatchObject({ pending: true, taken: true, recovered: true });
+    const lease = { conversationId, holder: next, ttlMs: TTL_MS };
+    // One record at a time, as a deliverer sends: renewals, then the release after the last.
+    let again = 0;
+    for (const [i, message] of taken.messages.entries()) {
+      const then = i === taken.messages.length - 1 ? 'release' : 'renew';
+      const outcome = await settleUnderLeases(db, [
+        { lease, messageId: message.id, settlement: { status: 'sent' }, then },
+      ]);
+      if (then === 'renew') expect(outcome.renewed.has(conversationId)).toBe(true);
+      again += outcome.again.size;
+    }
+    expect(again).toBe(0);
+    // The dead holder's late record does not touch the new holder's lease.
+    expect(
+      (
+        await settleUnderLeases(db, [
+          {
+            lease: { conversationId, holder, ttlMs: TTL_MS },
+            messageId: taken.messages[0]?.id as string,
+            settlement: { status: 'sent' },
+            then: 'release',
+          },
+        ])
+      ).again.size,
+    ).toBe(0);
+  });
+});
