@@ -3,12 +3,22 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   acquireDeliveryLeaseIfPending,
+  type HeldLease,
+  type Settlement,
   settleUnderLeases,
 } from '../../src/storage/repositories/delivery-leases.js';
 import { createTestBot, type TestBot } from '../support/bot.js';
 import { DIALECTS } from '../support/databases.js';
 
 const TTL_MS = 60_000;
+
+/** A message recorded as sent under `lease`, which is then renewed or released. */
+const sent = (lease: HeldLease, messageId: string | undefined, then: 'renew' | 'release'): Settlement => ({
+  lease,
+  messageId: messageId as string,
+  settlement: { status: 'sent' },
+  then,
+});
 
 describe.each(DIALECTS)('delivery leases on %s', (dialect) => {
   let bot: TestBot;
@@ -68,13 +78,9 @@ describe.each(DIALECTS)('delivery leases on %s', (dialect) => {
 
     const lease0 = { conversationId, holder, ttlMs: TTL_MS };
     const [one, two] = first.messages;
-    const renewed = await settleUnderLeases(db, [
-      { lease: lease0, messageId: one?.id as string, settlement: { status: 'sent' }, then: 'renew' },
-    ]);
+    const renewed = await settleUnderLeases(db, [sent(lease0, one?.id, 'renew')]);
     expect([...renewed.renewed]).toEqual([conversationId]);
-    const released = await settleUnderLeases(db, [
-      { lease: lease0, messageId: two?.id as string, settlement: { status: 'sent' }, then: 'release' },
-    ]);
+    const released = await settleUnderLeases(db, [sent(lease0, two?.id, 'release')]);
     expect([...released.again]).toEqual([conversationId]);
     expect(
       await db
@@ -109,9 +115,7 @@ describe.each(DIALECTS)('delivery leases on %s', (dialect) => {
     let again = 0;
     for (const [i, message] of taken.messages.entries()) {
       const then = i === taken.messages.length - 1 ? 'release' : 'renew';
-      const outcome = await settleUnderLeases(db, [
-        { lease, messageId: message.id, settlement: { status: 'sent' }, then },
-      ]);
+      const outcome = await settleUnderLeases(db, [sent(lease, message.id, then)]);
       if (then === 'renew') expect(outcome.renewed.has(conversationId)).toBe(true);
       again += outcome.again.size;
     }
@@ -120,12 +124,7 @@ describe.each(DIALECTS)('delivery leases on %s', (dialect) => {
     expect(
       (
         await settleUnderLeases(db, [
-          {
-            lease: { conversationId, holder, ttlMs: TTL_MS },
-            messageId: taken.messages[0]?.id as string,
-            settlement: { status: 'sent' },
-            then: 'release',
-          },
+          sent({ conversationId, holder, ttlMs: TTL_MS }, taken.messages[0]?.id, 'release'),
         ])
       ).again.size,
     ).toBe(0);
