@@ -72,6 +72,8 @@ export interface EventOptions {
   mode?: ConversationMode | undefined;
   /** Written in the statement that stores the turn (saveTurn): a follow-up run finishing its row. */
   followUpWrites?: FollowUpWrites | undefined;
+  /** Nothing runs after it in the transaction: the turn's statement carries the COMMIT. */
+  endsTransaction?: boolean | undefined;
 }
 
 /**
@@ -130,6 +132,7 @@ export async function applyEvent(
       inputHint: reply.input ?? null,
     })),
     options.followUpWrites,
+    { endsTransaction: options.endsTransaction ?? false },
   );
   return saved.replies;
 }

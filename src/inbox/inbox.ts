@@ -398,6 +398,8 @@ export class Inbox {
       this.conversationTurn(turn, now),
       this.outboundRecords(conversation, message.channel, inbound.id, turn.replies),
       followUpWrites,
+      // The transaction's last statement (process runs nothing after handle): COMMIT goes with it.
+      { endsTransaction: true },
     );
     return {
       result: this.result(message, conversation.id, inbound.id, saved.replies, scheduled),

@@ -286,6 +286,7 @@ export class FollowUpRunner {
   /**
    * Runs the event and stores its turn; the follow-up is marked done with `outcome` in the same
    * statement (saveTurn's data-modifying CTE), so the messages and the row's end go together.
+   * That statement is the run's last (see run), so it carries the COMMIT.
    */
   private async send(
     trx: Kysely<Database>,
@@ -297,6 +298,7 @@ export class FollowUpRunner {
   ): Promise<Decision> {
     const replies = await applyEvent(trx, this.options, conversation, event, now, {
       followUpWrites: { finish: { id: followUp.id, status: 'done', outcome, at: now } },
+      endsTransaction: true,
     });
     return { status: 'done', outcome, conversationId: conversation.id, replies };
   }

@@ -1,4 +1,4 @@
-import type { PostgresPool, PostgresPoolClient, PostgresQueryResult } from 'kysely';
+import type { CompiledQuery, PostgresPool, PostgresPoolClient, PostgresQueryResult } from 'kysely';
 import pg from 'pg';
 import { ConnectionStatements, type StatementNamer } from './statement-cache.js';
 
@@ -15,8 +15,26 @@ import { ConnectionStatements, type StatementNamer } from './statement-cache.js'
  * rolls back without a word to the server. Everything else (`start transaction isolation …`,
  * savepoints, plain queries) passes through untouched.
  *
+ * The other end likewise: a statement marked with `andCommit` (the last of its transaction)
+ * goes out with the COMMIT after it, in the same write, and the transaction's own COMMIT that
+ * follows is answered here. Should the statement fail, the server skips the COMMIT (it ignores
+ * everything up to the Sync after an error) and the transaction is left aborted, for Kysely's
+ * ROLLBACK as before. A transaction whose only statement is so marked runs it on its own, with
+ * neither BEGIN nor COMMIT on the wire. On PGlite the mark is an SQL comment and nothing else.
+ *
  * With a `namer`, repeated statements also run as named prepared statements (statement-cache.ts).
  */
+/** The mark andCommit puts at the end of a statement's text (an SQL comment, for other drivers). */
+const AND_COMMIT = '\n-- and commit';
+
+/**
+ * Marks a statement as its transaction's last: on PostgreSQL the COMMIT goes with it (see
+ * above). Nothing may run in the transaction after it; anything that tries fails.
+ */
+export function andCommit<R>(query: CompiledQuery<R>): CompiledQuery<R> {
+  return { ...query, sql: `${query.sql}${AND_COMMIT}` };
+}
+
 export function deferBegin(pool: pg.Pool, namer?: StatementNamer): PostgresPool {
   const clients = new WeakMap<pg.PoolClient, DeferredBeginClient>();
   return {
@@ -40,6 +58,8 @@ interface ParsedStatements {
 
 class DeferredBeginClient implements PostgresPoolClient {
   private beginPending = false;
+  /** The transaction's COMMIT already went with its last statement. */
+  private committed = false;
   /** This connection's prepared statements; none without a namer, or on an unknown client. */
   private readonly statements: ConnectionStatements | undefined;
 
@@ -60,26 +80,45 @@ class DeferredBeginClient implements PostgresPoolClient {
     const values = (parameters ?? []) as unknown[];
     if (text === 'begin') {
       this.beginPending = true;
+      this.committed = false;
       return Promise.resolve(done<R>('BEGIN'));
     }
-    if (this.beginPending) {
-      // Nothing ran: there is no transaction on the server to end.
+    if (this.beginPending || this.committed) {
+      // Nothing ran (or the COMMIT went already): there is no transaction on the server to end.
       if (text === 'commit' || text === 'rollback') {
         this.beginPending = false;
+        this.committed = false;
         return Promise.resolve(done<R>(text === 'commit' ? 'COMMIT' : 'ROLLBACK'));
       }
+      if (this.committed)
+        return Promise.reject(new Error('a statement after its transaction committed (andCommit)'));
     }
+    if (text.endsWith(AND_COMMIT)) return this.runAndCommit<R>(text.slice(0, -AND_COMMIT.length), values);
     return this.run<R>(text, values);
   }
 
-  private async run<R>(text: string, values: unknown[]): Promise<PostgresQueryResult<R>> {
+  /** The statement, then COMMIT in the same write; alone when it is the whole transaction. */
+  private async runAndCommit<R>(text: string, values: unknown[]): Promise<PostgresQueryResult<R>> {
+    if (this.beginPending) {
+      this.beginPending = false;
+      const result = await this.run<R>(text, values);
+      this.committed = true;
+      return result;
+    }
+    const result = await this.run<R>(text, values, 'commit');
+    this.committed = true;
+    return result;
+  }
+
+  private async run<R>(text: string, values: unknown[], after?: 'commit'): Promise<PostgresQueryResult<R>> {
     const name = await this.statements?.nameFor(text);
     try {
-      if (this.beginPending) {
+      if (this.beginPending || after) {
+        const before = this.beginPending ? 'begin' : undefined;
         this.beginPending = false;
         return await new Promise((resolve, reject) => {
           this.client.query(
-            new QueryAfterBegin(text, values, name, (error, result) =>
+            new PipelinedQuery(text, values, name, { before, after }, (error, result) =>
               error ? reject(error) : resolve(result as unknown as PostgresQueryResult<R>),
             ) as unknown as pg.Submittable,
           );
@@ -97,6 +136,7 @@ class DeferredBeginClient implements PostgresPoolClient {
 
   release(error?: boolean | Error): void {
     this.beginPending = false;
+    this.committed = false;
     this.client.release(error);
   }
 }
@@ -109,11 +149,14 @@ function done<R>(command: string): PostgresQueryResult<R> {
 interface WireConnection {
   parse(config: { text: string; name: string; types: unknown[] }): void;
   bind(config: { portal: string; statement: string; values: unknown[] }): void;
-  execute(config: { portal: string; rows: number }): void;
+  execute(config: { portal: string; rows: number | undefined }): void;
+  sync(): void;
 }
 interface PgQuery {
   prepare(connection: WireConnection): void;
   handleCommandComplete(message: unknown, connection: WireConnection): void;
+  /** Sends Execute and then Sync (with `rows` unset, as here): the end of prepare(). */
+  _getRows(connection: WireConnection, rows: number | undefined): void;
 }
 type QueryCallback = (error: Error | null, result: pg.QueryResult) => void;
 type PgQueryClass = new (config: {
@@ -127,28 +170,57 @@ type PgQueryClass = new (config: {
 const PgQueryBase = pg.Query as unknown as PgQueryClass;
 
 /**
- * node-postgres's own Query, preceded on the wire by Parse/Bind/Execute of BEGIN (no Sync in
- * between, so one write and one ReadyForQuery); BEGIN's CommandComplete is not the caller's.
+ * node-postgres's own Query, preceded on the wire by Parse/Bind/Execute of BEGIN, or followed by
+ * those of COMMIT (no Sync in between, so one write and one ReadyForQuery). Only the caller's
+ * statement's CommandComplete reaches the Query; BEGIN's and COMMIT's (which return no rows)
+ * are not the caller's. An error anywhere fails the Query, as an error of its own would.
  */
-class QueryAfterBegin extends PgQueryBase {
-  private beginAnswered = false;
+class PipelinedQuery extends PgQueryBase {
+  /** CommandCompletes still to come before the caller's (BEGIN's). */
+  private skipBefore: number;
+  private callerAnswered = false;
 
-  constructor(text: string, values: unknown[], name: string | undefined, callback: QueryCallback) {
+  constructor(
+    text: string,
+    values: unknown[],
+    name: string | undefined,
+    private readonly around: { before?: 'begin' | undefined; after?: 'commit' | undefined },
+    callback: QueryCallback,
+  ) {
     super({ text, values, queryMode: 'extended', callback, ...(name ? { name } : {}) });
+    this.skipBefore = around.before ? 1 : 0;
   }
 
   override prepare(connection: WireConnection): void {
-    connection.parse({ text: 'begin', name: '', types: [] });
-    connection.bind({ portal: '', statement: '', values: [] });
-    connection.execute({ portal: '', rows: 0 });
+    if (this.around.before) this.simple(connection, 'begin');
     super.prepare(connection);
   }
 
+  /** Parse/Bind/Execute of a parameterless statement, unnamed. */
+  private simple(connection: WireConnection, text: string): void {
+    connection.parse({ text, name: '', types: [] });
+    connection.bind({ portal: '', statement: '', values: [] });
+    connection.execute({ portal: '', rows: 0 });
+  }
+
   override handleCommandComplete(message: unknown, connection: WireConnection): void {
-    if (!this.beginAnswered) {
-      this.beginAnswered = true;
+    if (this.skipBefore > 0) {
+      this.skipBefore--;
       return;
     }
+    if (this.callerAnswered) return; // COMMIT's
+    this.callerAnswered = true;
     super.handleCommandComplete(message, connection);
+  }
+
+  /** node-postgres ends prepare() with Execute and Sync: COMMIT goes in between. */
+  override _getRows(connection: WireConnection, rows: number | undefined): void {
+    if (!this.around.after || rows) {
+      super._getRows(connection, rows);
+      return;
+    }
+    connection.execute({ portal: '', rows });
+    this.simple(connection, this.around.after);
+    connection.sync();
   }
 }

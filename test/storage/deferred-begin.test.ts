@@ -1,7 +1,7 @@
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { deferBegin } from '../../src/storage/deferred-begin.js';
+import { andCommit, deferBegin } from '../../src/storage/deferred-begin.js';
 import { TEST_DATABASE_URL } from '../support/databases.js';
 
 interface Db {
@@ -102,6 +102,96 @@ describe('BEGIN sent with the first statement (PostgreSQL)', () => {
       db,
     );
     expect(inTransaction.rows[0]?.open).toBe(false);
+  });
+
+  /** Runs `work`, returning the texts it handed node-postgres (one per round trip). */
+  async function roundTrips(work: () => Promise<unknown>): Promise<unknown[]> {
+    const sent: unknown[] = [];
+    const realQuery = pg.Client.prototype.query;
+    const counting = vi.spyOn(pg.Client.prototype, 'query').mockImplementation(function (
+      this: pg.Client,
+      ...args: unknown[]
+    ) {
+      const [first] = args as [string | { text?: string }];
+      sent.push(typeof first === 'string' ? first : first.text);
+      return Reflect.apply(realQuery, this, args) as never;
+    });
+    try {
+      await work();
+    } finally {
+      counting.mockRestore();
+    }
+    return sent;
+  }
+
+  const insert = (id: number, note: string) =>
+    andCommit(db.insertInto('deferred_begin_probe').values({ id, note }).returning('note').compile());
+
+  it('sends COMMIT with a statement marked andCommit: a two-statement transaction is two round trips', async () => {
+    let returned: unknown;
+    const sent = await roundTrips(() =>
+      db.transaction().execute(async (trx) => {
+        await trx.insertInto('deferred_begin_probe').values({ id: 10, note: 'ten' }).execute();
+        returned = (await trx.executeQuery(insert(11, 'eleven'))).rows;
+      }),
+    );
+    expect(sent).toHaveLength(2);
+    expect(sent.some((text) => typeof text === 'string' && /^\s*commit\s*$/i.test(text))).toBe(false);
+    // The marked statement's own rows come back, not COMMIT's.
+    expect(returned).toEqual([{ note: 'eleven' }]);
+    // Committed: another session sees both rows.
+    const other = new pg.Client({ connectionString: TEST_DATABASE_URL, options: `-c search_path=${schema}` });
+    await other.connect();
+    try {
+      const { rows } = await other.query(
+        'select note from deferred_begin_probe where id in (10, 11) order by id',
+      );
+      expect(rows.map((row) => row.note)).toEqual(['ten', 'eleven']);
+    } finally {
+      await other.end();
+    }
+  });
+
+  it('runs a transaction made of one marked statement as that statement alone', async () => {
+    const sent = await roundTrips(() =>
+      db.transaction().execute(async (trx) => {
+        await trx.executeQuery(insert(12, 'twelve'));
+      }),
+    );
+    expect(sent).toHaveLength(1);
+    expect(await notes()).toContain('twelve');
+    const open = await sql<{ open: boolean }>`select now() <> statement_timestamp() as open`.execute(db);
+    expect(open.rows[0]?.open).toBe(false);
+  });
+
+  it('rolls back the whole transaction when the marked statement fails (its COMMIT is skipped)', async () => {
+    await expect(
+      db.transaction().execute(async (trx) => {
+        await trx.insertInto('deferred_begin_probe').values({ id: 13, note: 'undone' }).execute();
+        await trx.executeQuery(insert(10, 'duplicate key'));
+      }),
+    ).rejects.toThrow(/duplicate key/);
+    expect(await notes()).not.toContain('undone');
+    const state = await sql<{ status: string }>`select 'ok' as status`.execute(db);
+    expect(state.rows[0]?.status).toBe('ok');
+  });
+
+  it('refuses a statement after the marked one: it would run outside the transaction', async () => {
+    await expect(
+      db.transaction().execute(async (trx) => {
+        await trx.insertInto('deferred_begin_probe').values({ id: 14, note: 'fourteen' }).execute();
+        await trx.executeQuery(insert(15, 'fifteen'));
+        await trx.insertInto('deferred_begin_probe').values({ id: 16, note: 'too late' }).execute();
+      }),
+    ).rejects.toThrow(/after its transaction committed/);
+    const after = await notes();
+    expect(after).toEqual(expect.arrayContaining(['fourteen', 'fifteen']));
+    expect(after).not.toContain('too late');
+    // The connection is back to normal for the next transaction.
+    await db.transaction().execute(async (trx) => {
+      await trx.insertInto('deferred_begin_probe').values({ id: 17, note: 'next' }).execute();
+    });
+    expect(await notes()).toContain('next');
   });
 
   it('passes an isolation level through as START TRANSACTION', async () => {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Kysely, KyselyPlugin, RootOperationNode } from 'kysely';
+import { type Kysely, type KyselyPlugin, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Bot, createBot } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
@@ -16,27 +16,16 @@ import { DIALECTS, openTestDatabase, type TestDatabase } from '../support/databa
 /**
  * Counts the statements that reached the database and came back. Counted on the result, not on
  * the query tree: prebuilt statements (QueryTemplate) run as compiled SQL, which no plugin's
- * transformQuery sees. `failOn` makes the statement whose tree matches fail after it ran (its
- * effects stand in the transaction until the rollback that follows).
+ * transformQuery sees.
  */
 class StatementCounter implements KyselyPlugin {
   count = 0;
-  failOn: ((node: RootOperationNode) => boolean) | undefined;
-  private readonly failing = new Set<string>();
-  transformQuery: KyselyPlugin['transformQuery'] = (args) => {
-    if (this.failOn?.(args.node)) this.failing.add(args.queryId.queryId);
-    return args.node;
-  };
+  transformQuery: KyselyPlugin['transformQuery'] = (args) => args.node;
   transformResult: KyselyPlugin['transformResult'] = async (args) => {
     this.count++;
-    if (this.failing.delete(args.queryId.queryId)) throw new Error('injected failure after the statement');
     return args.result;
   };
 }
-
-/** saveTurn's statement when it stores replies: an INSERT into messages after CTEs. */
-const isTurnWithReplies = (node: RootOperationNode) =>
-  node.kind === 'InsertQueryNode' && node.into?.table.identifier.name === 'messages' && Boolean(node.with);
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -406,7 +395,7 @@ describe.each(DIALECTS)('follow-up writes folded into the turn on %s', (dialect)
     ).toEqual({ flow_id: 'main_menu', node_id: 'menu' });
   });
 
-  it('a run that fails after storing its messages leaves neither the messages nor the row done', async () => {
+  it('a run whose statement fails after storing its messages leaves neither the messages nor the row done', async () => {
     const t0 = new Date('2026-06-01T09:00:00Z');
     const conversationId = await startIntake(randomUUID(), t0);
     const reminder = await intakeRow(conversationId, 'intake_reminder');
@@ -416,11 +405,17 @@ describe.each(DIALECTS)('follow-up writes folded into the turn on %s', (dialect)
       .where('conversation_id', '=', conversationId)
       .execute();
     clockNow = new Date(t0.getTime() + 25 * HOUR);
-    counter.failOn = isTurnWithReplies;
+    // The row's finish is the statement's last write (after the messages' insert): failing it in
+    // the database fails the statement whole, and its COMMIT (sent with it) is skipped.
+    await sql`create function fail_finish() returns trigger language plpgsql as $$
+      begin raise exception 'injected failure'; end $$`.execute(db);
+    await sql`create trigger fail_finish before update on follow_ups for each row
+      when (new.status = 'done') execute function fail_finish()`.execute(db);
     try {
       await expect(runner.run(reminder?.id as string)).rejects.toThrow('injected failure');
     } finally {
-      counter.failOn = undefined;
+      await sql`drop trigger fail_finish on follow_ups`.execute(db);
+      await sql`drop function fail_finish()`.execute(db);
     }
     expect(await intakeRow(conversationId, 'intake_reminder')).toEqual(reminder);
     expect(

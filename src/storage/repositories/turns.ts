@@ -1,4 +1,5 @@
-import type { Kysely, QueryCreator } from 'kysely';
+import type { Compilable, Kysely, QueryCreator } from 'kysely';
+import { andCommit } from '../deferred-begin.js';
 import type { Database } from '../schema.js';
 import { type ConversationTurn, turnColumns } from './conversations.js';
 import { type FollowUpWrites, withFollowUpWrites } from './follow-ups.js';
@@ -24,6 +25,9 @@ export interface SavedTurn {
  * the intake's reminder and expiry moved on by an answer, the follow-up a run finished). Fewer
  * round trips per message is most of the inbox's throughput. Returns the stored replies, in order,
  * and the conversation's new version.
+ *
+ * `endsTransaction`: nothing runs after it in its transaction, so its COMMIT goes with it, in the
+ * same round trip (see andCommit).
  */
 export async function saveTurn(
   db: Kysely<Database>,
@@ -31,7 +35,13 @@ export async function saveTurn(
   turn: ConversationTurn,
   replies: OutboundRecord[],
   followUps: FollowUpWrites = {},
+  options: { endsTransaction?: boolean } = {},
 ): Promise<SavedTurn> {
+  const run = async <R>(query: Compilable<R>): Promise<R[]> => {
+    const compiled = query.compile();
+    const { rows } = await db.executeQuery(options.endsTransaction ? andCommit(compiled) : compiled);
+    return rows;
+  };
   const statement = withFollowUpWrites(db, followUps);
   const update = (qb: QueryCreator<Database>) =>
     qb
@@ -39,21 +49,22 @@ export async function saveTurn(
       .set(turnColumns(turn, JSON.stringify(turn.state)))
       .where('id', '=', conversationId);
   if (replies.length === 0) {
-    const saved = await update(statement).returning(conversationVersion.as('version')).executeTakeFirst();
+    const [saved] = await run(update(statement).returning(conversationVersion.as('version')));
     return { replies: [], version: saved?.version };
   }
-  const rows = await statement
-    .with('saved_state', (qb) =>
-      update(qb as QueryCreator<Database>).returning(conversationVersion.as('version')),
-    )
-    .insertInto('messages')
-    .values(replies.map(outboundRow))
-    .returning((eb) => [
-      'id',
-      'position',
-      eb.selectFrom('saved_state').select('saved_state.version').as('version'),
-    ])
-    .execute();
+  const rows = await run(
+    statement
+      .with('saved_state', (qb) =>
+        update(qb as QueryCreator<Database>).returning(conversationVersion.as('version')),
+      )
+      .insertInto('messages')
+      .values(replies.map(outboundRow))
+      .returning((eb) => [
+        'id',
+        'position',
+        eb.selectFrom('saved_state').select('saved_state.version').as('version'),
+      ]),
+  );
   const idOf = new Map(rows.map((row) => [row.position, row.id]));
   return {
     replies: replies.map((reply) => ({ ...reply, id: idOf.get(reply.position) as string })),
