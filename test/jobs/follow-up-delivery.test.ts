@@ -60,6 +60,35 @@ describe('delivering a follow-up’s messages', { timeout: 60_000 }, () => {
     expect(pending).toEqual([]);
   });
 
+  it('a delivery job carries its batch’s message ids, and one run after they went out ends without looking', async () => {
+    const channel = new RecordingChannel();
+    const { bot, queued } = await start(channel);
+    const outbound = bot.jobs?.outbound as NonNullable<Bot['jobs']>['outbound'];
+    const user = `u-${randomUUID()}`;
+    const result = await say(bot, user, 'السلام عليكم');
+    const ids = result.replies.map((reply) => reply.id);
+    expect(ids.length).toBeGreaterThan(0);
+    expect(queued.mock.calls.find((call) => call[1] === result.inboundId)?.[2]).toEqual(ids);
+    await until(() => (channel.to(user).length === ids.length ? true : undefined));
+
+    // A probe, not a real state: put one of those messages back to pending behind the process's
+    // back. A job that looked in the database would send it again; this one knows its batch
+    // went out from here and ends at once.
+    await bot.database.db
+      .updateTable('messages')
+      .set({ delivery_status: 'pending' })
+      .where('id', '=', ids[0] as string)
+      .execute();
+    const key = `again-${result.inboundId}`;
+    await outbound.deliverConversation(result.conversationId, key, ids);
+    await until(async () => ((await outbound.queue.getJob(`batch-${key}`)) ? undefined : true));
+    expect(channel.to(user)).toHaveLength(ids.length);
+
+    // Without the ids, the job looks, finds the message pending, and sends it.
+    await outbound.deliverConversation(result.conversationId, `${key}-without-ids`);
+    await until(() => (channel.to(user).length === ids.length + 1 ? true : undefined));
+  });
+
   it('hands a reminder the channel keeps refusing to the outbound queue, which delivers it once', async () => {
     const channel = new FlakyChannel(5); // the dispatcher's five tries within the job all fail
     const { bot, queued } = await start(channel);
