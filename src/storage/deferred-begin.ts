@@ -2,6 +2,17 @@ import type { CompiledQuery, PostgresPool, PostgresPoolClient, PostgresQueryResu
 import pg from 'pg';
 import { ConnectionStatements, type StatementNamer } from './statement-cache.js';
 
+/** The mark andCommit puts at the end of a statement's text (an SQL comment, for other drivers). */
+const AND_COMMIT = '\n-- and commit';
+
+/**
+ * Marks a statement as its transaction's last: on PostgreSQL the COMMIT goes with it (see
+ * deferBegin). Nothing may run in the transaction after it; anything that tries fails.
+ */
+export function andCommit<R>(query: CompiledQuery<R>): CompiledQuery<R> {
+  return { ...query, sql: `${query.sql}${AND_COMMIT}` };
+}
+
 /**
  * Sends a transaction's BEGIN in the same write as its first statement.
  *
@@ -24,17 +35,6 @@ import { ConnectionStatements, type StatementNamer } from './statement-cache.js'
  *
  * With a `namer`, repeated statements also run as named prepared statements (statement-cache.ts).
  */
-/** The mark andCommit puts at the end of a statement's text (an SQL comment, for other drivers). */
-const AND_COMMIT = '\n-- and commit';
-
-/**
- * Marks a statement as its transaction's last: on PostgreSQL the COMMIT goes with it (see
- * above). Nothing may run in the transaction after it; anything that tries fails.
- */
-export function andCommit<R>(query: CompiledQuery<R>): CompiledQuery<R> {
-  return { ...query, sql: `${query.sql}${AND_COMMIT}` };
-}
-
 export function deferBegin(pool: pg.Pool, namer?: StatementNamer): PostgresPool {
   const clients = new WeakMap<pg.PoolClient, DeferredBeginClient>();
   return {
@@ -99,13 +99,9 @@ class DeferredBeginClient implements PostgresPoolClient {
 
   /** The statement, then COMMIT in the same write; alone when it is the whole transaction. */
   private async runAndCommit<R>(text: string, values: unknown[]): Promise<PostgresQueryResult<R>> {
-    if (this.beginPending) {
-      this.beginPending = false;
-      const result = await this.run<R>(text, values);
-      this.committed = true;
-      return result;
-    }
-    const result = await this.run<R>(text, values, 'commit');
+    const alone = this.beginPending;
+    this.beginPending = false;
+    const result = await this.run<R>(text, values, alone ? undefined : 'commit');
     this.committed = true;
     return result;
   }
@@ -176,8 +172,8 @@ const PgQueryBase = pg.Query as unknown as PgQueryClass;
  * are not the caller's. An error anywhere fails the Query, as an error of its own would.
  */
 class PipelinedQuery extends PgQueryBase {
-  /** CommandCompletes still to come before the caller's (BEGIN's). */
-  private skipBefore: number;
+  /** BEGIN's CommandComplete, which comes before the caller's, has come (or none is due). */
+  private beginAnswered: boolean;
   private callerAnswered = false;
 
   constructor(
@@ -188,7 +184,7 @@ class PipelinedQuery extends PgQueryBase {
     callback: QueryCallback,
   ) {
     super({ text, values, queryMode: 'extended', callback, ...(name ? { name } : {}) });
-    this.skipBefore = around.before ? 1 : 0;
+    this.beginAnswered = !around.before;
   }
 
   override prepare(connection: WireConnection): void {
@@ -204,8 +200,8 @@ class PipelinedQuery extends PgQueryBase {
   }
 
   override handleCommandComplete(message: unknown, connection: WireConnection): void {
-    if (this.skipBefore > 0) {
-      this.skipBefore--;
+    if (!this.beginAnswered) {
+      this.beginAnswered = true;
       return;
     }
     if (this.callerAnswered) return; // COMMIT's

@@ -32,7 +32,8 @@ describe('BEGIN sent with the first statement (PostgreSQL)', () => {
   const notes = async () =>
     (await db.selectFrom('deferred_begin_probe').select('note').orderBy('id').execute()).map((r) => r.note);
 
-  it('sends no BEGIN of its own: a two-statement transaction is three round trips', async () => {
+  /** Runs `work`, returning the texts it handed node-postgres (one per round trip). */
+  async function roundTrips(work: () => Promise<unknown>): Promise<unknown[]> {
     const sent: unknown[] = [];
     const realQuery = pg.Client.prototype.query;
     const counting = vi.spyOn(pg.Client.prototype, 'query').mockImplementation(function (
@@ -44,13 +45,20 @@ describe('BEGIN sent with the first statement (PostgreSQL)', () => {
       return Reflect.apply(realQuery, this, args) as never;
     });
     try {
-      await db.transaction().execute(async (trx) => {
-        await trx.insertInto('deferred_begin_probe').values({ id: 1, note: 'first' }).execute();
-        await trx.insertInto('deferred_begin_probe').values({ id: 2, note: 'second' }).execute();
-      });
+      await work();
     } finally {
       counting.mockRestore();
     }
+    return sent;
+  }
+
+  it('sends no BEGIN of its own: a two-statement transaction is three round trips', async () => {
+    const sent = await roundTrips(() =>
+      db.transaction().execute(async (trx) => {
+        await trx.insertInto('deferred_begin_probe').values({ id: 1, note: 'first' }).execute();
+        await trx.insertInto('deferred_begin_probe').values({ id: 2, note: 'second' }).execute();
+      }),
+    );
     expect(sent).toHaveLength(3);
     expect(sent.some((text) => typeof text === 'string' && /^\s*begin\s*$/i.test(text))).toBe(false);
     expect(sent[2]).toBe('commit');
@@ -103,26 +111,6 @@ describe('BEGIN sent with the first statement (PostgreSQL)', () => {
     );
     expect(inTransaction.rows[0]?.open).toBe(false);
   });
-
-  /** Runs `work`, returning the texts it handed node-postgres (one per round trip). */
-  async function roundTrips(work: () => Promise<unknown>): Promise<unknown[]> {
-    const sent: unknown[] = [];
-    const realQuery = pg.Client.prototype.query;
-    const counting = vi.spyOn(pg.Client.prototype, 'query').mockImplementation(function (
-      this: pg.Client,
-      ...args: unknown[]
-    ) {
-      const [first] = args as [string | { text?: string }];
-      sent.push(typeof first === 'string' ? first : first.text);
-      return Reflect.apply(realQuery, this, args) as never;
-    });
-    try {
-      await work();
-    } finally {
-      counting.mockRestore();
-    }
-    return sent;
-  }
 
   const insert = (id: number, note: string) =>
     andCommit(db.insertInto('deferred_begin_probe').values({ id, note }).returning('note').compile());

@@ -237,7 +237,8 @@ export interface LockedFollowUp {
  * Undefined when the follow-up does not exist.
  *
  * Built and compiled once (QueryTemplate): it starts every follow-up run, and Kysely's building
- * was the largest share of a run's own CPU. The kinds travel as one comma-separated parameter.
+ * was the largest share of a run's own JavaScript time. The kinds travel as one comma-separated
+ * parameter.
  */
 export async function lockFollowUpForRun(
   db: Kysely<Database>,
