@@ -5,21 +5,13 @@ import {
   type VersionedTurnResult,
 } from '../storage/repositories/versioned-turn.js';
 import type { Database } from '../storage/schema.js';
+import { StatementBatcher } from '../storage/statement-batcher.js';
 
 export interface TurnBatcherOptions {
   /** Statements running at once; turns arriving meanwhile wait and go together in the next. */
   maxInFlight?: number;
   /** Turns in one statement at most. */
   maxBatch?: number;
-}
-
-const DEFAULT_MAX_IN_FLIGHT = 2;
-const DEFAULT_MAX_BATCH = 64;
-
-interface Waiting {
-  turn: VersionedTurn;
-  resolve: (result: VersionedTurnResult) => void;
-  reject: (error: unknown) => void;
 }
 
 /**
@@ -37,63 +29,17 @@ interface Waiting {
  * locking path on its own, where a bad turn is reported without holding back the others.
  */
 export class TurnBatcher {
-  private readonly waiting: Waiting[] = [];
-  private inFlight = 0;
-  private readonly maxInFlight: number;
-  private readonly maxBatch: number;
+  private readonly batcher: StatementBatcher<VersionedTurn, VersionedTurnResult>;
 
-  constructor(
-    private readonly db: Kysely<Database>,
-    options: TurnBatcherOptions = {},
-  ) {
-    this.maxInFlight = Math.max(1, options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT);
-    this.maxBatch = Math.max(1, options.maxBatch ?? DEFAULT_MAX_BATCH);
-  }
-
-  save(turn: VersionedTurn): Promise<VersionedTurnResult> {
-    return new Promise((resolve, reject) => {
-      this.waiting.push({ turn, resolve, reject });
-      this.startStatements();
+  constructor(db: Kysely<Database>, options: TurnBatcherOptions = {}) {
+    this.batcher = new StatementBatcher((turns) => saveTurnsAtVersion(db, turns), {
+      maxInFlight: options.maxInFlight ?? 2,
+      maxBatch: options.maxBatch ?? 64,
+      keyOf: (turn) => turn.conversationId,
     });
   }
 
-  private startStatements(): void {
-    while (this.inFlight < this.maxInFlight && this.waiting.length > 0) {
-      const batch = this.takeBatch();
-      this.inFlight++;
-      this.run(batch).finally(() => {
-        this.inFlight--;
-        this.startStatements();
-      });
-    }
-  }
-
-  /** The longest-waiting turns, at most one per conversation; the rest keep their places. */
-  private takeBatch(): Waiting[] {
-    const batch: Waiting[] = [];
-    const conversations = new Set<string>();
-    for (let i = 0; i < this.waiting.length && batch.length < this.maxBatch; ) {
-      const entry = this.waiting[i] as Waiting;
-      if (conversations.has(entry.turn.conversationId)) {
-        i++;
-        continue;
-      }
-      conversations.add(entry.turn.conversationId);
-      batch.push(entry);
-      this.waiting.splice(i, 1);
-    }
-    return batch;
-  }
-
-  private async run(batch: Waiting[]): Promise<void> {
-    try {
-      const results = await saveTurnsAtVersion(
-        this.db,
-        batch.map((entry) => entry.turn),
-      );
-      for (const [i, entry] of batch.entries()) entry.resolve(results[i] as VersionedTurnResult);
-    } catch (error) {
-      for (const entry of batch) entry.reject(error);
-    }
+  save(turn: VersionedTurn): Promise<VersionedTurnResult> {
+    return this.batcher.submit(turn);
   }
 }

@@ -6,14 +6,16 @@ import { RecentMap } from '../inbox/recent-map.js';
 import { type Logger, safeError } from '../logger.js';
 import type { DeliveryMetrics } from '../observability/metrics.js';
 import {
-  acquireDeliveryLeaseIfPending,
   type HeldLease,
+  type LeaseAttempt,
   type MessageSettlement,
   type PendingMessage,
   releaseDeliveryLease,
+  type Settlement,
 } from '../storage/repositories/delivery-leases.js';
 import type { Database } from '../storage/schema.js';
-import { SettlementBatcher } from './settlement-batcher.js';
+import type { StatementBatcher } from '../storage/statement-batcher.js';
+import { type LeaseAfterSettlement, leaseBatcher, settlementBatcher } from './delivery-batchers.js';
 
 export interface DispatcherOptions {
   db: Kysely<Database>;
@@ -80,11 +82,13 @@ export class OutboundDispatcher {
   private readonly settled = new RecentMap<string, true>(SETTLED_MEMORY);
   private timer: NodeJS.Timeout | undefined;
   private readonly sleep: (ms: number) => Promise<void>;
-  private readonly settlements: SettlementBatcher;
+  private readonly settlements: StatementBatcher<Settlement, LeaseAfterSettlement>;
+  private readonly leases: StatementBatcher<HeldLease, LeaseAttempt>;
 
   constructor(private readonly options: DispatcherOptions) {
     this.sleep = options.sleep ?? defaultSleep;
-    this.settlements = new SettlementBatcher(options.db);
+    this.settlements = settlementBatcher(options.db);
+    this.leases = leaseBatcher(options.db, () => this.channels());
   }
 
   register(adapter: ChannelAdapter): void {
@@ -179,13 +183,7 @@ export class OutboundDispatcher {
     const lease: HeldLease = { conversationId, holder: randomUUID(), ttlMs: this.options.leaseMs ?? 60_000 };
     for (let pass = 0; ; pass++) {
       state.again = false;
-      const { pending, taken, recovered, messages } = await acquireDeliveryLeaseIfPending(
-        this.options.db,
-        conversationId,
-        lease.holder,
-        lease.ttlMs,
-        this.channels(),
-      );
+      const { pending, taken, recovered, messages } = await this.leases.submit(lease);
       // Nothing waiting: this call's messages went out with an earlier one.
       if (!pending) return 'delivered';
       // Held by another deliverer, whose release now tells it to take these messages too.
@@ -253,7 +251,7 @@ export class OutboundDispatcher {
           settlement =
             outcome === 'sent' ? { status: 'sent' } : { status: 'failed', reason: 'refused by the channel' };
         }
-        const after = await this.settlements.settle({ lease, messageId: row.id, settlement, then });
+        const after = await this.settlements.submit({ lease, messageId: row.id, settlement, then });
         this.settled.set(row.id, true);
         if (after === 'released' || after === 'again') {
           released = true;

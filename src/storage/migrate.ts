@@ -17,6 +17,7 @@ import * as handoffSla from './migrations/005-handoff-sla.js';
 import * as erasure from './migrations/006-erasure.js';
 import * as webChatLimits from './migrations/007-web-chat-limits.js';
 import * as deliveryLeaseFlag from './migrations/008-delivery-lease-flag.js';
+import * as pendingByConversation from './migrations/009-pending-by-conversation.js';
 
 /**
  * Every migration, in order. A static list (not a folder scan) so that the built `dist/` and
@@ -31,6 +32,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '006-erasure': erasure,
   '007-web-chat-limits': webChatLimits,
   '008-delivery-lease-flag': deliveryLeaseFlag,
+  '009-pending-by-conversation': pendingByConversation,
 };
 
 export class MigrationError extends Error {

@@ -106,6 +106,39 @@ describe('outbound dispatcher', () => {
     expect(channel.delivered).toHaveLength(2);
   });
 
+  it('passes that start together take their leases, and record their messages, in shared statements', async () => {
+    let statements = 0;
+    const counting: KyselyPlugin = {
+      transformQuery: (args) => args.node,
+      transformResult: async (args) => {
+        statements++;
+        return args.result;
+      },
+    };
+    const channel = new FakeChannel();
+    const dispatcher = new OutboundDispatcher({
+      db: bot.database.db.withPlugin(counting),
+      logger: silentLogger,
+      sleep,
+    });
+    dispatcher.register(channel);
+    const conversations = await Promise.all(Array.from({ length: 5 }, () => conversationWithReplies()));
+    const outcomes = await Promise.all(
+      conversations.map(({ result }) => dispatcher.deliver(result.conversationId)),
+    );
+    expect(outcomes).toEqual(Array(5).fill('delivered'));
+    // Each conversation got its own two replies, in order, and to its own beneficiary.
+    for (const { result, user } of conversations) {
+      const own = channel.delivered.filter((m) => m.conversationId === result.conversationId);
+      expect(own.map((m) => m.nodeId)).toEqual(['welcome', 'menu']);
+      expect(own.every((m) => m.externalUserId === user)).toBe(true);
+      expect((await statuses(result.conversationId)).every((m) => m.delivery_status === 'sent')).toBe(true);
+    }
+    // One statement for the five leases, one for the five first records (renewing), one for the
+    // five last (releasing): 3, where a statement per pass and per message would be 5 + 10.
+    expect(statements).toBe(3);
+  });
+
   it('a deliverer in another process that finds the lease held hands its messages to the holder', async () => {
     const { result, user } = await conversationWithReplies();
     const other = new OutboundDispatcher({ db: bot.database.db, logger: silentLogger, sleep });

@@ -3,7 +3,9 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   acquireDeliveryLeaseIfPending,
+  acquireDeliveryLeasesIfPending,
   type HeldLease,
+  leaseAcquisition,
   type Settlement,
   settleUnderLeases,
 } from '../../src/storage/repositories/delivery-leases.js';
@@ -11,6 +13,22 @@ import { createTestBot, type TestBot } from '../support/bot.js';
 import { DIALECTS } from '../support/databases.js';
 
 const TTL_MS = 60_000;
+
+/** A plan node of EXPLAIN (FORMAT JSON), with the fields read here. */
+interface PlanNode {
+  'Node Type': string;
+  'Relation Name'?: string;
+  'Index Name'?: string;
+  'Actual Rows'?: number;
+  'Rows Removed by Filter'?: number;
+  'Rows Removed by Index Recheck'?: number;
+  Plans?: PlanNode[];
+}
+
+const planNodes = (node: PlanNode): PlanNode[] => [node, ...(node.Plans ?? []).flatMap(planNodes)];
+
+/** Raised to roll back a transaction a test only looked inside. */
+class LookedOnly extends Error {}
 
 /** A message recorded as sent under `lease`, which is then renewed or released. */
 const sent = (lease: HeldLease, messageId: string | undefined, then: 'renew' | 'release'): Settlement => ({
@@ -128,5 +146,101 @@ describe.each(DIALECTS)('delivery leases on %s', (dialect) => {
         ])
       ).again.size,
     ).toBe(0);
+  });
+
+  it('takes several conversations’ leases in one statement, each with its own messages, in order', async () => {
+    const db = bot.database.db;
+    const [free, held, nothing] = [
+      await pendingConversation(),
+      await pendingConversation(),
+      await pendingConversation(),
+    ];
+    // One is held by another deliverer; one has nothing left to send.
+    const holderOfHeld = randomUUID();
+    await acquireDeliveryLeaseIfPending(db, held.conversationId, holderOfHeld, TTL_MS, ['telegram']);
+    await db
+      .updateTable('messages')
+      .set({ delivery_status: 'sent' })
+      .where('conversation_id', '=', nothing.conversationId)
+      .execute();
+
+    const holder = randomUUID();
+    const asked = [free, held, nothing].map(({ conversationId }) => ({
+      conversationId,
+      holder,
+      ttlMs: TTL_MS,
+    }));
+    const attempts = await acquireDeliveryLeasesIfPending(db, asked, ['telegram']);
+    const mine = attempts.get(free.conversationId);
+    expect(mine).toMatchObject({ pending: true, taken: true, recovered: false });
+    expect(mine?.messages.map((message) => message.id)).toEqual(free.replies.map((reply) => reply.id));
+    expect(mine?.messages.every((message) => message.conversation_id === free.conversationId)).toBe(true);
+    expect(attempts.get(held.conversationId)).toEqual({
+      pending: true,
+      taken: false,
+      recovered: false,
+      messages: [],
+    });
+    expect(attempts.get(nothing.conversationId)).toEqual({
+      pending: false,
+      taken: false,
+      recovered: false,
+      messages: [],
+    });
+    const leases = await db
+      .selectFrom('delivery_leases')
+      .select(['conversation_id', 'holder', 'again'])
+      .where('conversation_id', 'in', [free.conversationId, held.conversationId, nothing.conversationId])
+      .orderBy('holder')
+      .execute();
+    // Ours taken, the other's untouched but flagged, none made for the conversation with nothing.
+    expect(leases).toHaveLength(2);
+    expect(leases).toContainEqual({ conversation_id: free.conversationId, holder, again: false });
+    expect(leases).toContainEqual({
+      conversation_id: held.conversationId,
+      holder: holderOfHeld,
+      again: true,
+    });
+  });
+
+  it('reads only the asked conversation’s pending messages, however many others wait', async () => {
+    const db = bot.database.db;
+    const others = [];
+    for (let i = 0; i < 6; i++) others.push(await pendingConversation());
+    const asked = await pendingConversation();
+    const query = leaseAcquisition(
+      [{ conversationId: asked.conversationId, holder: randomUUID(), ttlMs: TTL_MS }],
+      ['telegram'],
+    );
+    let plan: PlanNode | undefined;
+    // EXPLAIN ANALYZE runs the statement (it takes the lease): looked at, then rolled back.
+    await db
+      .transaction()
+      .execute(async (trx) => {
+        const { rows } = await sql<{
+          'QUERY PLAN': unknown;
+        }>`explain (analyze, format json) ${query}`.execute(trx);
+        const raw = rows[0]?.['QUERY PLAN'];
+        const parsed = (typeof raw === 'string' ? JSON.parse(raw) : raw) as { Plan: PlanNode }[];
+        plan = parsed[0]?.Plan;
+        throw new LookedOnly();
+      })
+      .catch((error: unknown) => {
+        if (!(error instanceof LookedOnly)) throw error;
+      });
+    const scans = planNodes(plan as PlanNode).filter((node) => node['Relation Name'] === 'messages');
+    expect(scans.length).toBeGreaterThan(0);
+    const waitingElsewhere = others.reduce((sum, other) => sum + other.replies.length, 0);
+    expect(waitingElsewhere).toBeGreaterThanOrEqual(12);
+    for (const scan of scans) {
+      // Rows a scan of messages touched: what it returned, plus what it read and threw away.
+      const read =
+        (scan['Actual Rows'] ?? 0) +
+        (scan['Rows Removed by Filter'] ?? 0) +
+        (scan['Rows Removed by Index Recheck'] ?? 0);
+      expect(read, `${scan['Node Type']} ${scan['Index Name'] ?? ''}`).toBeLessThanOrEqual(
+        asked.replies.length,
+      );
+    }
   });
 });

@@ -26,11 +26,22 @@ export interface LeaseAttempt {
   messages: PendingMessage[];
 }
 
+/** A held lease: whose, on which conversation, and how long each renewal lasts. */
+export interface HeldLease {
+  conversationId: string;
+  holder: string;
+  ttlMs: number;
+}
+
 type LeaseRow = Partial<PendingMessage> & {
+  asked_id: string;
   pending: boolean;
   holder: string | null;
   recovered: boolean | null;
 };
+
+/** What a deliverer finds when nothing is waiting for it. */
+export const NOTHING_PENDING: LeaseAttempt = { pending: false, taken: false, recovered: false, messages: [] };
 
 /**
  * Takes the delivery lease on a conversation for `holder`, unless someone else holds an unexpired
@@ -60,8 +71,47 @@ export async function acquireDeliveryLeaseIfPending(
   ttlMs: number,
   channels: readonly ChannelName[],
 ): Promise<LeaseAttempt> {
-  if (channels.length === 0) return { pending: false, taken: false, recovered: false, messages: [] };
-  const expires = sql<Date>`now() + make_interval(secs => ${ttlMs / 1000})`;
+  const attempts = await acquireDeliveryLeasesIfPending(db, [{ conversationId, holder, ttlMs }], channels);
+  return attempts.get(conversationId) ?? NOTHING_PENDING;
+}
+
+/**
+ * acquireDeliveryLeaseIfPending for several conversations in one statement (and one commit):
+ * the dispatcher's passes that start at the same moment ask together (see LeaseBatcher). Each
+ * conversation at most once: a statement cannot upsert one lease row twice.
+ */
+export async function acquireDeliveryLeasesIfPending(
+  db: Kysely<Database>,
+  requests: readonly HeldLease[],
+  channels: readonly ChannelName[],
+): Promise<Map<string, LeaseAttempt>> {
+  const attempts = new Map<string, LeaseAttempt>();
+  if (requests.length === 0) return attempts;
+  if (channels.length === 0) {
+    for (const request of requests) attempts.set(request.conversationId, NOTHING_PENDING);
+    return attempts;
+  }
+  const result = await leaseAcquisition(requests, channels).execute(db);
+  const holderOf = new Map(requests.map((request) => [request.conversationId, request.holder]));
+  for (const row of result.rows) {
+    const { asked_id: conversationId, pending, holder, recovered, ...message } = row;
+    let attempt = attempts.get(conversationId);
+    if (!attempt) {
+      const taken = holder !== null && holder === holderOf.get(conversationId);
+      attempt = { pending: pending === true, taken, recovered: taken && recovered === true, messages: [] };
+      attempts.set(conversationId, attempt);
+    }
+    if (attempt.taken && typeof message.id === 'string') attempt.messages.push(message as PendingMessage);
+  }
+  return attempts;
+}
+
+/**
+ * The statement of acquireDeliveryLeasesIfPending (`channels` not empty): one row per message
+ * of a conversation whose lease was taken, one row for each other conversation. Exported for the
+ * test that reads its plan.
+ */
+export function leaseAcquisition(requests: readonly HeldLease[], channels: readonly ChannelName[]) {
   const expired = sql`delivery_leases.expires_at < now()`;
   // A clean release deletes the row, so a row still there (expired) is a holder that died; xmax
   // is non-zero for rows the upsert updated rather than inserted. A lease still held is not
@@ -69,45 +119,52 @@ export async function acquireDeliveryLeaseIfPending(
   // pass, which delivers this caller's messages (see settleUnderLeases). The upsert locks the
   // row, so the flag is raised either before the holder's release (which then sees it) or after
   // it (when there is no lease left to flag, and this caller takes a fresh one).
-  const result = await sql<LeaseRow>`
-    with waiting as (
-      select exists (
-        select 1 from messages
-        where conversation_id = ${conversationId} and direction = 'out' and delivery_status = 'pending'
+  // Each conversation's messages are read in a lateral subquery (its LIMIT or ORDER BY keeps it
+  // from being merged into a join): an index look-up per conversation, whatever the planner
+  // thinks of the tables. A plain join or EXISTS over the batch was planned, with a fresh
+  // table's statistics, as one read of every pending message of every conversation.
+  return sql<LeaseRow>`
+    with asked (conversation_id, holder, ttl_secs) as (
+      select * from unnest(
+        ${requests.map((request) => request.conversationId)}::uuid[],
+        ${requests.map((request) => request.holder)}::text[],
+        ${requests.map((request) => request.ttlMs / 1000)}::float8[]
+      )
+    ),
+    waiting as (
+      select asked.*, coalesce(found.pending, false) as pending,
+        set_config('synchronous_commit', 'off', true) as commit_without_flush
+      from asked
+      left join lateral (
+        select true as pending from messages
+        where conversation_id = asked.conversation_id and direction = 'out' and delivery_status = 'pending'
           and channel in (${sql.join(channels)})
-      ) as pending,
-      set_config('synchronous_commit', 'off', true) as commit_without_flush
+        limit 1
+      ) found on true
     ),
     taken as (
       insert into delivery_leases (conversation_id, holder, expires_at)
-      select ${conversationId}, ${holder}, ${expires} from waiting where waiting.pending
+      select conversation_id, holder, now() + make_interval(secs => ttl_secs) from waiting where pending
       on conflict (conversation_id) do update set
         holder = case when ${expired} then excluded.holder else delivery_leases.holder end,
         expires_at = case when ${expired} then excluded.expires_at else delivery_leases.expires_at end,
         again = not ${expired}
-      returning holder, (xmax <> 0) as recovered
+      returning conversation_id, holder, (xmax <> 0) as recovered
     )
-    select waiting.pending, taken.holder, taken.recovered,
+    select waiting.conversation_id as asked_id, waiting.pending, taken.holder, taken.recovered,
       m.id, m.conversation_id, m.channel, m.text, m.choices, m.flow_id, m.node_id, m.input_hint,
       m.created_at, ci.id as identity_id, ci.external_id, ci.unreachable_at
     from waiting
-    left join taken on true
-    left join messages m on taken.holder is not null and m.conversation_id = ${conversationId}
-      and m.direction = 'out' and m.delivery_status = 'pending'
+    left join taken on taken.conversation_id = waiting.conversation_id
+    left join lateral (
+      select * from messages
+      where messages.conversation_id = waiting.conversation_id
+        and messages.direction = 'out' and messages.delivery_status = 'pending'
+      order by messages.created_at, messages.position
+    ) m on taken.holder = waiting.holder
     left join conversations c on c.id = m.conversation_id
     left join channel_identities ci on ci.id = c.identity_id
-    order by m.created_at, m.position`.execute(db);
-  const first = result.rows[0];
-  const taken = first?.holder === holder;
-  const messages = taken
-    ? result.rows.filter((row): row is LeaseRow & PendingMessage => typeof row.id === 'string')
-    : [];
-  return {
-    pending: first?.pending === true,
-    taken,
-    recovered: taken && first?.recovered === true,
-    messages: messages.map(({ pending: _p, holder: _h, recovered: _r, ...message }) => message),
-  };
+    order by waiting.conversation_id, m.created_at, m.position`;
 }
 
 export async function releaseDeliveryLease(
@@ -120,13 +177,6 @@ export async function releaseDeliveryLease(
     .where('conversation_id', '=', conversationId)
     .where('holder', '=', holder)
     .execute();
-}
-
-/** A held lease: whose, on which conversation, and how long each renewal lasts. */
-export interface HeldLease {
-  conversationId: string;
-  holder: string;
-  ttlMs: number;
 }
 
 /** What became of a message: accepted by the channel, or given up on with a reason. */
@@ -164,15 +214,19 @@ export async function settleUnderLeases(
   settlements: readonly Settlement[],
 ): Promise<LeaseSettlements> {
   if (settlements.length === 0) return { renewed: new Set(), again: new Set() };
-  const rows = settlements.map(
-    ({ lease, messageId, settlement, then }) =>
-      sql`(${messageId}::uuid, ${lease.conversationId}::uuid, ${lease.holder}::text, ${settlement.status}::text,
-           ${settlement.status === 'failed' ? settlement.reason : null}::text, ${then === 'release'}::boolean,
-           ${lease.ttlMs / 1000}::float8)`,
-  );
+  // Arrays rather than a VALUES list: one SQL text whatever the batch's size, so one prepared
+  // statement and its cached plan serve every batch (see statement-cache.ts).
   const result = await sql<{ conversation_id: string; outcome: 'renewed' | 'again' }>`
     with batch (message_id, conversation_id, holder, status, error, release, ttl_secs) as (
-      values ${sql.join(rows)}
+      select * from unnest(
+        ${settlements.map(({ messageId }) => messageId)}::uuid[],
+        ${settlements.map(({ lease }) => lease.conversationId)}::uuid[],
+        ${settlements.map(({ lease }) => lease.holder)}::text[],
+        ${settlements.map(({ settlement }) => settlement.status)}::text[],
+        ${settlements.map(({ settlement }) => (settlement.status === 'failed' ? settlement.reason : null))}::text[],
+        ${settlements.map(({ then }) => then === 'release')}::boolean[],
+        ${settlements.map(({ lease }) => lease.ttlMs / 1000)}::float8[]
+      )
     ),
     settled as (
       update messages m
