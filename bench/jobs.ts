@@ -119,6 +119,8 @@ interface Measurement {
    * undefined off Linux. Steadier than throughput on a shared VM, whose steal time swings.
    */
   cpuMs?: number | undefined;
+  /** Of which this process (the bot, BullMQ's client, the benchmark's polling), in ms. */
+  processCpuMs?: number;
 }
 
 interface WorkloadResult {
@@ -154,16 +156,22 @@ async function waitUntilNone(remaining: () => Promise<number>, since: number, wh
 /** How the ceiling queues job `index`; `dueAt` is the moment delayed jobs fall due (Date.now() scale). */
 type AddCeilingJob = (queue: Queue, index: number, dueAt: number) => Promise<unknown>;
 
-/** Machine CPU time (ms) since `start()`; undefined off Linux. */
+/** Machine CPU time (ms) since `start()`, undefined off Linux; and this process's own. */
 function cpuMeter() {
   let startedAt: number | undefined;
+  let processAt = process.cpuUsage();
   return {
     start() {
       startedAt = machineBusyMs();
+      processAt = process.cpuUsage();
     },
     elapsed(): number | undefined {
       const now = machineBusyMs();
       return now === undefined || startedAt === undefined ? undefined : now - startedAt;
+    },
+    processElapsed(): number {
+      const used = process.cpuUsage(processAt);
+      return (used.user + used.system) / 1000;
     },
   };
 }
@@ -340,13 +348,14 @@ async function benchDeliveries(run: Run, batches: Batch[]): Promise<WorkloadResu
     return waitUntilNone(pendingCount, since, 'deliveries');
   });
   const cpuMs = cpu.elapsed();
+  const processCpuMs = cpu.processElapsed();
   const statements = run.counter.count - statementsBefore;
   await jobs.outbound.stop();
   const problems = await checkDeliveries(db, channel);
 
   return {
     workload: 'outbound deliveries',
-    ours: { items: messages, jobs: batches.length, seconds, statements, cpuMs },
+    ours: { items: messages, jobs: batches.length, seconds, statements, cpuMs, processCpuMs },
     // The same jobs, counted in the messages they would have carried: the ratio is one of times.
     ceiling: { ...(await top.after()), items: messages },
     problems,
@@ -422,6 +431,7 @@ async function benchFollowUps(run: Run): Promise<WorkloadResult> {
     return waitUntilNone(scheduledCount, since, 'follow-ups');
   });
   const cpuMs = cpu.elapsed();
+  const processCpuMs = cpu.processElapsed();
   const statements = run.counter.count - statementsBefore;
   await jobs.followUps.stop();
   await jobs.outbound.stop();
@@ -436,7 +446,7 @@ async function benchFollowUps(run: Run): Promise<WorkloadResult> {
 
   return {
     workload: 'delayed follow-ups',
-    ours: { items: rows.length, jobs: rows.length, seconds, statements, cpuMs },
+    ours: { items: rows.length, jobs: rows.length, seconds, statements, cpuMs, processCpuMs },
     ceiling: await top.after(),
     problems,
   };
@@ -537,7 +547,7 @@ async function benchBackend(kind: JobBackendKind, config: Config): Promise<Workl
   }
 }
 
-const COLUMNS = [10, 21, 6, 7, 10, 8, 11, 7, 6, 13];
+const COLUMNS = [10, 21, 6, 7, 10, 8, 11, 7, 6, 13, 11];
 const row = (cells: string[]) =>
   cells
     .map((cell, i) => (i < cells.length - 1 ? cell.padEnd(COLUMNS[i] ?? 10) : cell))
@@ -547,11 +557,13 @@ const row = (cells: string[]) =>
 /** Machine CPU per item, ours and the ceiling's, and the ceiling's as a share of ours. */
 function cpuCells(result: WorkloadResult): string[] {
   const { ours, ceiling } = result;
-  if (ours.cpuMs === undefined || ceiling.cpuMs === undefined) return ['n/a', 'n/a'];
+  const here = ours.processCpuMs === undefined ? 'n/a' : (ours.processCpuMs / ours.items).toFixed(2);
+  if (ours.cpuMs === undefined || ceiling.cpuMs === undefined) return ['n/a', 'n/a', here];
   const perItem = (m: Measurement) => (m.cpuMs as number) / m.items;
   return [
     `${perItem(ours).toFixed(2)} / ${perItem(ceiling).toFixed(2)}`,
     `${((perItem(ceiling) / perItem(ours)) * 100).toFixed(0)}%`,
+    here,
   ];
 }
 
@@ -575,6 +587,7 @@ async function main(): Promise<void> {
       '≥40%',
       'CPU ms/item',
       'CPU ratio',
+      'here ms/item',
     ]),
   ];
   const warnings: string[] = [];
@@ -619,7 +632,8 @@ async function main(): Promise<void> {
       'BullMQ worker with an empty processor, same backend, jobs, delay and concurrency (per item, median of 3);\n' +
       'SQL/item: statements our code sent per message or follow-up while timed;\n' +
       'CPU ms/item: the whole machine (this process, PostgreSQL, Redis) busy per item while timed, ours / ceiling;\n' +
-      "CPU ratio: the ceiling's CPU per item as a share of ours (steadier than the ratio on a shared VM)\n",
+      "CPU ratio: the ceiling's CPU per item as a share of ours (steadier than the ratio on a shared VM);\n" +
+      'here ms/item: of our CPU per item, what this Node.js process spent (the bot, its database and queue clients)\n',
   );
   for (const line of lines) console.log(line);
   for (const warning of warnings) console.log(`warning: ${warning}`);
