@@ -56,6 +56,26 @@ describe('outbound dispatcher', () => {
       .orderBy('position')
       .execute();
 
+  /** A dispatcher on a fresh channel whose statements are counted (BEGIN/COMMIT are not). */
+  function countingDispatcher() {
+    const counter = { statements: 0 };
+    const counting: KyselyPlugin = {
+      transformQuery: (args) => args.node,
+      transformResult: async (args) => {
+        counter.statements++;
+        return args.result;
+      },
+    };
+    const channel = new FakeChannel();
+    const dispatcher = new OutboundDispatcher({
+      db: bot.database.db.withPlugin(counting),
+      logger: silentLogger,
+      sleep,
+    });
+    dispatcher.register(channel);
+    return { counter, channel, dispatcher };
+  }
+
   it('delivers a conversation’s replies in order and marks them sent', async () => {
     const channel = new FakeChannel();
     const dispatcher = new OutboundDispatcher({ db: bot.database.db, logger: silentLogger, sleep });
@@ -73,55 +93,27 @@ describe('outbound dispatcher', () => {
   });
 
   it('starts sending after one statement: the lease and the messages come together', async () => {
-    let statements = 0;
-    const counting: KyselyPlugin = {
-      transformQuery: (args) => args.node,
-      transformResult: async (args) => {
-        statements++;
-        return args.result;
-      },
-    };
-    const channel = new FakeChannel();
-    const dispatcher = new OutboundDispatcher({
-      db: bot.database.db.withPlugin(counting),
-      logger: silentLogger,
-      sleep,
-    });
-    dispatcher.register(channel);
+    const { counter, channel, dispatcher } = countingDispatcher();
     const { result } = await conversationWithReplies();
     await dispatcher.deliverConversation(result.conversationId);
     expect(channel.delivered.map((m) => m.nodeId)).toEqual(['welcome', 'menu']);
     // Lease with the messages, one record per message; the last releases the lease and reports
     // that nobody asked for more meanwhile, so there is no separate look.
-    expect(statements).toBe(1 + 2);
+    expect(counter.statements).toBe(1 + 2);
 
     // A job for that batch, run after it went out, ends without a round trip.
-    statements = 0;
+    counter.statements = 0;
     const ids = result.replies.map((reply) => reply.id);
     expect(await dispatcher.deliver(result.conversationId, ids)).toBe('delivered');
-    expect(statements).toBe(0);
+    expect(counter.statements).toBe(0);
     // Without its batch, the same call looks in the database (and finds nothing pending).
     expect(await dispatcher.deliver(result.conversationId)).toBe('delivered');
-    expect(statements).toBe(1);
+    expect(counter.statements).toBe(1);
     expect(channel.delivered).toHaveLength(2);
   });
 
   it('passes that start together take their leases, and record their messages, in shared statements', async () => {
-    let statements = 0;
-    const counting: KyselyPlugin = {
-      transformQuery: (args) => args.node,
-      transformResult: async (args) => {
-        statements++;
-        return args.result;
-      },
-    };
-    const channel = new FakeChannel();
-    const dispatcher = new OutboundDispatcher({
-      db: bot.database.db.withPlugin(counting),
-      logger: silentLogger,
-      sleep,
-    });
-    dispatcher.register(channel);
+    const { counter, channel, dispatcher } = countingDispatcher();
     const conversations = await Promise.all(Array.from({ length: 5 }, () => conversationWithReplies()));
     const outcomes = await Promise.all(
       conversations.map(({ result }) => dispatcher.deliver(result.conversationId)),
@@ -136,7 +128,7 @@ describe('outbound dispatcher', () => {
     }
     // One statement for the five leases, one for the five first records (renewing), one for the
     // five last (releasing): 3, where a statement per pass and per message would be 5 + 10.
-    expect(statements).toBe(3);
+    expect(counter.statements).toBe(3);
   });
 
   it('a deliverer in another process that finds the lease held hands its messages to the holder', async () => {
