@@ -77,8 +77,9 @@ export async function acquireDeliveryLeaseIfPending(
 
 /**
  * acquireDeliveryLeaseIfPending for several conversations in one statement (and one commit):
- * the dispatcher's passes that start at the same moment ask together (see LeaseBatcher). Each
- * conversation at most once: a statement cannot upsert one lease row twice.
+ * the dispatcher's passes that start at the same moment ask together (leaseBatcher, in
+ * src/outbound/delivery-batchers.ts). Each conversation at most once: a statement cannot upsert
+ * one lease row twice.
  */
 export async function acquireDeliveryLeasesIfPending(
   db: Kysely<Database>,
