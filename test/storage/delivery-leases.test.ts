@@ -1,18 +1,33 @@
 import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  acquireDeliveryLeaseIfPending,
   acquireDeliveryLeasesIfPending,
   type HeldLease,
   leaseAcquisition,
   type Settlement,
   settleUnderLeases,
 } from '../../src/storage/repositories/delivery-leases.js';
+import type { ChannelName, Database } from '../../src/storage/schema.js';
 import { createTestBot, type TestBot } from '../support/bot.js';
 import { DIALECTS } from '../support/databases.js';
 
 const TTL_MS = 60_000;
+
+/** One conversation's lease, as a pass on its own asks for it. */
+async function acquireDeliveryLeaseIfPending(
+  db: Kysely<Database>,
+  conversationId: string,
+  holder: string,
+  ttlMs: number,
+  channels: readonly ChannelName[],
+) {
+  const attempts = await acquireDeliveryLeasesIfPending(db, [{ conversationId, holder, ttlMs }], channels);
+  const attempt = attempts.get(conversationId);
+  if (!attempt) throw new Error('no answer for the asked conversation');
+  return attempt;
+}
 
 /** A plan node of EXPLAIN (FORMAT JSON), with the fields read here. */
 interface PlanNode {

@@ -17,7 +17,7 @@ export interface PendingMessage {
   unreachable_at: Date | null;
 }
 
-/** What taking the lease found: see acquireDeliveryLeaseIfPending. */
+/** What taking a conversation's lease found: see acquireDeliveryLeasesIfPending. */
 export interface LeaseAttempt {
   pending: boolean;
   taken: boolean;
@@ -44,9 +44,10 @@ type LeaseRow = Partial<PendingMessage> & {
 export const NOTHING_PENDING: LeaseAttempt = { pending: false, taken: false, recovered: false, messages: [] };
 
 /**
- * Takes the delivery lease on a conversation for `holder`, unless someone else holds an unexpired
- * one, and only when the conversation has a message waiting on one of `channels`; with the lease
- * taken, the same statement reads the messages to send, in order. Expiry is the database's
+ * Takes the delivery lease on each asked conversation for its `holder`, unless someone else
+ * holds an unexpired one, and only when the conversation has a message waiting on one of
+ * `channels`; with the lease taken, the same statement reads the messages to send, in order.
+ * Expiry is the database's
  * clock, shared by every process. One statement, so a delivery with nothing left to do (its
  * messages went out with an earlier batch) costs one read and no commit, and one that has work
  * starts sending after a single round trip. `pending` says whether anything was waiting;
@@ -63,23 +64,10 @@ export const NOTHING_PENDING: LeaseAttempt = { pending: false, taken: false, rec
  *
  * The messages are those committed before the statement began. A deliverer that comes later,
  * while the lease is held, raises the lease's `again` flag, and the holder's release reports it.
- */
-export async function acquireDeliveryLeaseIfPending(
-  db: Kysely<Database>,
-  conversationId: string,
-  holder: string,
-  ttlMs: number,
-  channels: readonly ChannelName[],
-): Promise<LeaseAttempt> {
-  const attempts = await acquireDeliveryLeasesIfPending(db, [{ conversationId, holder, ttlMs }], channels);
-  return attempts.get(conversationId) ?? NOTHING_PENDING;
-}
-
-/**
- * acquireDeliveryLeaseIfPending for several conversations in one statement (and one commit):
- * the dispatcher's passes that start at the same moment ask together (leaseBatcher, in
- * src/outbound/delivery-batchers.ts). Each conversation at most once: a statement cannot upsert
- * one lease row twice.
+ *
+ * Several conversations go in one statement (and one commit): the dispatcher's passes that start
+ * at the same moment ask together (leaseBatcher, in src/outbound/delivery-batchers.ts). Each
+ * conversation at most once: a statement cannot upsert one lease row twice.
  */
 export async function acquireDeliveryLeasesIfPending(
   db: Kysely<Database>,
