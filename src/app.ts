@@ -130,6 +130,7 @@ export async function createBot(options: CreateBotOptions): Promise<Bot> {
     followUps: policy,
     workingHours: config.WORKING_HOURS,
     metrics,
+    databaseIsServer: database.kind === 'postgres',
     afterCommit: jobs
       ? async (result: InboxResult) => {
           await jobs.followUps.enqueue(result.followUps);

@@ -72,6 +72,11 @@ export interface InboxOptions {
   afterCommit?: ((result: InboxResult) => Promise<void>) | undefined;
   /** Counts every inbound message and times its turn (GET /metrics). */
   metrics?: TurnMetrics | undefined;
+  /**
+   * The database is a PostgreSQL server, not PGlite on this thread: turn statements overlap
+   * with this process's work (TurnBatcherOptions.overlap).
+   */
+  databaseIsServer?: boolean | undefined;
 }
 
 export interface InboxResult {
@@ -188,7 +193,7 @@ export class Inbox {
   private readonly hoursByMinute = new Map<Locale, { minute: number; context: Record<string, string> }>();
 
   constructor(private readonly options: InboxOptions) {
-    this.versionedTurns = new TurnBatcher(options.db);
+    this.versionedTurns = new TurnBatcher(options.db, { overlap: options.databaseIsServer ?? false });
   }
 
   async receive(message: InboundMessage): Promise<InboxResult> {

@@ -104,4 +104,31 @@ describe('statement batcher', () => {
     finish[2]?.();
     expect(await results).toEqual(['done:a', 'done:b', 'done:c', 'done:d']);
   });
+
+  it('with overlap, starts the next statement before the callers of the one that ended resume', async () => {
+    const { statements, finish, write } = recordingWrite();
+    const batcher = new StatementBatcher(write, { maxInFlight: 1, overlap: true });
+    // What the first caller sees when it resumes: the statements already sent by then.
+    const seenByFirst = batcher.submit('a').then((result) => ({ result, sent: statements.length }));
+    const waiting = batcher.submit('b');
+    expect(statements).toEqual([['a']]);
+    finish[0]?.();
+    expect(await seenByFirst).toEqual({ result: 'done:a', sent: 2 });
+    expect(statements).toEqual([['a'], ['b']]);
+    finish[1]?.();
+    expect(await waiting).toBe('done:b');
+  });
+
+  it('without overlap, what the resumed callers ask for at once joins the next statement', async () => {
+    const { statements, finish, write } = recordingWrite();
+    const batcher = new StatementBatcher(write, { maxInFlight: 1 });
+    // The first caller, resumed, asks for another item straight away (as a turn's next one).
+    const chained = batcher.submit('a').then(() => batcher.submit('c'));
+    const waiting = batcher.submit('b');
+    finish[0]?.();
+    await turn();
+    expect(statements).toEqual([['a'], ['b', 'c']]);
+    finish[1]?.();
+    expect(await Promise.all([chained, waiting])).toEqual(['done:c', 'done:b']);
+  });
 });
