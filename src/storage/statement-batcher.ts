@@ -35,15 +35,15 @@ interface Waiting<Item, Result> {
 
 /**
  * Group commit: for the inbox's one-statement turns and the outbound dispatcher's leases and
- * delivery records. Every caller still waits for its own
- * item's statement to be committed, exactly as with a statement of its own; but items asked for
- * while the database is busy with earlier ones go together in the next statement, so the
- * database (and this process) pay for one round trip and one commit per statement rather than
- * per item, which is what limits delivery rate.
+ * delivery records. Every caller still waits for its own item's statement to be committed,
+ * exactly as with a statement of its own; but items asked for while the database is busy with
+ * earlier ones go together in the next statement, so the database (and this process) pay for
+ * one round trip and one commit per statement rather than per item, which is what limits
+ * delivery rate.
  *
- * More than one statement may run at once (on separate connections): a statement's round trip
- * is mostly waiting, on a busy machine as much for this process's own event loop as for the
- * database, and one statement at a time made every caller wait for the slowest.
+ * By default two statements may run at once (on separate connections): for the dispatcher,
+ * whose passes each wait on their own record, one at a time made every delivery wait for the
+ * slowest. The inbox's turns go one at a time, with `overlap` on PostgreSQL (see TurnBatcher).
  *
  * `write` gets the items of one statement and returns one result per item, in their order; if
  * it throws, every caller of that statement gets the error.
