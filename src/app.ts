@@ -112,7 +112,16 @@ export async function createBot(options: CreateBotOptions): Promise<Bot> {
 
   const metrics = new BotMetrics();
   const jobs = options.jobs
-    ? await createJobs({ ...options, jobs: options.jobs, db, eventDeps, policy, clock, metrics })
+    ? await createJobs({
+        ...options,
+        jobs: options.jobs,
+        db,
+        databaseIsServer: database.kind === 'postgres',
+        eventDeps,
+        policy,
+        clock,
+        metrics,
+      })
     : undefined;
   registerStateGauges(metrics, {
     db,
@@ -186,6 +195,8 @@ async function createJobs(options: {
   logger: Logger;
   jobs: JobBackendOptions;
   db: DatabaseHandle['db'];
+  /** The database is a server (not PGlite): see StatementBatcherOptions.overlap. */
+  databaseIsServer: boolean;
   eventDeps: EventDependencies;
   policy: FollowUpPolicy;
   clock: Clock;
@@ -215,6 +226,7 @@ async function createJobs(options: {
     policy: options.policy,
     clock,
     logger: logger.child({ component: 'follow-ups' }),
+    databaseIsServer: options.databaseIsServer,
   });
   const followUps = new FollowUpQueue({
     db,

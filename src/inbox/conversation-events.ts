@@ -1,15 +1,17 @@
 import type { Kysely } from 'kysely';
-import type { ConversationMode } from '../engine/actions.js';
+import type { ActionHandler, ConversationMode } from '../engine/actions.js';
 import { parseConversationState } from '../engine/conversation-state.js';
 import { LOCALES, type Locale, type MessageCatalog } from '../engine/i18n.js';
 import { type ConversationEngine, type EngineEvent, initialState } from '../engine/runtime.js';
 import {
+  type ConversationTurn,
   createConversation,
   type LockedConversation,
   lockIdentity,
   lockOpenConversation,
 } from '../storage/repositories/conversations.js';
 import type { FollowUpWrites } from '../storage/repositories/follow-ups.js';
+import type { OutboundRecord } from '../storage/repositories/messages.js';
 import type { ThrottlePolicy } from '../storage/repositories/lookup-throttle.js';
 import { type StoredReply, saveTurn } from '../storage/repositories/turns.js';
 import type { ChannelIdentity, Database } from '../storage/schema.js';
@@ -76,18 +78,28 @@ export interface EventOptions {
   endsTransaction?: boolean | undefined;
 }
 
+/** The fields of a conversation an event reads. */
+export type EventConversation = Pick<LockedConversation, 'id' | 'contact_id' | 'channel' | 'mode' | 'locale' | 'state'>;
+
+/** What an event made of a conversation: its new state, and the bot's messages pending delivery. */
+export interface PlannedEvent {
+  turn: ConversationTurn;
+  replies: OutboundRecord[];
+}
+
 /**
- * Runs an engine event (a follow-up, a hand-back) on a locked conversation and stores the
- * bot's replies as pending, for the outbound queue. Returns them in order.
+ * Runs an engine event (a follow-up, a hand-back) on a conversation, without writing anything:
+ * what the turn would store. `actions` runs the flow's actions (by default those of the turn's
+ * transaction, `db`).
  */
-export async function applyEvent(
+export async function planEvent(
   db: Kysely<Database>,
   deps: EventDependencies,
-  conversation: LockedConversation,
+  conversation: EventConversation,
   event: EngineEvent,
   now: Date,
-  options: EventOptions = {},
-): Promise<StoredReply[]> {
+  options: { mode?: ConversationMode | undefined; actions?: ActionHandler | undefined } = {},
+): Promise<PlannedEvent> {
   const mode = options.mode ?? conversation.mode;
   const locale = isLocale(conversation.locale) ? conversation.locale : deps.defaultLocale;
   const state = parseConversationState(conversation.state);
@@ -97,20 +109,20 @@ export async function applyEvent(
     state,
     mode,
     locale,
-    actions: createTurnActions({
-      db,
-      contactId: conversation.contact_id,
-      conversationId: conversation.id,
-      catalog: deps.catalog,
-      throttle: deps.throttle,
-      position: { flowId: state.flowId, nodeId: state.nodeId },
-      followUps: deps.followUps,
-    }),
+    actions:
+      options.actions ??
+      createTurnActions({
+        db,
+        contactId: conversation.contact_id,
+        conversationId: conversation.id,
+        catalog: deps.catalog,
+        throttle: deps.throttle,
+        position: { flowId: state.flowId, nodeId: state.nodeId },
+        followUps: deps.followUps,
+      }),
   });
-  const saved = await saveTurn(
-    db,
-    conversation.id,
-    {
+  return {
+    turn: {
       mode: turn.mode,
       flowId: turn.state.flowId,
       nodeId: turn.state.nodeId,
@@ -118,7 +130,7 @@ export async function applyEvent(
       locale: turn.locale,
       at: now,
     },
-    turn.replies.map((reply, position) => ({
+    replies: turn.replies.map((reply, position) => ({
       conversationId: conversation.id,
       channel: conversation.channel,
       sender: 'bot',
@@ -131,8 +143,24 @@ export async function applyEvent(
       deliveryStatus: 'pending',
       inputHint: reply.input ?? null,
     })),
-    options.followUpWrites,
-    { endsTransaction: options.endsTransaction ?? false },
-  );
+  };
+}
+
+/**
+ * Runs an engine event (a follow-up, a hand-back) on a locked conversation and stores the
+ * bot's replies as pending, for the outbound queue. Returns them in order.
+ */
+export async function applyEvent(
+  db: Kysely<Database>,
+  deps: EventDependencies,
+  conversation: LockedConversation,
+  event: EngineEvent,
+  now: Date,
+  options: EventOptions = {},
+): Promise<StoredReply[]> {
+  const planned = await planEvent(db, deps, conversation, event, now, { mode: options.mode });
+  const saved = await saveTurn(db, conversation.id, planned.turn, planned.replies, options.followUpWrites, {
+    endsTransaction: options.endsTransaction ?? false,
+  });
   return saved.replies;
 }

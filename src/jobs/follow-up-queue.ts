@@ -4,7 +4,7 @@ import type { ChannelName } from '../channels/types.js';
 import type { Clock } from '../clock.js';
 import { type Logger, safeError } from '../logger.js';
 import { scheduledFollowUps } from '../storage/repositories/follow-ups.js';
-import type { Database, FollowUp } from '../storage/schema.js';
+import { type Database, FOLLOW_UP_KINDS, type FollowUp, type FollowUpKind } from '../storage/schema.js';
 import type { JobBackend } from './backend.js';
 import type { FollowUpRunner } from './follow-up-runner.js';
 
@@ -70,7 +70,11 @@ export class FollowUpQueue {
     this.worker = this.options.jobs.createWorker(
       FOLLOW_UP_QUEUE,
       async (job: Job<FollowUpJob>) => {
-        const run = await this.options.runner.run(job.data.followUpId);
+        // The job's name is the follow-up's kind (enqueue): it tells the runner which way to go.
+        const kind = (FOLLOW_UP_KINDS as readonly string[]).includes(job.name)
+          ? (job.name as FollowUpKind)
+          : undefined;
+        const run = await this.options.runner.run(job.data.followUpId, kind);
         if (run.postponed) {
           // Same time as this job's: it woke early (clocks differ); BullMQ retries it shortly.
           if (jobIdOf(run.postponed) === job.id) throw new Error('follow-up job ran before its time');

@@ -9,13 +9,23 @@ import {
   type EventDependencies,
   lastReachableIdentity,
   lockConversationOf,
+  planEvent,
 } from '../inbox/conversation-events.js';
-import type { Logger } from '../logger.js';
+import { type Logger, safeError } from '../logger.js';
 import type { LockedConversation } from '../storage/repositories/conversations.js';
 import { markSlaBreached } from '../storage/repositories/escalations.js';
+import {
+  type FollowUpConversation,
+  type FollowUpSnapshot,
+  type FollowUpTurn,
+  type FollowUpTurnResult,
+  readFollowUpsForRun,
+  saveFollowUpTurnsAtVersion,
+} from '../storage/repositories/follow-up-turns.js';
 import { finishFollowUp, lockFollowUpForRun, postponeFollowUp } from '../storage/repositories/follow-ups.js';
 import type { StoredReply } from '../storage/repositories/turns.js';
 import type { Database, FollowUp, FollowUpKind, SupportRequest } from '../storage/schema.js';
+import { StatementBatcher } from '../storage/statement-batcher.js';
 import { formatSaudiDate, formatSaudiDateTime } from '../text/dates.js';
 import {
   AWAITING_DECISION,
@@ -34,11 +44,43 @@ const SURVEY_MAX_POSTPONEMENTS = 24;
  */
 const IN_OWN_CONVERSATION: readonly FollowUpKind[] = ['intake_reminder', 'intake_expiry', 'handoff_sla'];
 
+/**
+ * What the intake's follow-ups do to its conversation: the question asked again after a notice,
+ * or the main menu after one. They only write the conversation's turn and their own row, so
+ * they can also run without a transaction (see runAtVersion).
+ */
+const INTAKE_EVENTS: Partial<Record<FollowUpKind, EngineEvent>> = {
+  intake_reminder: {
+    kind: 'repeat',
+    notice: { key: 'followup.intake_reminder', nodeId: 'intake_reminder' },
+  },
+  intake_expiry: {
+    kind: 'start',
+    flowId: MAIN_MENU,
+    nodeId: 'menu',
+    notice: { key: 'followup.intake_expired', nodeId: 'intake_expired' },
+  },
+};
+
+/** Statements of the optimistic path in one round trip at most (several runs' each). */
+const MAX_RUNS_PER_STATEMENT = 64;
+
+/** A flow action was called while a run went without a transaction: it runs the locking way. */
+class NeedsTransactionError extends Error {
+  constructor() {
+    super('the follow-up calls an action, which runs inside the locking transaction');
+  }
+}
+
+const NEEDS_TRANSACTION = new NeedsTransactionError();
+
 export interface FollowUpRunnerOptions extends EventDependencies {
   db: Kysely<Database>;
   policy: FollowUpPolicy;
   clock: Clock;
   logger: Logger;
+  /** The database is a server (not PGlite): see StatementBatcherOptions.overlap. */
+  databaseIsServer?: boolean | undefined;
 }
 
 /** What running a follow-up did, for the queue to act on after the transaction committed. */
@@ -68,9 +110,79 @@ const isLocale = (value: string): value is Locale => (LOCALES as readonly string
  * re-enters the engine as an event, storing the bot's messages for the outbound queue.
  */
 export class FollowUpRunner {
-  constructor(private readonly options: FollowUpRunnerOptions) {}
+  /** The optimistic path's reads and writes, several runs' in one statement when they coincide. */
+  private readonly snapshots: StatementBatcher<string, FollowUpSnapshot | undefined>;
+  private readonly turns: StatementBatcher<FollowUpTurn, FollowUpTurnResult>;
 
-  async run(id: string): Promise<FollowUpRun> {
+  constructor(private readonly options: FollowUpRunnerOptions) {
+    const { db } = options;
+    const shared = { maxInFlight: 1, maxBatch: MAX_RUNS_PER_STATEMENT, overlap: !!options.databaseIsServer };
+    this.snapshots = new StatementBatcher((ids) => readFollowUpsForRun(db, ids, IN_OWN_CONVERSATION), shared);
+    this.turns = new StatementBatcher((turns) => saveFollowUpTurnsAtVersion(db, turns), {
+      ...shared,
+      keyOf: (turn) => turn.conversationId,
+    });
+  }
+
+  /**
+   * Runs one due follow-up. The intake's reminder and expiry (`kind`, when the caller knows it,
+   * or else what the row says) first go the optimistic way (runAtVersion); everything else, and
+   * whatever that way cannot settle, the locking way (runLocked).
+   */
+  async run(id: string, kind?: FollowUpKind): Promise<FollowUpRun> {
+    if (kind === undefined || INTAKE_EVENTS[kind]) {
+      const settled = await this.runAtVersion(id).catch((error: unknown) => {
+        // Nothing of a failed statement stays; the locking way runs it again, or reports why not.
+        this.options.logger.debug({ err: safeError(error) }, 'optimistic follow-up run failed; locking');
+        return undefined;
+      });
+      if (settled) return settled;
+    }
+    return this.runLocked(id);
+  }
+
+  /**
+   * A run without a transaction, as the inbox runs most turns (saveTurnsAtVersion): the
+   * follow-up and its conversation are read, the engine runs on that snapshot, and ONE statement
+   * stores the conversation's new state, the messages and the row's end — only if neither the
+   * conversation nor the follow-up changed since. Runs that coincide share both statements, so
+   * a busy queue pays for two round trips and one commit per group rather than per run.
+   * Undefined, with nothing written, whenever it cannot settle the run: not an intake's
+   * follow-up, an intake no longer waiting for an answer (skipping is the locking way's), a flow
+   * action called, an engine failure, or anything changed since the read.
+   */
+  private async runAtVersion(id: string): Promise<FollowUpRun | undefined> {
+    const snapshot = await this.snapshots.submit(id);
+    if (!snapshot) return undefined;
+    const { followUp, conversation } = snapshot;
+    // Finished follow-ups never start again: a committed end is final.
+    if (followUp.status !== 'scheduled') return { replies: [], outcome: 'already handled' };
+    const now = this.options.clock.now();
+    // The queue looks again at the row's time; a job for it at that time is queued only once.
+    if (followUp.due_at.getTime() > now.getTime())
+      return { replies: [], postponed: followUp, outcome: 'not due yet' };
+    const event = INTAKE_EVENTS[followUp.kind];
+    if (!event || !conversation || this.intakeSkip(conversation)) return undefined;
+    const planned = await planEvent(this.options.db, this.options, conversation, event, now, {
+      actions: async () => {
+        throw NEEDS_TRANSACTION;
+      },
+    });
+    const saved = await this.turns.submit({
+      followUpId: followUp.id,
+      outcome: 'sent',
+      conversationId: conversation.id,
+      version: conversation.version,
+      identityPhone: conversation.identity_phone,
+      turn: { ...planned.turn, stateJson: JSON.stringify(planned.turn.state) },
+      replies: planned.replies,
+    });
+    if (!saved.applied) return undefined;
+    return { conversationId: conversation.id, replies: saved.replies, outcome: 'sent' };
+  }
+
+  /** The reference way: one transaction that locks the follow-up and its conversation first. */
+  private async runLocked(id: string): Promise<FollowUpRun> {
     return this.options.db.transaction().execute(async (trx) => {
       const now = this.options.clock.now();
       // The follow-up, and (when it is due by `now` and runs there) its own conversation, in
@@ -105,17 +217,8 @@ export class FollowUpRunner {
   ): Promise<Decision> {
     switch (followUp.kind) {
       case 'intake_reminder':
-        return this.intake(trx, followUp, now, conversation, {
-          kind: 'repeat',
-          notice: { key: 'followup.intake_reminder', nodeId: 'intake_reminder' },
-        });
       case 'intake_expiry':
-        return this.intake(trx, followUp, now, conversation, {
-          kind: 'start',
-          flowId: MAIN_MENU,
-          nodeId: 'menu',
-          notice: { key: 'followup.intake_expired', nodeId: 'intake_expired' },
-        });
+        return this.intake(trx, followUp, now, conversation, INTAKE_EVENTS[followUp.kind] as EngineEvent);
       case 'review_notice':
         return this.reviewNotice(trx, followUp, now);
       case 'status_notice':
@@ -135,13 +238,20 @@ export class FollowUpRunner {
     conversation: LockedConversation | undefined,
     event: EngineEvent,
   ): Promise<Decision> {
-    if (conversation?.mode !== 'bot') return { status: 'skipped', outcome: 'conversation moved on' };
+    const skip = this.intakeSkip(conversation);
+    if (skip || !conversation) return { status: 'skipped', outcome: skip ?? 'conversation moved on' };
+    return this.send(trx, followUp, conversation, event, now);
+  }
+
+  /** Why an intake's follow-up no longer applies to its conversation, if it does not. */
+  private intakeSkip(conversation: Pick<FollowUpConversation, 'mode' | 'state'> | undefined) {
+    if (conversation?.mode !== 'bot') return 'conversation moved on';
     // Submitted (waiting at intake/submitted) is finished too: no «لم يكتمل طلب الدعم», no expiry.
     const { flowId, nodeId } = parseConversationState(conversation.state);
     if (flowId !== INTAKE_FLOW || !nodeId || !hasQuestionAhead(this.options.engine.flows, flowId, nodeId)) {
-      return { status: 'skipped', outcome: 'intake finished' };
+      return 'intake finished';
     }
-    return this.send(trx, followUp, conversation, event, now);
+    return undefined;
   }
 
   private async reviewNotice(trx: Kysely<Database>, followUp: FollowUp, now: Date): Promise<Decision> {

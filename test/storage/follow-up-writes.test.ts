@@ -33,8 +33,10 @@ const DAY = 24 * HOUR;
 /**
  * The follow-up writes that travel inside the statement ending a turn: an intake answer moves the
  * reminder and the expiry on in saveTurn's statement (a sent reminder stays sent), and a follow-up
- * run locks its row and conversation in one statement and marks the row done in the statement
- * storing its messages — both or neither. Statement counts pin the round trips.
+ * run marks its row done in the statement storing its messages — both or neither. The intake's
+ * reminder and expiry run without a transaction (read, then saved at the version read, several
+ * runs per statement); the rest lock their row and conversation in one statement first.
+ * Statement counts pin the round trips.
  */
 describe.each(DIALECTS)('follow-up writes folded into the turn on %s', (dialect) => {
   let database: TestDatabase;
@@ -343,13 +345,13 @@ describe.each(DIALECTS)('follow-up writes folded into the turn on %s', (dialect)
     expect(moved).toEqual({ intake_reminder: reminderAt, intake_expiry: expiryAt, handoff_sla: due });
   });
 
-  it('an intake reminder run is two statements: the row and conversation locked together, then the turn with the row done', async () => {
+  it('an intake reminder run is two statements: the row and its conversation read, then the turn saved with the row done at the version read', async () => {
     const t0 = new Date('2026-05-01T09:00:00Z');
     const user = randomUUID();
     const conversationId = await startIntake(user, t0);
     const reminder = await intakeRow(conversationId, 'intake_reminder');
 
-    // Woken before its time (moved on by an answer): one statement, nothing locked but the row.
+    // Woken before its time (moved on by an answer): one statement, nothing locked.
     clockNow = new Date(t0.getTime() + HOUR);
     const early = await statementsOf(() => runner.run(reminder?.id as string));
     expect(early.result.outcome).toBe('not due yet');
@@ -465,6 +467,129 @@ describe.each(DIALECTS)('follow-up writes folded into the turn on %s', (dialect)
     expect(takenOutcome).toBe('conversation moved on');
   });
 
+  it('reminders due together share their statements: eight runs at once, each sent once, in at most four statements', async () => {
+    const t0 = new Date('2026-10-01T09:00:00Z');
+    const conversations = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => startIntake(randomUUID(), new Date(t0.getTime() + i * 1000))),
+    );
+    const reminders = await Promise.all(conversations.map((id) => intakeRow(id, 'intake_reminder')));
+    clockNow = new Date(t0.getTime() + 25 * HOUR);
+    const runs = await statementsOf(() =>
+      Promise.all(reminders.map((reminder) => runner.run(reminder?.id as string, 'intake_reminder'))),
+    );
+    // One run alone is two statements (above); eight alone would be sixteen. Here the first read
+    // goes at once and the other seven wait for it and go together, and so do the saves.
+    expect(runs.statements).toBeLessThanOrEqual(4);
+    for (const [i, run] of runs.result.entries()) {
+      expect(run).toMatchObject({ outcome: 'sent', conversationId: conversations[i] });
+      expect(run.replies.map((reply) => reply.nodeId)).toEqual(['intake_reminder', 'name']);
+    }
+    for (const conversationId of conversations) {
+      expect(await intakeRow(conversationId, 'intake_reminder', 'done')).toMatchObject({ outcome: 'sent' });
+      const stored = await db
+        .selectFrom('messages')
+        .select('node_id')
+        .where('conversation_id', '=', conversationId)
+        .where('node_id', '=', 'intake_reminder')
+        .execute();
+      expect(stored).toHaveLength(1);
+    }
+  });
+
+  it.each([
+    {
+      change: 'staff took the conversation',
+      outcome: 'conversation moved on',
+      status: 'skipped',
+      write: async (trx: Kysely<Database>, ids: { conversation: string; reminder: string }) => {
+        await trx
+          .updateTable('conversations')
+          .set({ mode: 'staff' })
+          .where('id', '=', ids.conversation)
+          .execute();
+      },
+    },
+    {
+      change: 'the reminder was cancelled',
+      outcome: 'already handled',
+      status: 'cancelled',
+      write: async (trx: Kysely<Database>, ids: { conversation: string; reminder: string }) => {
+        await trx
+          .updateTable('follow_ups')
+          .set({ status: 'cancelled', outcome: 'no longer relevant', finished_at: new Date() })
+          .where('id', '=', ids.reminder)
+          .execute();
+      },
+    },
+    {
+      change: 'an answer moved the reminder on',
+      outcome: 'not due yet',
+      status: 'scheduled',
+      write: async (trx: Kysely<Database>, ids: { conversation: string; reminder: string }) => {
+        await trx
+          .updateTable('follow_ups')
+          .set({ due_at: new Date(clockNow.getTime() + DAY) })
+          .where('id', '=', ids.reminder)
+          .execute();
+        await trx
+          .updateTable('conversations')
+          .set({ node_id: 'national_id' })
+          .where('id', '=', ids.conversation)
+          .execute();
+      },
+    },
+  ])(
+    'a reminder read just before $change is not saved at the old version: the locking way finds it out',
+    async ({ write, outcome, status }) => {
+      const t0 = new Date('2026-11-01T09:00:00Z');
+      const conversationId = await startIntake(randomUUID(), t0);
+      const reminder = await intakeRow(conversationId, 'intake_reminder');
+      const ids = { conversation: conversationId, reminder: reminder?.id as string };
+      clockNow = new Date(t0.getTime() + 25 * HOUR);
+      // The change commits after the run's unlocked read, while the engine computes its turn (not
+      // inside a statement's result: PGlite's one connection is busy until that returns).
+      let changed = false;
+      const engine = Object.create(bot.engine) as typeof bot.engine;
+      engine.handleEvent = async (input) => {
+        if (!changed) {
+          changed = true;
+          await db.transaction().execute((trx) => write(trx, ids));
+        }
+        return bot.engine.handleEvent(input);
+      };
+      const racing = new FollowUpRunner({
+        db: counted,
+        engine,
+        catalog: bot.catalog,
+        throttle: { maxFailures: 3, blockMs: 60_000 },
+        defaultLocale: 'ar',
+        policy: bot.policy,
+        clock: { now: () => clockNow },
+        logger: silentLogger,
+      });
+      const run = await statementsOf(() => racing.run(ids.reminder, 'intake_reminder'));
+      expect(changed).toBe(true);
+      expect(run.result.outcome).toBe(outcome);
+      expect(run.result.replies).toEqual([]);
+      // The run read, tried to save at the version it read, then locked.
+      expect(run.statements).toBeGreaterThanOrEqual(3);
+      const sent = await db
+        .selectFrom('messages')
+        .select('id')
+        .where('conversation_id', '=', conversationId)
+        .where('node_id', '=', 'intake_reminder')
+        .execute();
+      expect(sent).toEqual([]);
+      expect(
+        await db
+          .selectFrom('follow_ups')
+          .select('status')
+          .where('id', '=', ids.reminder)
+          .executeTakeFirstOrThrow(),
+      ).toEqual({ status });
+    },
+  );
+
   it('a reminder whose conversation moved on is finished by a plain update, the conversation untouched', async () => {
     const t0 = new Date('2026-07-01T09:00:00Z');
     const conversationId = await startIntake(randomUUID(), t0);
@@ -478,7 +603,8 @@ describe.each(DIALECTS)('follow-up writes folded into the turn on %s', (dialect)
     clockNow = new Date(t0.getTime() + 25 * HOUR);
     const run = await statementsOf(() => runner.run(reminder?.id as string));
     expect(run.result).toEqual({ replies: [], outcome: 'conversation moved on' });
-    expect(run.statements).toBe(2);
+    // The unlocked read, then the locking way (which skips): its lock, and the row's finish.
+    expect(run.statements).toBe(3);
     expect(await intakeRow(conversationId, 'intake_reminder', 'skipped')).toMatchObject({
       outcome: 'conversation moved on',
       finished_at: clockNow,
