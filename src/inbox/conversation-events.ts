@@ -11,8 +11,8 @@ import {
   lockOpenConversation,
 } from '../storage/repositories/conversations.js';
 import type { FollowUpWrites } from '../storage/repositories/follow-ups.js';
-import type { OutboundRecord } from '../storage/repositories/messages.js';
 import type { ThrottlePolicy } from '../storage/repositories/lookup-throttle.js';
+import type { OutboundRecord } from '../storage/repositories/messages.js';
 import { type StoredReply, saveTurn } from '../storage/repositories/turns.js';
 import type { ChannelIdentity, Database } from '../storage/schema.js';
 import { createTurnActions, type FollowUpHooks } from './turn-actions.js';
@@ -79,7 +79,10 @@ export interface EventOptions {
 }
 
 /** The fields of a conversation an event reads. */
-export type EventConversation = Pick<LockedConversation, 'id' | 'contact_id' | 'channel' | 'mode' | 'locale' | 'state'>;
+export type EventConversation = Pick<
+  LockedConversation,
+  'id' | 'contact_id' | 'channel' | 'mode' | 'locale' | 'state'
+>;
 
 /** What an event made of a conversation: its new state, and the bot's messages pending delivery. */
 export interface PlannedEvent {
