@@ -34,6 +34,7 @@
  *   BENCH_DATABASE_URL / TEST_DATABASE_URL  PostgreSQL (default postgres://postgres@127.0.0.1:5432/test)
  *   BENCH_REDIS_URL / TEST_REDIS_URL        Redis (default redis://127.0.0.1:6379)
  *   DELIVERY_CONCURRENCY     as in the app (default 16)
+ *   FOLLOW_UP_CONCURRENCY    as in the app (default 128)
  *   BENCH_PROFILE            a folder: a CPU profile of each timed phase of ours is written there
  */
 import { randomBytes } from 'node:crypto';
@@ -46,7 +47,6 @@ import { type Bot, type BotJobs, createBot } from '../src/app.js';
 import type { ChannelAdapter, OutboundMessage } from '../src/channels/types.js';
 import { type Config, loadConfig } from '../src/config.js';
 import type { JobBackend, JobBackendKind, JobBackendOptions } from '../src/jobs/backend.js';
-import { FOLLOW_UP_CONCURRENCY } from '../src/jobs/follow-up-queue.js';
 import { createLogger } from '../src/logger.js';
 import { type DatabaseHandle, openDatabase } from '../src/storage/database.js';
 import { intEnv, machineBusyMs, profiled, StatementCounter } from './support.js';
@@ -140,6 +140,7 @@ interface Run {
   counter: StatementCounter;
   channel: StandInChannel;
   deliveryConcurrency: number;
+  followUpConcurrency: number;
 }
 
 /** Polls `remaining` until it reaches 0; returns the seconds since `since`, or throws when stuck. */
@@ -372,19 +373,24 @@ async function benchFollowUps(run: Run): Promise<WorkloadResult> {
     .where('kind', '=', 'intake_reminder')
     .where('status', '=', 'scheduled')
     .execute();
-  const top = ceiling(jobs.backend, rows.length, FOLLOW_UP_CONCURRENCY, FOLLOW_UP_DELAY_MS, (queue, i, due) =>
-    queue.add(
-      'intake_reminder',
-      { followUpId: rows[i]?.id },
-      {
-        jobId: `followup-${rows[i]?.id}-${due}`,
-        delay: Math.max(0, due - Date.now()),
-        attempts: 8,
-        backoff: { type: 'exponential', delay: 5000 },
-        removeOnComplete: true,
-        removeOnFail: { age: 30 * 24 * 3600 },
-      },
-    ),
+  const top = ceiling(
+    jobs.backend,
+    rows.length,
+    run.followUpConcurrency,
+    FOLLOW_UP_DELAY_MS,
+    (queue, i, due) =>
+      queue.add(
+        'intake_reminder',
+        { followUpId: rows[i]?.id },
+        {
+          jobId: `followup-${rows[i]?.id}-${due}`,
+          delay: Math.max(0, due - Date.now()),
+          attempts: 8,
+          backoff: { type: 'exponential', delay: 5000 },
+          removeOnComplete: true,
+          removeOnFail: { age: 30 * 24 * 3600 },
+        },
+      ),
   );
   await top.before();
 
@@ -403,7 +409,7 @@ async function benchFollowUps(run: Run): Promise<WorkloadResult> {
   // As in the app, the outbound worker runs too: a reminder counts once it has been sent.
   const sendsBefore = run.channel.sends;
   jobs.outbound.start();
-  jobs.followUps.start(FOLLOW_UP_CONCURRENCY);
+  jobs.followUps.start(run.followUpConcurrency);
   const waitFor = due.getTime() - Date.now();
   if (waitFor <= 0) problems.push('queuing took longer than BENCH_FOLLOW_UP_DELAY_MS: raise it');
   // Timed from the moment the follow-ups fall due: a performance.now() reading of that moment.
@@ -533,6 +539,7 @@ async function benchBackend(kind: JobBackendKind, config: Config): Promise<Workl
       counter,
       channel: new StandInChannel(),
       deliveryConcurrency: config.DELIVERY_CONCURRENCY,
+      followUpConcurrency: config.FOLLOW_UP_CONCURRENCY,
     };
     run.jobs.outbound.register(run.channel);
     const deliveries = await benchDeliveries(run, batches);
@@ -571,7 +578,7 @@ async function main(): Promise<void> {
   const config = loadConfig({ ...process.env, LOG_LEVEL: 'silent' });
   process.stderr.write(
     `bench:jobs: ${CONVERSATIONS} conversations, delivery concurrency ${config.DELIVERY_CONCURRENCY}, ` +
-      `follow-up concurrency ${FOLLOW_UP_CONCURRENCY}, follow-ups due in ${FOLLOW_UP_DELAY_MS} ms, ` +
+      `follow-up concurrency ${config.FOLLOW_UP_CONCURRENCY}, follow-ups due in ${FOLLOW_UP_DELAY_MS} ms, ` +
       `stand-in send ${SEND_MS} ms; backends ${BACKENDS.join(', ')}\n`,
   );
   const lines = [

@@ -252,7 +252,7 @@ async function createJobs(options: {
     followUps,
     async start() {
       outbound.start();
-      followUps.start();
+      followUps.start(config.FOLLOW_UP_CONCURRENCY);
       await followUps.resync();
       await outbound.sweep();
       outbound.startSweeping(options.sweepIntervalMs ?? 30_000);

@@ -188,6 +188,11 @@ export const configSchema = z.object({
   }),
   /** Outbound deliveries run at once per process (each conversation stays in order). */
   DELIVERY_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
+  /**
+   * Follow-ups run at once per process. Most (the intake's reminders and expiries) wait for a
+   * shared statement rather than a connection, so many at once cost little and share more.
+   */
+  FOLLOW_UP_CONCURRENCY: z.coerce.number().int().min(1).max(512).default(128),
 });
 
 export type Config = z.output<typeof configSchema>;

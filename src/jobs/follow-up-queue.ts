@@ -10,9 +10,6 @@ import type { FollowUpRunner } from './follow-up-runner.js';
 
 export const FOLLOW_UP_QUEUE = 'follow-ups';
 
-/** Follow-ups run at once per process (each locks its own row and conversation). */
-export const FOLLOW_UP_CONCURRENCY = 4;
-
 interface FollowUpJob {
   followUpId: string;
 }
@@ -65,7 +62,8 @@ export class FollowUpQueue {
     );
   }
 
-  start(concurrency = FOLLOW_UP_CONCURRENCY): void {
+  /** `concurrency`: follow-ups run at once (FOLLOW_UP_CONCURRENCY). */
+  start(concurrency: number): void {
     if (this.worker) return;
     this.worker = this.options.jobs.createWorker(
       FOLLOW_UP_QUEUE,

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import pLimit, { type LimitFunction } from 'p-limit';
 import type { Clock } from '../clock.js';
 import { addWorkingTime } from '../domain/working-hours.js';
 import { parseConversationState } from '../engine/conversation-state.js';
@@ -65,6 +66,13 @@ const INTAKE_EVENTS: Partial<Record<FollowUpKind, EngineEvent>> = {
 /** Statements of the optimistic path in one round trip at most (several runs' each). */
 const MAX_RUNS_PER_STATEMENT = 64;
 
+/**
+ * Locking runs at once per process, whatever FOLLOW_UP_CONCURRENCY allows: each holds a pooled
+ * connection for its transaction, and a burst of notices must leave the pool to the inbox. The
+ * optimistic runs wait for a shared statement instead (two connections at most).
+ */
+const LOCKING_RUNS_AT_ONCE = 4;
+
 /** A flow action was called while a run went without a transaction: it runs the locking way. */
 class NeedsTransactionError extends Error {
   constructor() {
@@ -113,6 +121,7 @@ export class FollowUpRunner {
   /** The optimistic path's reads and writes, several runs' in one statement when they coincide. */
   private readonly snapshots: StatementBatcher<string, FollowUpSnapshot | undefined>;
   private readonly turns: StatementBatcher<FollowUpTurn, FollowUpTurnResult>;
+  private readonly lockingRuns: LimitFunction = pLimit(LOCKING_RUNS_AT_ONCE);
 
   constructor(private readonly options: FollowUpRunnerOptions) {
     const { db } = options;
@@ -138,7 +147,7 @@ export class FollowUpRunner {
       });
       if (settled) return settled;
     }
-    return this.runLocked(id);
+    return this.lockingRuns(() => this.runLocked(id));
   }
 
   /**

@@ -659,4 +659,71 @@ describe.each(DIALECTS)('follow-up writes folded into the turn on %s', (dialect)
       .executeTakeFirstOrThrow();
     expect(row).toEqual({ status: 'done', outcome: 'sent', finished_at: clockNow });
   });
+
+  it('at most four locking runs hold a transaction at once, however many follow-ups run', async () => {
+    const t0 = new Date('2026-08-15T09:00:00Z');
+    const notices: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const greeted = await say(randomUUID(), 'السلام عليكم', t0);
+      const { contact_id } = await db
+        .selectFrom('conversations')
+        .select('contact_id')
+        .where('id', '=', greeted.conversationId)
+        .executeTakeFirstOrThrow();
+      const request = await createSupportRequest(db, {
+        contactId: contact_id,
+        conversationId: null,
+        fullName: 'اسم تجريبي كامل',
+        nationalId: '1000000008',
+        mobileE164: '+966551234567',
+        city: 'الرياض',
+        supportType: 'food',
+        familySize: 4,
+        monthlyIncome: 1500,
+        description: 'وصف الاحتياج للاختبار',
+      });
+      await changeRequestStatus(db, request.id, { status: 'approved', changedBy: 'test' });
+      const notice = await scheduleFollowUp(db, {
+        kind: 'status_notice',
+        contactId: contact_id,
+        requestId: request.id,
+        basis: { status: 'approved' },
+        dueAt: t0,
+      });
+      notices.push(notice?.id as string);
+    }
+    clockNow = new Date(t0.getTime() + HOUR);
+    // The engine runs inside each locking run's transaction: held there, the runs pile up.
+    let inside = 0;
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const engine = Object.create(bot.engine) as typeof bot.engine;
+    engine.handleEvent = async (input) => {
+      inside++;
+      await gate;
+      return bot.engine.handleEvent(input);
+    };
+    const gated = new FollowUpRunner({
+      db,
+      engine,
+      catalog: bot.catalog,
+      throttle: { maxFailures: 3, blockMs: 60_000 },
+      defaultLocale: 'ar',
+      policy: bot.policy,
+      clock: { now: () => clockNow },
+      logger: silentLogger,
+    });
+    const runs = Promise.all(notices.map((id) => gated.run(id, 'status_notice')));
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    for (let waited = 0; inside < (dialect === 'postgres' ? 4 : 1) && waited < 5000; waited += 20)
+      await sleep(20);
+    await sleep(200);
+    // PGlite has one connection, so one transaction at a time there anyway.
+    expect(inside).toBe(dialect === 'postgres' ? 4 : 1);
+    release();
+    expect((await runs).map((run) => run.outcome)).toEqual(notices.map(() => 'sent'));
+    expect(inside).toBe(6);
+  });
 });
