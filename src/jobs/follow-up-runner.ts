@@ -63,7 +63,7 @@ const INTAKE_EVENTS: Partial<Record<FollowUpKind, EngineEvent>> = {
   },
 };
 
-/** Statements of the optimistic path in one round trip at most (several runs' each). */
+/** Runs whose reads, or whose saves, go in one statement of the optimistic path at most. */
 const MAX_RUNS_PER_STATEMENT = 64;
 
 /**
@@ -113,9 +113,11 @@ type Decision =
 const isLocale = (value: string): value is Locale => (LOCALES as readonly string[]).includes(value);
 
 /**
- * Runs one due follow-up, in one transaction that locks it and its conversation: first it checks
- * the follow-up still applies (a reminder for an intake since finished does nothing), then it
- * re-enters the engine as an event, storing the bot's messages for the outbound queue.
+ * Runs due follow-ups: first it checks a follow-up still applies (a reminder for an intake since
+ * finished does nothing), then it re-enters the engine as an event, storing the bot's messages
+ * for the outbound queue with the row finished. Either in one transaction that locks the row and
+ * its conversation first (runLocked), or, for the intake's reminder and expiry, without one, saved
+ * only at the version read (runAtVersion).
  */
 export class FollowUpRunner {
   /** The optimistic path's reads and writes, several runs' in one statement when they coincide. */
