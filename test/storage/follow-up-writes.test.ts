@@ -109,6 +109,38 @@ describe.each(DIALECTS)('follow-up writes folded into the turn on %s', (dialect)
     return started.conversationId;
   }
 
+  /** A beneficiary who greeted at `t0`, with a request approved and its status notice due then. */
+  async function statusNotice(t0: Date): Promise<{ id: string; conversationId: string }> {
+    const greeted = await say(randomUUID(), 'السلام عليكم', t0);
+    const { contact_id } = await db
+      .selectFrom('conversations')
+      .select('contact_id')
+      .where('id', '=', greeted.conversationId)
+      .executeTakeFirstOrThrow();
+    const request = await createSupportRequest(db, {
+      contactId: contact_id,
+      conversationId: null,
+      fullName: 'اسم تجريبي كامل',
+      nationalId: '1000000008',
+      mobileE164: '+966551234567',
+      city: 'الرياض',
+      supportType: 'food',
+      familySize: 4,
+      monthlyIncome: 1500,
+      description: 'وصف الاحتياج للاختبار',
+    });
+    await changeRequestStatus(db, request.id, { status: 'approved', changedBy: 'test' });
+    const notice = await scheduleFollowUp(db, {
+      kind: 'status_notice',
+      contactId: contact_id,
+      requestId: request.id,
+      basis: { status: 'approved' },
+      dueAt: t0,
+    });
+    if (!notice) throw new Error('status notice not scheduled');
+    return { id: notice.id, conversationId: greeted.conversationId };
+  }
+
   it('an intake answer moves the reminder and the expiry on in the statement ending the turn, leaving a sent reminder as it was', async () => {
     const t0 = new Date('2026-03-01T09:00:00Z');
     const user = randomUUID();
@@ -619,43 +651,17 @@ describe.each(DIALECTS)('follow-up writes folded into the turn on %s', (dialect)
   });
 
   it('a follow-up with no conversation of its own (a status notice) is locked alone, and finished with its message', async () => {
-    const user = randomUUID();
     const t0 = new Date('2026-08-01T09:00:00Z');
-    const greeted = await say(user, 'السلام عليكم', t0);
-    const { contact_id } = await db
-      .selectFrom('conversations')
-      .select('contact_id')
-      .where('id', '=', greeted.conversationId)
-      .executeTakeFirstOrThrow();
-    const request = await createSupportRequest(db, {
-      contactId: contact_id,
-      conversationId: null,
-      fullName: 'اسم تجريبي كامل',
-      nationalId: '1000000008',
-      mobileE164: '+966551234567',
-      city: 'الرياض',
-      supportType: 'food',
-      familySize: 4,
-      monthlyIncome: 1500,
-      description: 'وصف الاحتياج للاختبار',
-    });
-    await changeRequestStatus(db, request.id, { status: 'approved', changedBy: 'test' });
-    const notice = await scheduleFollowUp(db, {
-      kind: 'status_notice',
-      contactId: contact_id,
-      requestId: request.id,
-      basis: { status: 'approved' },
-      dueAt: t0,
-    });
+    const notice = await statusNotice(t0);
     clockNow = new Date(t0.getTime() + HOUR);
-    const run = await runner.run(notice?.id as string);
+    const run = await runner.run(notice.id);
     expect(run.outcome).toBe('sent');
-    expect(run.conversationId).toBe(greeted.conversationId);
+    expect(run.conversationId).toBe(notice.conversationId);
     expect(run.replies[0]?.nodeId).toBe('status_notice');
     const row = await db
       .selectFrom('follow_ups')
       .select(['status', 'outcome', 'finished_at'])
-      .where('id', '=', notice?.id as string)
+      .where('id', '=', notice.id)
       .executeTakeFirstOrThrow();
     expect(row).toEqual({ status: 'done', outcome: 'sent', finished_at: clockNow });
   });
@@ -663,35 +669,7 @@ describe.each(DIALECTS)('follow-up writes folded into the turn on %s', (dialect)
   it('at most four locking runs hold a transaction at once, however many follow-ups run', async () => {
     const t0 = new Date('2026-08-15T09:00:00Z');
     const notices: string[] = [];
-    for (let i = 0; i < 6; i++) {
-      const greeted = await say(randomUUID(), 'السلام عليكم', t0);
-      const { contact_id } = await db
-        .selectFrom('conversations')
-        .select('contact_id')
-        .where('id', '=', greeted.conversationId)
-        .executeTakeFirstOrThrow();
-      const request = await createSupportRequest(db, {
-        contactId: contact_id,
-        conversationId: null,
-        fullName: 'اسم تجريبي كامل',
-        nationalId: '1000000008',
-        mobileE164: '+966551234567',
-        city: 'الرياض',
-        supportType: 'food',
-        familySize: 4,
-        monthlyIncome: 1500,
-        description: 'وصف الاحتياج للاختبار',
-      });
-      await changeRequestStatus(db, request.id, { status: 'approved', changedBy: 'test' });
-      const notice = await scheduleFollowUp(db, {
-        kind: 'status_notice',
-        contactId: contact_id,
-        requestId: request.id,
-        basis: { status: 'approved' },
-        dueAt: t0,
-      });
-      notices.push(notice?.id as string);
-    }
+    for (let i = 0; i < 6; i++) notices.push((await statusNotice(t0)).id);
     clockNow = new Date(t0.getTime() + HOUR);
     // The engine runs inside each locking run's transaction: held there, the runs pile up.
     let inside = 0;

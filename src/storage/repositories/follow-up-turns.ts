@@ -5,6 +5,7 @@ import type { ConversationTurn } from './conversations.js';
 import { followUpFromJson } from './follow-ups.js';
 import type { OutboundRecord } from './messages.js';
 import type { StoredReply } from './turns.js';
+import { SET_TURN_FROM_T } from './versioned-turn.js';
 
 /** The fields of a follow-up's own conversation that running it reads. */
 export interface FollowUpConversation {
@@ -175,7 +176,7 @@ interface SaveRow {
 }
 
 /**
- * The columns written to `conversations` are turnColumns' (conversations.ts), the follow-up's
+ * The columns written to `conversations` are turnColumns' (SET_TURN_FROM_T), the follow-up's
  * finishing those of finishFollowUp (follow-ups.ts), the messages outboundRow's (messages.ts),
  * pending; keep them in step. The follow-up row is locked after its conversation's, like every
  * statement here that holds both (and, with SKIP LOCKED, never waiting for either).
@@ -206,8 +207,7 @@ due as (
 ),
 saved as (
   update conversations c
-  set mode = t.mode, flow_id = t.flow_id, node_id = t.node_id, state = t.state, locale = t.locale,
-    updated_at = t.at, last_message_at = t.at
+  ${SET_TURN_FROM_T}
   from t join due on due.id = t.follow_up_id
   where c.id = t.conversation_id
   returning c.id, c.xmin::text as version

@@ -159,6 +159,13 @@ interface StatementRow {
 }
 
 /**
+ * A turn's UPDATE of its conversation in the one-statement turns (inbound and follow-up), from
+ * their row `t`: turnColumns' columns (conversations.ts); keep them in step.
+ */
+export const SET_TURN_FROM_T = `set mode = t.mode, flow_id = t.flow_id, node_id = t.node_id, state = t.state,
+    locale = t.locale, updated_at = t.at, last_message_at = t.at`;
+
+/**
  * Raw SQL rather than Kysely's builder: it has no builder for a table function with a column
  * list, which every step here reads from, and the text never changes. The columns written to
  * `conversations` are turnColumns' (conversations.ts), the follow-up writes those of
@@ -198,8 +205,7 @@ ins as (
 ),
 saved as (
   update conversations c
-  set mode = t.mode, flow_id = t.flow_id, node_id = t.node_id, state = t.state, locale = t.locale,
-    updated_at = t.at, last_message_at = t.at
+  ${SET_TURN_FROM_T}
   from t join ins on ins.conversation_id = t.conversation_id
   where c.id = t.conversation_id
   returning c.id, c.xmin::text as version
