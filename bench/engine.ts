@@ -4,7 +4,8 @@
  * Drives simulated beneficiaries through the whole inbox (persist the inbound message, lock the
  * conversation, run the engine, store state and replies, in one transaction) on PGlite (in memory)
  * and on PostgreSQL (a fresh random schema, dropped at the end), then runs `pgbench -N` on the same
- * server for scale. Prints one table on stdout.
+ * server for scale, and the turn floor: pgbench running the least a turn writes on that schema, so
+ * a run shows how much of the target PostgreSQL alone leaves for the bot. Prints one table on stdout.
  *
  * Environment:
  *   BENCH_MESSAGES         timed inbound messages per backend (default 3000)
@@ -14,13 +15,16 @@
  *   BENCH_DATABASE_URL     PostgreSQL server (default postgres://postgres@127.0.0.1:5432/test)
  *   BENCH_PGBENCH_SECONDS  pgbench -T duration (default 15)
  *   BENCH_PGBENCH_SCALE    pgbench -i -s scale (default 10)
- *   BENCH_BACKENDS         comma list of pglite,postgres,pgbench (default all)
+ *   BENCH_BACKENDS         comma list of pglite,postgres,pgbench (default all; with postgres and
+ *                          pgbench, the turn floor runs too: see benchTurnFloor)
  *   DATABASE_PREPARED_STATEMENTS  false: PostgreSQL without prepared statements, as in the app
  *   BENCH_PROFILE          a folder: a CPU profile of each backend's timed phase is written there
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { accessSync, constants, readdirSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
@@ -172,6 +176,8 @@ interface BackendResult {
   cpuMsPerMessage: number | undefined;
   /** This Node.js process's share of cpuMsPerMessage (engine, Kysely, driver). */
   processCpuMsPerMessage: number;
+  /** PostgreSQL only: the turn floor measured on the same schema (benchTurnFloor). */
+  turnFloor?: PgbenchResult | undefined;
 }
 
 /**
@@ -265,7 +271,10 @@ async function benchPostgres(): Promise<BackendResult> {
       // As in the app: DATABASE_PREPARED_STATEMENTS=false compares without them.
       preparedStatements: process.env.DATABASE_PREPARED_STATEMENTS !== 'false',
     });
-    return await benchBackend('postgres', handle);
+    const result = await benchBackend('postgres', handle);
+    // Next to pgbench -N, on the tables ours just filled: what PostgreSQL alone makes of a turn.
+    if (BACKENDS.has('pgbench')) result.turnFloor = await benchTurnFloor(schema);
+    return result;
   } finally {
     await handle?.close().catch(() => undefined);
     await adminQuery(DATABASE_URL, `drop schema if exists ${schema} cascade`).catch((error: unknown) =>
@@ -318,16 +327,10 @@ interface PgbenchResult {
   cpuMsPerTransaction: number | undefined;
 }
 
-/** pgbench -N (TPC-B-like without the branch/teller updates), or undefined when it cannot run. */
-async function benchPgbench(): Promise<PgbenchResult | undefined> {
-  const pgbench = findPgbench();
-  if (!pgbench) {
-    console.error('bench: pgbench not found; skipping');
-    return undefined;
-  }
+/** How to reach DATABASE_URL's server with pgbench, and its password if any. */
+function pgbenchConnection() {
   const url = new URL(DATABASE_URL);
-  const database = `bench_pgbench_${randomBytes(4).toString('hex')}`;
-  const connection = [
+  const args = [
     '-h',
     decodeURIComponent(url.hostname) || '127.0.0.1',
     '-p',
@@ -336,39 +339,64 @@ async function benchPgbench(): Promise<PgbenchResult | undefined> {
     decodeURIComponent(url.username || 'postgres'),
   ];
   const env = { ...process.env, ...(url.password ? { PGPASSWORD: decodeURIComponent(url.password) } : {}) };
+  return { args, env, database: decodeURIComponent(url.pathname.slice(1)) || 'postgres' };
+}
+
+/**
+ * One timed pgbench run with BENCH_CONCURRENCY clients for BENCH_PGBENCH_SECONDS: its tps and
+ * the machine's CPU per transaction. `workload` is pgbench's own options (-N, or -f FILE).
+ */
+async function timedPgbench(
+  pgbench: string,
+  workload: string[],
+  database: string,
+  env: NodeJS.ProcessEnv,
+): Promise<PgbenchResult> {
+  const busyBefore = machineBusyMs();
+  const output = await run(
+    pgbench,
+    [
+      ...pgbenchConnection().args,
+      ...workload,
+      '-c',
+      String(CONCURRENCY),
+      '-j',
+      String(Math.min(2, CONCURRENCY)),
+      '-T',
+      String(PGBENCH_SECONDS),
+      database,
+    ],
+    env,
+    (PGBENCH_SECONDS + 120) * 1000,
+  );
+  const busyAfter = machineBusyMs();
+  const tps = /^tps = ([\d.]+)/m.exec(output)?.[1];
+  const transactions = /^number of transactions actually processed: (\d+)/m.exec(output)?.[1];
+  if (!tps) throw new Error(`no "tps = …" line in pgbench output:\n${output}`);
+  return {
+    tps: Number(tps),
+    cpuMsPerTransaction:
+      busyBefore === undefined || busyAfter === undefined || !transactions
+        ? undefined
+        : (busyAfter - busyBefore) / Number(transactions),
+  };
+}
+
+/** pgbench -N (TPC-B-like without the branch/teller updates), or undefined when it cannot run. */
+async function benchPgbench(): Promise<PgbenchResult | undefined> {
+  const pgbench = findPgbench();
+  if (!pgbench) {
+    console.error('bench: pgbench not found; skipping');
+    return undefined;
+  }
+  const { args, env } = pgbenchConnection();
+  const database = `bench_pgbench_${randomBytes(4).toString('hex')}`;
   let created = false;
   try {
     await adminQuery(DATABASE_URL, `create database ${database}`);
     created = true;
-    await run(pgbench, [...connection, '-i', '-q', '-s', String(PGBENCH_SCALE), database], env, 300_000);
-    const busyBefore = machineBusyMs();
-    const output = await run(
-      pgbench,
-      [
-        ...connection,
-        '-N',
-        '-c',
-        String(CONCURRENCY),
-        '-j',
-        String(Math.min(2, CONCURRENCY)),
-        '-T',
-        String(PGBENCH_SECONDS),
-        database,
-      ],
-      env,
-      (PGBENCH_SECONDS + 120) * 1000,
-    );
-    const busyAfter = machineBusyMs();
-    const tps = /^tps = ([\d.]+)/m.exec(output)?.[1];
-    const transactions = /^number of transactions actually processed: (\d+)/m.exec(output)?.[1];
-    if (!tps) throw new Error(`no "tps = …" line in pgbench output:\n${output}`);
-    return {
-      tps: Number(tps),
-      cpuMsPerTransaction:
-        busyBefore === undefined || busyAfter === undefined || !transactions
-          ? undefined
-          : (busyAfter - busyBefore) / Number(transactions),
-    };
+    await run(pgbench, [...args, '-i', '-q', '-s', String(PGBENCH_SCALE), database], env, 300_000);
+    return await timedPgbench(pgbench, ['-N'], database, env);
   } catch (error) {
     console.error('bench: pgbench failed:', error instanceof Error ? error.message : error);
     return undefined;
@@ -378,6 +406,60 @@ async function benchPgbench(): Promise<PgbenchResult | undefined> {
         .catch(() => adminQuery(DATABASE_URL, `drop database if exists ${database}`))
         .catch((error: unknown) => console.error(`bench: could not drop database ${database}:`, error));
     }
+  }
+}
+
+/**
+ * The least one inbound turn must write, as one statement with no engine and no client work:
+ * the conversation locked, the inbound message stored, the state saved, one reply stored (ours
+ * average 1.2, and the intake's also move its follow-ups). Each pgbench client has a
+ * conversation of its own, on the schema the bench just ran in (the app's tables and indexes,
+ * with their rows).
+ */
+const TURN_FLOOR_SCRIPT = `with conv as (
+  select c.id from conversations c
+  where c.id = (select id from conversations order by id offset :client_id limit 1)
+  for update
+),
+inbound as (
+  insert into messages (conversation_id, direction, sender, channel, external_id, text, choices)
+  select conv.id, 'in', 'contact', 'web', gen_random_uuid()::text, 'الرياض', '[]'::jsonb from conv
+  returning id, conversation_id
+),
+saved as (
+  update conversations c set state = c.state, node_id = c.node_id, updated_at = now(), last_message_at = now()
+  from inbound where c.id = inbound.conversation_id
+  returning c.id
+)
+insert into messages (conversation_id, direction, sender, channel, text, choices, flow_id, node_id,
+  reply_to_id, position, delivery_status, sent_at)
+select inbound.conversation_id, 'out', 'bot', 'web', 'ما نوع الدعم الذي تحتاجه؟', '["مساعدة مالية"]'::jsonb,
+  'intake', 'support_type', inbound.id, 0, 'sent', now()
+from saved join inbound on inbound.conversation_id = saved.id;
+`;
+
+/**
+ * The turn floor: TURN_FLOOR_SCRIPT through pgbench, clients and duration as for pgbench -N, in
+ * `schema`. What PostgreSQL alone can do of the bench's work on this machine; ours adds the
+ * engine and the client, on the same cores. Undefined when pgbench cannot run.
+ */
+async function benchTurnFloor(schema: string): Promise<PgbenchResult | undefined> {
+  const pgbench = findPgbench();
+  if (!pgbench) return undefined;
+  const { env, database } = pgbenchConnection();
+  const folder = await mkdtemp(join(tmpdir(), 'bench-turn-floor-'));
+  try {
+    const script = join(folder, 'turn.sql');
+    await writeFile(script, TURN_FLOOR_SCRIPT);
+    return await timedPgbench(pgbench, ['-n', '-f', script], database, {
+      ...env,
+      PGOPTIONS: `-c search_path=${schema}`,
+    });
+  } catch (error) {
+    console.error('bench: the turn floor failed:', error instanceof Error ? error.message : error);
+    return undefined;
+  } finally {
+    await rm(folder, { recursive: true, force: true });
   }
 }
 
@@ -426,6 +508,12 @@ async function main(): Promise<number> {
   }
   if (BACKENDS.has('pgbench'))
     lines.push(row(['pgbench -N', '—', tps === undefined ? 'n/a' : `${tps.toFixed(1)} tps`]));
+  const turnFloor = results.find((r) => r.name === 'postgres')?.result?.turnFloor;
+  if (turnFloor)
+    lines.push(
+      row(['turn floor', '—', `${turnFloor.tps.toFixed(1)} tps`]) +
+        (tps === undefined ? '' : `   ${((turnFloor.tps / tps) * 100).toFixed(1)}% of pgbench -N`),
+    );
 
   const postgres = results.find((r) => r.name === 'postgres')?.result;
   if (postgres) {
@@ -460,6 +548,11 @@ async function main(): Promise<number> {
   if (pgbenchResult?.cpuMsPerTransaction !== undefined)
     lines.push(
       `check pgbench -N: ${pgbenchResult.cpuMsPerTransaction.toFixed(2)} ms machine CPU/transaction`,
+    );
+  if (turnFloor?.cpuMsPerTransaction !== undefined)
+    lines.push(
+      `check turn floor (the least a turn writes, one statement, pgbench's client, no engine): ` +
+        `${turnFloor.cpuMsPerTransaction.toFixed(2)} ms machine CPU/turn`,
     );
   console.log(lines.join('\n'));
   const broken = results.some(
