@@ -350,13 +350,13 @@ async function timedPgbench(
   pgbench: string,
   workload: string[],
   database: string,
-  env: NodeJS.ProcessEnv,
+  { args, env }: { args: string[]; env: NodeJS.ProcessEnv },
 ): Promise<PgbenchResult> {
   const busyBefore = machineBusyMs();
   const output = await run(
     pgbench,
     [
-      ...pgbenchConnection().args,
+      ...args,
       ...workload,
       '-c',
       String(CONCURRENCY),
@@ -389,14 +389,15 @@ async function benchPgbench(): Promise<PgbenchResult | undefined> {
     console.error('bench: pgbench not found; skipping');
     return undefined;
   }
-  const { args, env } = pgbenchConnection();
+  const connection = pgbenchConnection();
+  const { args, env } = connection;
   const database = `bench_pgbench_${randomBytes(4).toString('hex')}`;
   let created = false;
   try {
     await adminQuery(DATABASE_URL, `create database ${database}`);
     created = true;
     await run(pgbench, [...args, '-i', '-q', '-s', String(PGBENCH_SCALE), database], env, 300_000);
-    return await timedPgbench(pgbench, ['-N'], database, env);
+    return await timedPgbench(pgbench, ['-N'], database, connection);
   } catch (error) {
     console.error('bench: pgbench failed:', error instanceof Error ? error.message : error);
     return undefined;
@@ -446,14 +447,14 @@ from saved join inbound on inbound.conversation_id = saved.id;
 async function benchTurnFloor(schema: string): Promise<PgbenchResult | undefined> {
   const pgbench = findPgbench();
   if (!pgbench) return undefined;
-  const { env, database } = pgbenchConnection();
+  const { args, env, database } = pgbenchConnection();
   const folder = await mkdtemp(join(tmpdir(), 'bench-turn-floor-'));
   try {
     const script = join(folder, 'turn.sql');
     await writeFile(script, TURN_FLOOR_SCRIPT);
     return await timedPgbench(pgbench, ['-n', '-f', script], database, {
-      ...env,
-      PGOPTIONS: `-c search_path=${schema}`,
+      args,
+      env: { ...env, PGOPTIONS: `-c search_path=${schema}` },
     });
   } catch (error) {
     console.error('bench: the turn floor failed:', error instanceof Error ? error.message : error);

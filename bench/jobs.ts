@@ -15,7 +15,11 @@
  *     (the notice and the question asked again) has been sent, the outbound worker running
  *     beside it as in the app.
  *
- * Next to each, the ceiling: a bare BullMQ worker with an empty processor on the same backend
+ * Next to each, the durable floor: a bare worker on the same backend whose processor only commits
+ * what the workload must record in PostgreSQL (deliveryFloor, followUpFloor): as far as any
+ * implementation that records its work there can go on this machine.
+ *
+ * And the ceiling: a bare BullMQ worker with an empty processor on the same backend
  * (the same `JobBackend`, so the same connection kind), the same number of jobs with the same
  * options (and the same delay for follow-ups), the same concurrency, in the same run. The ratio
  * compares the time the same workload took, so the ceiling is shown per item (message or
@@ -48,7 +52,9 @@ import { type Bot, type BotJobs, createBot } from '../src/app.js';
 import type { ChannelAdapter, OutboundMessage } from '../src/channels/types.js';
 import { type Config, loadConfig } from '../src/config.js';
 import type { JobBackend, JobBackendKind, JobBackendOptions } from '../src/jobs/backend.js';
+import { followUpJobOptions } from '../src/jobs/follow-up-queue.js';
 import { createLogger } from '../src/logger.js';
+import { deliveryJobOptions } from '../src/outbound/outbound-queue.js';
 import { type DatabaseHandle, openDatabase } from '../src/storage/database.js';
 import { StatementBatcher } from '../src/storage/statement-batcher.js';
 import { intEnv, machineBusyMs, profiled, StatementCounter } from './support.js';
@@ -131,7 +137,7 @@ interface WorkloadResult {
   ceiling: Measurement;
   /**
    * The durable floor: the same jobs through a bare worker whose processor only writes what the
-   * workload must commit to PostgreSQL before it counts (see durableFloor), group-committed.
+   * workload must commit to PostgreSQL before it counts (deliveryFloor, followUpFloor), group-committed.
    */
   floor: Measurement;
   /** What went wrong with correctness (order, duplicates, rows left behind); empty when all is well. */
@@ -360,7 +366,11 @@ async function followUpFloor(run: Run, followUpIds: string[], delayMs: number): 
     run.followUpConcurrency,
     delayMs,
     (queue, i, due) =>
-      queue.add('intake_reminder', { followUpId: followUpIds[i] }, followUpJobOptions(`floor-${i}`, due)),
+      queue.add(
+        'intake_reminder',
+        { followUpId: followUpIds[i] },
+        followUpJobOptions(`floor-${i}`, due - Date.now()),
+      ),
     async (job) => {
       const messageIds = await turns.submit(job.data.followUpId as string);
       if (messageIds.length !== 2) throw new Error('follow-up floor: the reminder was not stored');
@@ -368,29 +378,6 @@ async function followUpFloor(run: Run, followUpIds: string[], delayMs: number): 
     },
   );
   return { items: followUpIds.length, jobs: followUpIds.length, ...measured };
-}
-
-/** A delivery job's options, as the outbound queue sets them. */
-function deliveryJobOptions(jobId: string) {
-  return {
-    jobId,
-    attempts: 12,
-    backoff: { type: 'exponential', delay: 1000 },
-    removeOnComplete: true,
-    removeOnFail: { age: 7 * 24 * 3600 },
-  };
-}
-
-/** A follow-up job's options, as the follow-up queue sets them, due at `due` (Date.now() scale). */
-function followUpJobOptions(jobId: string, due: number) {
-  return {
-    jobId,
-    delay: Math.max(0, due - Date.now()),
-    attempts: 8,
-    backoff: { type: 'exponential', delay: 5000 },
-    removeOnComplete: true,
-    removeOnFail: { age: 30 * 24 * 3600 },
-  };
 }
 
 /** Walks every simulated beneficiary through TURNS; returns one batch per turn that left replies pending. */
@@ -465,7 +452,7 @@ async function benchDeliveries(run: Run, batches: Batch[]): Promise<WorkloadResu
     queue.add(
       'deliver',
       { conversationId: batches[i]?.conversationId, messageIds: batches[i]?.messageIds },
-      deliveryJobOptions(`batch-${batches[i]?.batchKey}`),
+      deliveryJobOptions(batches[i]?.batchKey),
     ),
   );
   await top.before();
@@ -518,7 +505,7 @@ async function benchFollowUps(run: Run): Promise<WorkloadResult> {
       queue.add(
         'intake_reminder',
         { followUpId: rows[i]?.id },
-        followUpJobOptions(`followup-${rows[i]?.id}-${due}`, due),
+        followUpJobOptions(`followup-${rows[i]?.id}-${due}`, due - Date.now()),
       ),
   );
   await top.before();

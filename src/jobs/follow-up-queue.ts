@@ -1,4 +1,4 @@
-import type { Job, Queue, Worker } from 'bullmq';
+import type { Job, JobsOptions, Queue, Worker } from 'bullmq';
 import type { Kysely } from 'kysely';
 import type { ChannelName } from '../channels/types.js';
 import type { Clock } from '../clock.js';
@@ -33,6 +33,22 @@ export interface FollowUpQueueOptions {
 const jobIdOf = (followUp: FollowUp) => `followup-${followUp.id}-${followUp.due_at.getTime()}`;
 
 /**
+ * A follow-up job's options: named by its row and due time (see jobIdOf), delayed until due,
+ * retried with exponential backoff, kept a month when it failed. Exported for bench:jobs, whose
+ * bare workers run jobs queued exactly as these are.
+ */
+export function followUpJobOptions(jobId: string, delayMs: number): JobsOptions {
+  return {
+    jobId,
+    delay: Math.max(0, delayMs),
+    attempts: 8,
+    backoff: { type: 'exponential', delay: 5000 },
+    removeOnComplete: true,
+    removeOnFail: { age: 30 * 24 * 3600 },
+  };
+}
+
+/**
  * Times follow-ups with BullMQ delayed jobs. The follow-up rows are the truth (written with the
  * change that called for them); a job only says «look at this one now». A resync at start-up
  * re-queues any row whose job was lost, so nothing scheduled is ever forgotten.
@@ -50,14 +66,11 @@ export class FollowUpQueue {
     const now = this.options.clock.now().getTime();
     await Promise.all(
       followUps.map((followUp) =>
-        this.queue.add(followUp.kind, { followUpId: followUp.id } satisfies FollowUpJob, {
-          jobId: jobIdOf(followUp),
-          delay: Math.max(0, followUp.due_at.getTime() - now),
-          attempts: 8,
-          backoff: { type: 'exponential', delay: 5000 },
-          removeOnComplete: true,
-          removeOnFail: { age: 30 * 24 * 3600 },
-        }),
+        this.queue.add(
+          followUp.kind,
+          { followUpId: followUp.id } satisfies FollowUpJob,
+          followUpJobOptions(jobIdOf(followUp), followUp.due_at.getTime() - now),
+        ),
       ),
     );
   }

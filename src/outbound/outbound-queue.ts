@@ -1,4 +1,4 @@
-import type { Job, Queue, Worker } from 'bullmq';
+import type { Job, JobsOptions, Queue, Worker } from 'bullmq';
 import type { Kysely } from 'kysely';
 import type { ChannelAdapter, ChannelName } from '../channels/types.js';
 import type { JobBackend } from '../jobs/backend.js';
@@ -28,6 +28,21 @@ export interface OutboundQueueOptions {
 /** A batch that cannot go out yet: BullMQ retries it with exponential backoff. */
 class DeliveryDeferred extends Error {
   override readonly name = 'DeliveryDeferred';
+}
+
+/**
+ * A delivery job's options: keyed by its batch (queued twice, it runs once), retried with
+ * exponential backoff, kept a week when it failed. Exported for bench:jobs, whose bare workers
+ * run jobs queued exactly as these are.
+ */
+export function deliveryJobOptions(batchKey?: string, retryDelayMs = 1000): JobsOptions {
+  return {
+    ...(batchKey ? { jobId: `batch-${batchKey}` } : {}),
+    attempts: 12,
+    backoff: { type: 'exponential', delay: retryDelayMs },
+    removeOnComplete: true,
+    removeOnFail: { age: 7 * 24 * 3600 },
+  };
 }
 
 /**
@@ -65,13 +80,7 @@ export class OutboundQueue {
       conversationId,
       ...(messageIds.length > 0 ? { messageIds: [...messageIds] } : {}),
     };
-    await this.queue.add('deliver', data, {
-      ...(batchKey ? { jobId: `batch-${batchKey}` } : {}),
-      attempts: 12,
-      backoff: { type: 'exponential', delay: this.options.retryDelayMs ?? 1000 },
-      removeOnComplete: true,
-      removeOnFail: { age: 7 * 24 * 3600 },
-    });
+    await this.queue.add('deliver', data, deliveryJobOptions(batchKey, this.options.retryDelayMs));
   }
 
   /**
