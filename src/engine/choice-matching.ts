@@ -12,6 +12,30 @@ function stems(text: string): string[] {
   return tokenize(normalizeForMatching(text)).map(lightStem);
 }
 
+/** A label or synonym as matchOption compares it: normalised, and its words' stems. */
+interface PhraseForms {
+  normalized: string;
+  stems: string[];
+}
+
+/**
+ * Options come from the flows and the locale files, so the same few hundred phrases are asked
+ * for on every turn: their forms are worked out once. Bounded all the same (a label may carry
+ * a parameter), by starting afresh when full.
+ */
+const PHRASE_FORMS_LIMIT = 4096;
+const phraseForms = new Map<string, PhraseForms>();
+
+function formsOf(phrase: string): PhraseForms {
+  let forms = phraseForms.get(phrase);
+  if (!forms) {
+    if (phraseForms.size >= PHRASE_FORMS_LIMIT) phraseForms.clear();
+    forms = { normalized: normalizeForMatching(phrase), stems: stems(phrase) };
+    phraseForms.set(phrase, forms);
+  }
+  return forms;
+}
+
 /**
  * Finds which option a reply selects: its number (any digit script, "1", "١", "۱", "1.", "رقم 2"),
  * its label or a synonym exactly, or a reply that contains most of one label's words.
@@ -28,7 +52,7 @@ export function matchOption(reply: string, options: readonly SelectableOption[])
   }
 
   const exact = options.findIndex((option) =>
-    [...option.labels, ...option.synonyms].some((phrase) => normalizeForMatching(phrase) === normalized),
+    [...option.labels, ...option.synonyms].some((phrase) => formsOf(phrase).normalized === normalized),
   );
   if (exact >= 0) return exact;
 
@@ -38,7 +62,7 @@ export function matchOption(reply: string, options: readonly SelectableOption[])
   let tie = false;
   options.forEach((option, index) => {
     for (const phrase of [...option.labels, ...option.synonyms]) {
-      const phraseStems = stems(phrase);
+      const phraseStems = formsOf(phrase).stems;
       if (phraseStems.length === 0) continue;
       const covered = phraseStems.filter((stem) => replyStems.has(stem)).length / phraseStems.length;
       const replyCovered = phraseStems.filter((stem) => replyStems.has(stem)).length / replyStems.size;

@@ -187,6 +187,8 @@ function withinOneEdit(a: string, b: string): boolean {
  */
 export class IntentMatcher {
   private readonly examples: Example[] = [];
+  /** term → the indexes (ascending) of the examples that use it. */
+  private readonly examplesWith = new Map<string, number[]>();
   private readonly idf = new Map<string, number>();
   private readonly keywords = new Map<IntentTarget, Set<string>>();
   /** Greetings, courtesies and acknowledgements, keyed by their words written without spaces. */
@@ -260,6 +262,13 @@ export class IntentMatcher {
       const norm = Math.sqrt([...weights.values()].reduce((sum, w) => sum + w * w, 0));
       if (norm > 0) this.examples.push({ target, terms: weights, norm });
     }
+    this.examples.forEach((example, index) => {
+      for (const term of example.terms.keys()) {
+        const list = this.examplesWith.get(term);
+        if (list) list.push(index);
+        else this.examplesWith.set(term, [index]);
+      }
+    });
   }
 
   private weight(term: string): number {
@@ -334,15 +343,27 @@ export class IntentMatcher {
    * so «الاتصالات» as a company does not silence «التواصل» as a topic.
    */
   private mentionsOtherService(normalized: string): boolean {
-    const words = tokenize(normalized);
-    // The word as written and without a clitic: «بنكي» is no «ب» + «نكي».
-    const fits = (word: string, foreign: ForeignWord) =>
-      [word, withoutPrefix(word)].some((form) =>
-        foreign.prefix ? form.startsWith(foreign.word) : form === foreign.word,
-      );
+    // The word as written and without a clitic: «بنكي» is no «ب» + «نكي». Worked out once per
+    // word, not once per phrase compared with it.
+    const words = tokenize(normalized).map((word) => [word, withoutPrefix(word)] as const);
+    const fits = (forms: readonly [string, string] | undefined, foreign: ForeignWord) =>
+      forms !== undefined &&
+      forms.some((form) => (foreign.prefix ? form.startsWith(foreign.word) : form === foreign.word));
     return this.outOfScope.some((phrase) =>
-      words.some((_, start) => phrase.every((foreign, i) => fits(words[start + i] ?? '', foreign))),
+      words.some((_, start) => phrase.every((foreign, i) => fits(words[start + i], foreign))),
     );
+  }
+
+  /**
+   * The examples' terms one edit away from a term (a typo, a dropped or doubled letter), or
+   * undefined for a word the lexicon knows, which is no typo («تقديم» is not a misspelt
+   * «تقييم»). Looked up once per term of a message: rank needs it for every example.
+   */
+  private nearMisses(term: string): ReadonlySet<string> | undefined {
+    if (CANONICAL_TERMS.has(term)) return undefined;
+    const near = new Set<string>();
+    for (const known of this.idf.keys()) if (withinOneEdit(term, known)) near.add(known);
+    return near;
   }
 
   /** Ranks every topic for a text (best first). */
@@ -351,7 +372,17 @@ export class IntentMatcher {
     if (terms.length === 0) return [];
     const queryNorm = Math.sqrt(terms.reduce((sum, term) => sum + this.weight(term) ** 2, 0));
     const best = new Map<IntentTarget, { score: number; cosine: number }>();
-    for (const example of this.examples) {
+    const nearMisses = new Map(terms.map((term) => [term, this.nearMisses(term)]));
+    // Only an example sharing a term, or a near miss of one, can score: the others are skipped
+    // below as not topical. Taken in their declared order, so that ties still go to the first.
+    const candidates = new Set<number>();
+    for (const term of terms) {
+      for (const index of this.examplesWith.get(term) ?? []) candidates.add(index);
+      for (const near of nearMisses.get(term) ?? [])
+        for (const index of this.examplesWith.get(near) ?? []) candidates.add(index);
+    }
+    for (const index of [...candidates].sort((a, b) => a - b)) {
+      const example = this.examples[index] as Example;
       let dot = 0;
       let topical = false;
       for (const term of terms) {
@@ -361,10 +392,10 @@ export class IntentMatcher {
           topical ||= !QUESTION_TERMS.has(term);
           continue;
         }
-        // A word the lexicon knows is no typo («تقديم» is not a misspelt «تقييم»).
-        if (CANONICAL_TERMS.has(term)) continue;
+        const near = nearMisses.get(term);
+        if (!near) continue;
         for (const [exampleTerm, exampleWeight] of example.terms) {
-          if (withinOneEdit(term, exampleTerm)) {
+          if (near.has(exampleTerm)) {
             dot += FUZZY_CREDIT * exampleWeight * this.weight(term);
             topical ||= !QUESTION_TERMS.has(exampleTerm);
             break;
