@@ -3,20 +3,30 @@
  *
  * Drives simulated beneficiaries through the whole inbox (persist the inbound message, lock the
  * conversation, run the engine, store state and replies, in one transaction) on PGlite (in memory)
- * and on PostgreSQL (a fresh random schema, dropped at the end), then runs `pgbench -N` on the same
+ * and on PostgreSQL (a fresh random schema, dropped at the end), next to `pgbench -N` on the same
  * server for scale, and the turn floor: pgbench running the least a turn writes on that schema, so
  * a run shows how much of the target PostgreSQL alone leaves for the bot. Prints one table on stdout.
  *
+ * On PostgreSQL the timed messages go in BENCH_ROUNDS rounds, and after each round pgbench -N and
+ * the turn floor run for their share of BENCH_PGBENCH_SECONDS: a small shared VM's speed drifts
+ * within a minute (the same run gave 1,100 and 1,900 msg/s minutes apart), so all three are
+ * measured across the same stretch of time rather than one after the other. After each pause the
+ * bot gets a few hundred untimed messages first (see benchBackend).
+ *
  * Environment:
- *   BENCH_MESSAGES         timed inbound messages per backend (default 3000)
+ *   BENCH_MESSAGES         timed inbound messages per backend (default 6000)
  *   BENCH_USERS            simulated beneficiaries (default 50)
  *   BENCH_CONCURRENCY      users with a message in flight at once (default 8)
- *   BENCH_WARMUP           untimed messages before timing, per backend (default 200)
+ *   BENCH_WARMUP           untimed messages before timing, per backend (default 3000: a bot runs
+ *                          for days, so what counts is its JIT-compiled steady state, which the
+ *                          first thousands of messages after start are not)
+ *   BENCH_ROUNDS           rounds the timed phase is split into, on PostgreSQL (default 5)
  *   BENCH_DATABASE_URL     PostgreSQL server (default postgres://postgres@127.0.0.1:5432/test)
- *   BENCH_PGBENCH_SECONDS  pgbench -T duration (default 15)
+ *   BENCH_PGBENCH_SECONDS  pgbench -T duration, in all, of pgbench -N and of the turn floor each
+ *                          (default 15; split across the rounds)
  *   BENCH_PGBENCH_SCALE    pgbench -i -s scale (default 10)
  *   BENCH_BACKENDS         comma list of pglite,postgres,pgbench (default all; with postgres and
- *                          pgbench, the turn floor runs too: see benchTurnFloor)
+ *                          pgbench, the turn floor runs too: see PgbenchRuns)
  *   DATABASE_PREPARED_STATEMENTS  false: PostgreSQL without prepared statements, as in the app
  *   BENCH_PROFILE          a folder: a CPU profile of each backend's timed phase is written there
  */
@@ -34,10 +44,13 @@ import { createLogger } from '../src/logger.js';
 import { type DatabaseHandle, openDatabase } from '../src/storage/database.js';
 import { intEnv, machineBusyMs, profiled, StatementCounter } from './support.js';
 
-const MESSAGES = intEnv('BENCH_MESSAGES', 3000);
+const MESSAGES = intEnv('BENCH_MESSAGES', 6000);
 const USERS = intEnv('BENCH_USERS', 50);
 const CONCURRENCY = intEnv('BENCH_CONCURRENCY', 8);
-const WARMUP = intEnv('BENCH_WARMUP', 200, 0);
+const WARMUP = intEnv('BENCH_WARMUP', 3000, 0);
+const ROUNDS = intEnv('BENCH_ROUNDS', 5);
+/** Untimed messages after each pgbench pause, before the next round (see benchBackend). */
+const REWARM = 300;
 const PGBENCH_SECONDS = intEnv('BENCH_PGBENCH_SECONDS', 15);
 const PGBENCH_SCALE = intEnv('BENCH_PGBENCH_SCALE', 10);
 const DATABASE_URL = process.env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
@@ -108,13 +121,8 @@ interface RunStats {
   expectedSubmitted: number;
 }
 
-/**
- * Runs the plan with `concurrency` users in flight: a worker takes the user waiting longest,
- * sends its next message, waits for the inbox, and puts the user back at the end of the queue.
- * A user is never in two workers at once, so each user's messages are strictly sequential.
- */
-async function drive(bot: Bot, users: SimUser[], concurrency: number, runId: string): Promise<RunStats> {
-  const stats: RunStats = {
+function emptyStats(): RunStats {
+  return {
     latencies: [],
     byStep: SCRIPT.map(() => []),
     elapsedMs: 0,
@@ -125,10 +133,29 @@ async function drive(bot: Bot, users: SimUser[], concurrency: number, runId: str
     submitted: 0,
     expectedSubmitted: 0,
   };
-  const queue = [...users];
+}
+
+/**
+ * Sends `budget` messages of the plan (all by default) with `concurrency` users in flight: a
+ * worker takes the user waiting longest, sends its next message, waits for the inbox, and puts the
+ * user back at the end of the queue. A user is never in two workers at once, so each user's
+ * messages are strictly sequential; the queue keeps every user's place, so a later call carries on
+ * where this one stopped. Counts go into `stats`, its elapsed time included.
+ */
+async function drive(
+  bot: Bot,
+  queue: SimUser[],
+  concurrency: number,
+  runId: string,
+  stats: RunStats,
+  budget = Number.POSITIVE_INFINITY,
+): Promise<void> {
+  let left = budget;
+  const next = () => (left-- > 0 ? queue.shift() : undefined);
   let firstError: unknown;
+  let failures = 0;
   const worker = async () => {
-    for (let user = queue.shift(); user; user = queue.shift()) {
+    for (let user = next(); user; user = next()) {
       const step = user.steps[user.next] as number;
       const seq = user.next++;
       if (step === CONFIRM_INDEX) stats.expectedSubmitted++;
@@ -151,17 +178,17 @@ async function drive(bot: Bot, users: SimUser[], concurrency: number, runId: str
         }
       } catch (error) {
         stats.latencies.push(performance.now() - started);
-        stats.failures++;
+        failures++;
         firstError ??= error;
       }
       if (user.next < user.steps.length) queue.push(user);
     }
   };
   const started = performance.now();
-  await Promise.all(Array.from({ length: Math.min(concurrency, users.length) }, worker));
-  stats.elapsedMs = performance.now() - started;
-  if (firstError) console.error(`bench: ${stats.failures} message(s) failed; first error:`, firstError);
-  return stats;
+  await Promise.all(Array.from({ length: Math.min(concurrency, queue.length) }, worker));
+  stats.elapsedMs += performance.now() - started;
+  stats.failures += failures;
+  if (firstError) console.error(`bench: ${failures} message(s) failed; first error:`, firstError);
 }
 
 interface BackendResult {
@@ -176,8 +203,8 @@ interface BackendResult {
   cpuMsPerMessage: number | undefined;
   /** This Node.js process's share of cpuMsPerMessage (engine, Kysely, driver). */
   processCpuMsPerMessage: number;
-  /** PostgreSQL only: the turn floor measured on the same schema (benchTurnFloor). */
-  turnFloor?: PgbenchResult | undefined;
+  /** Messages per second in each round. */
+  roundRates: number[];
 }
 
 /**
@@ -201,7 +228,16 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1] as number;
 }
 
-async function benchBackend(backend: string, handle: DatabaseHandle): Promise<BackendResult> {
+/**
+ * Warms the bot up, then times MESSAGES messages. With `between` (PostgreSQL next to pgbench),
+ * they go in ROUNDS rounds and `between` runs after each one, outside the timed phase: the rates,
+ * latencies and CPU are those of the rounds alone.
+ */
+async function benchBackend(
+  backend: string,
+  handle: DatabaseHandle,
+  between?: () => Promise<void>,
+): Promise<BackendResult> {
   const config = loadConfig({ LOG_LEVEL: 'silent' });
   const counter = new StatementCounter();
   const database: DatabaseHandle = { ...handle, db: handle.db.withPlugin(counter) };
@@ -210,17 +246,46 @@ async function benchBackend(backend: string, handle: DatabaseHandle): Promise<Ba
   try {
     if (WARMUP > 0) {
       const warmUsers = Math.max(CONCURRENCY, Math.ceil(WARMUP / SCRIPT.length));
-      await drive(bot, plan(`warm-${runId}`, warmUsers, WARMUP), CONCURRENCY, runId);
+      await drive(bot, plan(`warm-${runId}`, warmUsers, WARMUP), CONCURRENCY, runId, emptyStats());
     }
-    const before = counter.count;
-    const busyBefore = machineBusyMs();
-    const processBefore = process.cpuUsage();
-    const stats = await profiled(backend, () =>
-      drive(bot, plan(`user-${runId}`, USERS, MESSAGES), CONCURRENCY, runId),
-    );
-    const processUsed = process.cpuUsage(processBefore);
-    const busyAfter = machineBusyMs();
+    const queue = plan(`user-${runId}`, USERS, MESSAGES);
+    const rewarm = plan(`rewarm-${runId}`, CONCURRENCY * 2, REWARM * ROUNDS);
+    const stats = emptyStats();
+    const rounds = between ? ROUNDS : 1;
+    let statements = 0;
+    let machineMs: number | undefined = 0;
+    let processMs = 0;
+    const roundRates: number[] = [];
+    for (let round = 1; round <= rounds; round++) {
+      const budget = Math.round((MESSAGES * round) / rounds) - Math.round((MESSAGES * (round - 1)) / rounds);
+      const before = counter.count;
+      const busyBefore = machineBusyMs();
+      const processBefore = process.cpuUsage();
+      const [elapsedBefore, failuresBefore] = [stats.elapsedMs, stats.failures];
+      await profiled(rounds === 1 ? backend : `${backend}-${round}`, () =>
+        drive(bot, queue, CONCURRENCY, runId, stats, budget),
+      );
+      const processUsed = process.cpuUsage(processBefore);
+      const busyAfter = machineBusyMs();
+      roundRates.push(
+        (budget - (stats.failures - failuresBefore)) / ((stats.elapsedMs - elapsedBefore) / 1000),
+      );
+      statements += counter.count - before;
+      processMs += (processUsed.user + processUsed.system) / 1000;
+      machineMs =
+        machineMs === undefined || busyBefore === undefined || busyAfter === undefined
+          ? undefined
+          : machineMs + busyAfter - busyBefore;
+      if (between) {
+        await between();
+        // Untimed: pgbench -N's working set (about 160 MB at scale 10) is larger than PostgreSQL's
+        // default shared buffers (128 MB) and has pushed the bot's tables out. A bot in service
+        // keeps them there, so the next round starts that way too.
+        if (round < rounds) await drive(bot, rewarm, CONCURRENCY, runId, emptyStats(), REWARM);
+      }
+    }
     const sorted = [...stats.latencies].sort((a, b) => a - b);
+    const messages = Math.max(1, stats.latencies.length);
     return {
       backend,
       messages: stats.latencies.length,
@@ -228,13 +293,10 @@ async function benchBackend(backend: string, handle: DatabaseHandle): Promise<Ba
       p50: percentile(sorted, 50),
       p99: percentile(sorted, 99),
       stats,
-      statementsPerMessage: (counter.count - before) / Math.max(1, stats.latencies.length),
-      cpuMsPerMessage:
-        busyBefore === undefined || busyAfter === undefined
-          ? undefined
-          : (busyAfter - busyBefore) / Math.max(1, stats.latencies.length),
-      processCpuMsPerMessage:
-        (processUsed.user + processUsed.system) / 1000 / Math.max(1, stats.latencies.length),
+      statementsPerMessage: statements / messages,
+      cpuMsPerMessage: machineMs === undefined ? undefined : machineMs / messages,
+      processCpuMsPerMessage: processMs / messages,
+      roundRates,
     };
   } finally {
     await bot.close();
@@ -260,7 +322,7 @@ async function adminQuery(url: string, text: string): Promise<void> {
   }
 }
 
-async function benchPostgres(): Promise<BackendResult> {
+async function benchPostgres(pgbench: PgbenchRuns | undefined): Promise<BackendResult> {
   const schema = `bench_${randomBytes(6).toString('hex')}`;
   let handle: DatabaseHandle | undefined;
   try {
@@ -271,10 +333,9 @@ async function benchPostgres(): Promise<BackendResult> {
       // As in the app: DATABASE_PREPARED_STATEMENTS=false compares without them.
       preparedStatements: process.env.DATABASE_PREPARED_STATEMENTS !== 'false',
     });
-    const result = await benchBackend('postgres', handle);
-    // Next to pgbench -N, on the tables ours just filled: what PostgreSQL alone makes of a turn.
-    if (BACKENDS.has('pgbench')) result.turnFloor = await benchTurnFloor(schema);
-    return result;
+    // After each round, pgbench -N and the turn floor, the latter on the tables ours is filling:
+    // what PostgreSQL alone makes of a turn.
+    return await benchBackend('postgres', handle, pgbench && (() => pgbench.round(schema)));
   } finally {
     await handle?.close().catch(() => undefined);
     await adminQuery(DATABASE_URL, `drop schema if exists ${schema} cascade`).catch((error: unknown) =>
@@ -321,10 +382,31 @@ function run(file: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: nu
   });
 }
 
-interface PgbenchResult {
+/** One timed pgbench run: its tps, the transactions it made and the machine's CPU meanwhile. */
+interface PgbenchRun {
   tps: number;
-  /** Machine CPU per transaction (pgbench's client and PostgreSQL together), in ms. */
+  transactions: number;
+  /** Machine CPU (pgbench's client and PostgreSQL together) during the run, in ms. */
+  busyMs: number | undefined;
+}
+
+interface PgbenchResult {
+  /** The mean of the runs' tps (they last equally long). */
+  tps: number;
+  /** Machine CPU per transaction, in ms. */
   cpuMsPerTransaction: number | undefined;
+}
+
+function combined(runs: readonly PgbenchRun[]): PgbenchResult | undefined {
+  if (runs.length === 0) return undefined;
+  const transactions = runs.reduce((sum, run) => sum + run.transactions, 0);
+  const busy = runs.every((run) => run.busyMs !== undefined)
+    ? runs.reduce((sum, run) => sum + (run.busyMs as number), 0)
+    : undefined;
+  return {
+    tps: runs.reduce((sum, run) => sum + run.tps, 0) / runs.length,
+    cpuMsPerTransaction: busy === undefined || transactions === 0 ? undefined : busy / transactions,
+  };
 }
 
 /** How to reach DATABASE_URL's server with pgbench, and its password if any. */
@@ -343,15 +425,16 @@ function pgbenchConnection() {
 }
 
 /**
- * One timed pgbench run with BENCH_CONCURRENCY clients for BENCH_PGBENCH_SECONDS: its tps and
- * the machine's CPU per transaction. `workload` is pgbench's own options (-N, or -f FILE).
+ * One pgbench run with BENCH_CONCURRENCY clients for `seconds`. `workload` is pgbench's own
+ * options (-N, or -f FILE).
  */
 async function timedPgbench(
   pgbench: string,
   workload: string[],
   database: string,
+  seconds: number,
   { args, env }: { args: string[]; env: NodeJS.ProcessEnv },
-): Promise<PgbenchResult> {
+): Promise<PgbenchRun> {
   const busyBefore = machineBusyMs();
   const output = await run(
     pgbench,
@@ -363,51 +446,21 @@ async function timedPgbench(
       '-j',
       String(Math.min(2, CONCURRENCY)),
       '-T',
-      String(PGBENCH_SECONDS),
+      String(seconds),
       database,
     ],
     env,
-    (PGBENCH_SECONDS + 120) * 1000,
+    (seconds + 120) * 1000,
   );
   const busyAfter = machineBusyMs();
   const tps = /^tps = ([\d.]+)/m.exec(output)?.[1];
   const transactions = /^number of transactions actually processed: (\d+)/m.exec(output)?.[1];
-  if (!tps) throw new Error(`no "tps = …" line in pgbench output:\n${output}`);
+  if (!tps || !transactions) throw new Error(`no "tps = …" line in pgbench output:\n${output}`);
   return {
     tps: Number(tps),
-    cpuMsPerTransaction:
-      busyBefore === undefined || busyAfter === undefined || !transactions
-        ? undefined
-        : (busyAfter - busyBefore) / Number(transactions),
+    transactions: Number(transactions),
+    busyMs: busyBefore === undefined || busyAfter === undefined ? undefined : busyAfter - busyBefore,
   };
-}
-
-/** pgbench -N (TPC-B-like without the branch/teller updates), or undefined when it cannot run. */
-async function benchPgbench(): Promise<PgbenchResult | undefined> {
-  const pgbench = findPgbench();
-  if (!pgbench) {
-    console.error('bench: pgbench not found; skipping');
-    return undefined;
-  }
-  const connection = pgbenchConnection();
-  const { args, env } = connection;
-  const database = `bench_pgbench_${randomBytes(4).toString('hex')}`;
-  let created = false;
-  try {
-    await adminQuery(DATABASE_URL, `create database ${database}`);
-    created = true;
-    await run(pgbench, [...args, '-i', '-q', '-s', String(PGBENCH_SCALE), database], env, 300_000);
-    return await timedPgbench(pgbench, ['-N'], database, connection);
-  } catch (error) {
-    console.error('bench: pgbench failed:', error instanceof Error ? error.message : error);
-    return undefined;
-  } finally {
-    if (created) {
-      await adminQuery(DATABASE_URL, `drop database if exists ${database} with (force)`)
-        .catch(() => adminQuery(DATABASE_URL, `drop database if exists ${database}`))
-        .catch((error: unknown) => console.error(`bench: could not drop database ${database}:`, error));
-    }
-  }
 }
 
 /**
@@ -440,27 +493,85 @@ from saved join inbound on inbound.conversation_id = saved.id;
 `;
 
 /**
- * The turn floor: TURN_FLOOR_SCRIPT through pgbench, clients and duration as for pgbench -N, in
- * `schema`. What PostgreSQL alone can do of the bench's work on this machine; ours adds the
- * engine and the client, on the same cores. Undefined when pgbench cannot run.
+ * pgbench next to ours: `pgbench -N` (TPC-B-like without the branch/teller updates) on a database
+ * of its own, and the turn floor (TURN_FLOOR_SCRIPT, clients as for pgbench -N) in the schema ours
+ * runs in, either after each of ours' rounds (`round`) or, without ours, once for
+ * BENCH_PGBENCH_SECONDS (`alone`). Undefined from `prepare` when pgbench cannot run.
  */
-async function benchTurnFloor(schema: string): Promise<PgbenchResult | undefined> {
-  const pgbench = findPgbench();
-  if (!pgbench) return undefined;
-  const { args, env, database } = pgbenchConnection();
-  const folder = await mkdtemp(join(tmpdir(), 'bench-turn-floor-'));
-  try {
-    const script = join(folder, 'turn.sql');
-    await writeFile(script, TURN_FLOOR_SCRIPT);
-    return await timedPgbench(pgbench, ['-n', '-f', script], database, {
-      args,
-      env: { ...env, PGOPTIONS: `-c search_path=${schema}` },
-    });
-  } catch (error) {
-    console.error('bench: the turn floor failed:', error instanceof Error ? error.message : error);
-    return undefined;
-  } finally {
-    await rm(folder, { recursive: true, force: true });
+class PgbenchRuns {
+  readonly standard: PgbenchRun[] = [];
+  readonly turnFloor: PgbenchRun[] = [];
+  private floorFailed = false;
+
+  private constructor(
+    private readonly pgbench: string,
+    private readonly database: string,
+    private readonly folder: string,
+  ) {}
+
+  static async prepare(): Promise<PgbenchRuns | undefined> {
+    const pgbench = findPgbench();
+    if (!pgbench) {
+      console.error('bench: pgbench not found; skipping');
+      return undefined;
+    }
+    const { args, env } = pgbenchConnection();
+    const database = `bench_pgbench_${randomBytes(4).toString('hex')}`;
+    const folder = await mkdtemp(join(tmpdir(), 'bench-pgbench-'));
+    const runs = new PgbenchRuns(pgbench, database, folder);
+    try {
+      await writeFile(join(folder, 'turn.sql'), TURN_FLOOR_SCRIPT);
+      await adminQuery(DATABASE_URL, `create database ${database}`);
+      await run(pgbench, [...args, '-i', '-q', '-s', String(PGBENCH_SCALE), database], env, 300_000);
+      return runs;
+    } catch (error) {
+      console.error('bench: pgbench failed:', error instanceof Error ? error.message : error);
+      await runs.drop();
+      return undefined;
+    }
+  }
+
+  get seconds(): number {
+    return Math.max(1, Math.round(PGBENCH_SECONDS / ROUNDS));
+  }
+
+  /** After one of ours' rounds: pgbench -N, then the turn floor in `schema`, each for its share. */
+  async round(schema: string): Promise<void> {
+    const connection = pgbenchConnection();
+    this.standard.push(await timedPgbench(this.pgbench, ['-N'], this.database, this.seconds, connection));
+    if (this.floorFailed) return;
+    try {
+      this.turnFloor.push(
+        await timedPgbench(
+          this.pgbench,
+          ['-n', '-f', join(this.folder, 'turn.sql')],
+          connection.database,
+          this.seconds,
+          {
+            args: connection.args,
+            env: { ...connection.env, PGOPTIONS: `-c search_path=${schema}` },
+          },
+        ),
+      );
+    } catch (error) {
+      // A diagnostic: ours and pgbench -N still make the table without it.
+      this.floorFailed = true;
+      console.error('bench: the turn floor failed:', error instanceof Error ? error.message : error);
+    }
+  }
+
+  /** pgbench -N alone, when ours did not run on PostgreSQL. */
+  async alone(): Promise<void> {
+    this.standard.push(
+      await timedPgbench(this.pgbench, ['-N'], this.database, PGBENCH_SECONDS, pgbenchConnection()),
+    );
+  }
+
+  async drop(): Promise<void> {
+    await rm(this.folder, { recursive: true, force: true });
+    await adminQuery(DATABASE_URL, `drop database if exists ${this.database} with (force)`)
+      .catch(() => adminQuery(DATABASE_URL, `drop database if exists ${this.database}`))
+      .catch((error: unknown) => console.error(`bench: could not drop database ${this.database}:`, error));
   }
 }
 
@@ -488,9 +599,20 @@ async function main(): Promise<number> {
   );
   const results: Array<{ name: string; result: BackendResult | undefined }> = [];
   if (BACKENDS.has('pglite')) results.push({ name: 'pglite', result: await attempt('pglite', benchPglite) });
-  if (BACKENDS.has('postgres'))
-    results.push({ name: 'postgres', result: await attempt('postgres', benchPostgres) });
-  const pgbenchResult = BACKENDS.has('pgbench') ? await benchPgbench() : undefined;
+  const pgbench = BACKENDS.has('pgbench') ? await PgbenchRuns.prepare() : undefined;
+  let pgbenchResult: PgbenchResult | undefined;
+  let turnFloor: PgbenchResult | undefined;
+  try {
+    if (BACKENDS.has('postgres'))
+      results.push({ name: 'postgres', result: await attempt('postgres', () => benchPostgres(pgbench)) });
+    if (pgbench && pgbench.standard.length === 0) await pgbench.alone();
+    pgbenchResult = combined(pgbench?.standard ?? []);
+    turnFloor = combined(pgbench?.turnFloor ?? []);
+  } catch (error) {
+    console.error('bench: pgbench failed:', error instanceof Error ? error.message : error);
+  } finally {
+    await pgbench?.drop();
+  }
   const tps = pgbenchResult?.tps;
 
   const lines = [row(['backend', 'messages', 'msg/s', 'p50 ms', 'p99 ms'])];
@@ -509,7 +631,6 @@ async function main(): Promise<number> {
   }
   if (BACKENDS.has('pgbench'))
     lines.push(row(['pgbench -N', '—', tps === undefined ? 'n/a' : `${tps.toFixed(1)} tps`]));
-  const turnFloor = results.find((r) => r.name === 'postgres')?.result?.turnFloor;
   if (turnFloor)
     lines.push(
       row(['turn floor', '—', `${turnFloor.tps.toFixed(1)} tps`]) +
@@ -531,6 +652,16 @@ async function main(): Promise<number> {
       `target (postgres): ≥ ${TARGET_TPS_SHARE * 100}% of pgbench -N tps and p99 < ${TARGET_P99_MS} ms → n/a`,
     );
   }
+  const standardRuns = pgbench?.standard ?? [];
+  if (postgres && postgres.roundRates.length > 1 && standardRuns.length === postgres.roundRates.length)
+    lines.push(
+      `rounds (postgres msg/s ÷ the pgbench -N run after it): ${postgres.roundRates
+        .map((rate, i) => {
+          const run = standardRuns[i] as PgbenchRun;
+          return `${rate.toFixed(0)}/${run.tps.toFixed(0)} = ${((rate / run.tps) * 100).toFixed(1)}%`;
+        })
+        .join(', ')}`,
+    );
   for (const { name, result } of results) {
     if (!result) continue;
     const s = result.stats;
