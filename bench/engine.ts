@@ -42,7 +42,7 @@ import { type Bot, createBot } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { type DatabaseHandle, openDatabase } from '../src/storage/database.js';
-import { intEnv, machineBusyMs, profiled, StatementCounter } from './support.js';
+import { cpuMeter, intEnv, profiled, StatementCounter } from './support.js';
 
 const MESSAGES = intEnv('BENCH_MESSAGES', 6000);
 const USERS = intEnv('BENCH_USERS', 50);
@@ -249,33 +249,30 @@ async function benchBackend(
       await drive(bot, plan(`warm-${runId}`, warmUsers, WARMUP), CONCURRENCY, runId, emptyStats());
     }
     const queue = plan(`user-${runId}`, USERS, MESSAGES);
-    const rewarm = plan(`rewarm-${runId}`, CONCURRENCY * 2, REWARM * ROUNDS);
+    const rewarm = between ? plan(`rewarm-${runId}`, CONCURRENCY * 2, REWARM * ROUNDS) : [];
     const stats = emptyStats();
     const rounds = between ? ROUNDS : 1;
     let statements = 0;
     let machineMs: number | undefined = 0;
     let processMs = 0;
     const roundRates: number[] = [];
+    const cpu = cpuMeter();
     for (let round = 1; round <= rounds; round++) {
       const budget = Math.round((MESSAGES * round) / rounds) - Math.round((MESSAGES * (round - 1)) / rounds);
       const before = counter.count;
-      const busyBefore = machineBusyMs();
-      const processBefore = process.cpuUsage();
       const [elapsedBefore, failuresBefore] = [stats.elapsedMs, stats.failures];
+      cpu.start();
       await profiled(rounds === 1 ? backend : `${backend}-${round}`, () =>
         drive(bot, queue, CONCURRENCY, runId, stats, budget),
       );
-      const processUsed = process.cpuUsage(processBefore);
-      const busyAfter = machineBusyMs();
+      const roundMachineMs = cpu.elapsed();
+      processMs += cpu.processElapsed();
+      machineMs =
+        machineMs === undefined || roundMachineMs === undefined ? undefined : machineMs + roundMachineMs;
       roundRates.push(
         (budget - (stats.failures - failuresBefore)) / ((stats.elapsedMs - elapsedBefore) / 1000),
       );
       statements += counter.count - before;
-      processMs += (processUsed.user + processUsed.system) / 1000;
-      machineMs =
-        machineMs === undefined || busyBefore === undefined || busyAfter === undefined
-          ? undefined
-          : machineMs + busyAfter - busyBefore;
       if (between) {
         await between();
         // Untimed: pgbench -N's working set (about 160 MB at scale 10) is larger than PostgreSQL's
@@ -435,7 +432,8 @@ async function timedPgbench(
   seconds: number,
   { args, env }: { args: string[]; env: NodeJS.ProcessEnv },
 ): Promise<PgbenchRun> {
-  const busyBefore = machineBusyMs();
+  const cpu = cpuMeter();
+  cpu.start();
   const output = await run(
     pgbench,
     [
@@ -452,14 +450,14 @@ async function timedPgbench(
     env,
     (seconds + 120) * 1000,
   );
-  const busyAfter = machineBusyMs();
+  const busyMs = cpu.elapsed();
   const tps = /^tps = ([\d.]+)/m.exec(output)?.[1];
   const transactions = /^number of transactions actually processed: (\d+)/m.exec(output)?.[1];
   if (!tps || !transactions) throw new Error(`no "tps = …" line in pgbench output:\n${output}`);
   return {
     tps: Number(tps),
     transactions: Number(transactions),
-    busyMs: busyBefore === undefined || busyAfter === undefined ? undefined : busyAfter - busyBefore,
+    busyMs,
   };
 }
 

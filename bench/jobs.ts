@@ -57,7 +57,7 @@ import { createLogger } from '../src/logger.js';
 import { deliveryJobOptions } from '../src/outbound/outbound-queue.js';
 import { type DatabaseHandle, openDatabase } from '../src/storage/database.js';
 import { StatementBatcher } from '../src/storage/statement-batcher.js';
-import { intEnv, machineBusyMs, profiled, StatementCounter } from './support.js';
+import { cpuMeter, intEnv, profiled, StatementCounter } from './support.js';
 
 const CONVERSATIONS = intEnv('BENCH_CONVERSATIONS', 500);
 const FOLLOW_UP_DELAY_MS = intEnv('BENCH_FOLLOW_UP_DELAY_MS', 3000, 100);
@@ -169,26 +169,6 @@ async function waitUntilNone(remaining: () => Promise<number>, since: number, wh
 
 /** How the ceiling queues job `index`; `dueAt` is the moment delayed jobs fall due (Date.now() scale). */
 type AddCeilingJob = (queue: Queue, index: number, dueAt: number) => Promise<unknown>;
-
-/** Machine CPU time (ms) since `start()`, undefined off Linux; and this process's own. */
-function cpuMeter() {
-  let startedAt: number | undefined;
-  let processAt = process.cpuUsage();
-  return {
-    start() {
-      startedAt = machineBusyMs();
-      processAt = process.cpuUsage();
-    },
-    elapsed(): number | undefined {
-      const now = machineBusyMs();
-      return now === undefined || startedAt === undefined ? undefined : now - startedAt;
-    },
-    processElapsed(): number {
-      const used = process.cpuUsage(processAt);
-      return (used.user + used.system) / 1000;
-    },
-  };
-}
 
 /** The median of some numbers (the middle one of an odd count); undefined when any is missing. */
 function median(values: readonly (number | undefined)[]): number | undefined {

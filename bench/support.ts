@@ -49,6 +49,26 @@ export function machineBusyMs(): number | undefined {
 /** USER_HZ: Linux reports /proc/stat in hundredths of a second on every common architecture. */
 const CLOCK_TICKS_PER_SECOND = 100;
 
+/** Machine CPU time (ms) since `start()`, undefined off Linux; and this process's own. */
+export function cpuMeter() {
+  let startedAt: number | undefined;
+  let processAt = process.cpuUsage();
+  return {
+    start() {
+      startedAt = machineBusyMs();
+      processAt = process.cpuUsage();
+    },
+    elapsed(): number | undefined {
+      const now = machineBusyMs();
+      return now === undefined || startedAt === undefined ? undefined : now - startedAt;
+    },
+    processElapsed(): number {
+      const used = process.cpuUsage(processAt);
+      return (used.user + used.system) / 1000;
+    },
+  };
+}
+
 const PROFILE_DIR = process.env.BENCH_PROFILE || undefined;
 
 /**

@@ -30,7 +30,8 @@ function formsOf(phrase: string): PhraseForms {
   let forms = phraseForms.get(phrase);
   if (!forms) {
     if (phraseForms.size >= PHRASE_FORMS_LIMIT) phraseForms.clear();
-    forms = { normalized: normalizeForMatching(phrase), stems: stems(phrase) };
+    const normalized = normalizeForMatching(phrase);
+    forms = { normalized, stems: tokenize(normalized).map(lightStem) };
     phraseForms.set(phrase, forms);
   }
   return forms;

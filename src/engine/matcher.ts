@@ -347,8 +347,8 @@ export class IntentMatcher {
     // word, not once per phrase compared with it.
     const words = tokenize(normalized).map((word) => [word, withoutPrefix(word)] as const);
     const fits = (forms: readonly [string, string] | undefined, foreign: ForeignWord) =>
-      forms !== undefined &&
-      forms.some((form) => (foreign.prefix ? form.startsWith(foreign.word) : form === foreign.word));
+      forms?.some((form) => (foreign.prefix ? form.startsWith(foreign.word) : form === foreign.word)) ===
+      true;
     return this.outOfScope.some((phrase) =>
       words.some((_, start) => phrase.every((foreign, i) => fits(words[start + i], foreign))),
     );
