@@ -12,6 +12,7 @@ import {
 import type { ChannelName, Database } from '../../src/storage/schema.js';
 import { createTestBot, type TestBot } from '../support/bot.js';
 import { DIALECTS } from '../support/databases.js';
+import { LookedOnly, type PlanNode, planOf, rowsRead } from '../support/query-plans.js';
 
 const TTL_MS = 60_000;
 
@@ -28,22 +29,6 @@ async function acquireDeliveryLeaseIfPending(
   if (!attempt) throw new Error('no answer for the asked conversation');
   return attempt;
 }
-
-/** A plan node of EXPLAIN (FORMAT JSON), with the fields read here. */
-interface PlanNode {
-  'Node Type': string;
-  'Relation Name'?: string;
-  'Index Name'?: string;
-  'Actual Rows'?: number;
-  'Rows Removed by Filter'?: number;
-  'Rows Removed by Index Recheck'?: number;
-  Plans?: PlanNode[];
-}
-
-const planNodes = (node: PlanNode): PlanNode[] => [node, ...(node.Plans ?? []).flatMap(planNodes)];
-
-/** Raised to roll back a transaction a test only looked inside. */
-class LookedOnly extends Error {}
 
 /** A message recorded as sent under `lease`, which is then renewed or released. */
 const sent = (lease: HeldLease, messageId: string | undefined, then: 'renew' | 'release'): Settlement => ({
@@ -235,27 +220,16 @@ describe.each(DIALECTS)('delivery leases on %s', (dialect) => {
         const { rows } = await sql<{
           'QUERY PLAN': unknown;
         }>`explain (analyze, format json) ${query}`.execute(trx);
-        const raw = rows[0]?.['QUERY PLAN'];
-        const parsed = (typeof raw === 'string' ? JSON.parse(raw) : raw) as { Plan: PlanNode }[];
-        plan = parsed[0]?.Plan;
+        plan = planOf(rows);
         throw new LookedOnly();
       })
       .catch((error: unknown) => {
         if (!(error instanceof LookedOnly)) throw error;
       });
-    const scans = planNodes(plan as PlanNode).filter((node) => node['Relation Name'] === 'messages');
+    const scans = rowsRead(plan as PlanNode, 'messages', true);
     expect(scans.length).toBeGreaterThan(0);
     const waitingElsewhere = others.reduce((sum, other) => sum + other.replies.length, 0);
     expect(waitingElsewhere).toBeGreaterThanOrEqual(12);
-    for (const scan of scans) {
-      // Rows a scan of messages touched: what it returned, plus what it read and threw away.
-      const read =
-        (scan['Actual Rows'] ?? 0) +
-        (scan['Rows Removed by Filter'] ?? 0) +
-        (scan['Rows Removed by Index Recheck'] ?? 0);
-      expect(read, `${scan['Node Type']} ${scan['Index Name'] ?? ''}`).toBeLessThanOrEqual(
-        asked.replies.length,
-      );
-    }
+    for (const { scan, rows } of scans) expect(rows, scan).toBeLessThanOrEqual(asked.replies.length);
   });
 });

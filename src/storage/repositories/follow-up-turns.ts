@@ -126,8 +126,7 @@ export async function saveFollowUpTurnsAtVersion(
   if (turns.length === 0) return [];
   if (new Set(turns.map((turn) => turn.conversationId)).size !== turns.length)
     throw new Error('saveFollowUpTurnsAtVersion: two turns of one conversation in one statement');
-  const payload = `[${turns.map(turnJson).join(',')}]`;
-  const { rows } = await db.executeQuery<SaveRow>(CompiledQuery.raw(SAVE_STATEMENT, [payload]));
+  const { rows } = await db.executeQuery<SaveRow>(followUpTurnsQuery(turns));
   const byTurn = new Map(rows.map((row) => [row.n, row]));
   return turns.map((turn, n) => {
     const row = byTurn.get(n);
@@ -138,6 +137,11 @@ export async function saveFollowUpTurnsAtVersion(
       replies: turn.replies.map((reply) => ({ ...reply, id: idOf.get(reply.position) as string })),
     };
   });
+}
+
+/** saveFollowUpTurnsAtVersion's statement for `turns` (exported for the test that reads its plan). */
+export function followUpTurnsQuery(turns: readonly FollowUpTurn[]): CompiledQuery<SaveRow> {
+  return CompiledQuery.raw(SAVE_STATEMENT, [`[${turns.map(turnJson).join(',')}]`]);
 }
 
 function turnJson(input: FollowUpTurn, n: number): string {
@@ -169,7 +173,7 @@ function turnJson(input: FollowUpTurn, n: number): string {
   return `${JSON.stringify(fields).slice(0, -1)},"state":${turn.stateJson}}`;
 }
 
-interface SaveRow {
+export interface SaveRow {
   n: number;
   version: string | null;
   stored: Array<{ id: string; position: number }> | null;
@@ -179,7 +183,9 @@ interface SaveRow {
  * The columns written to `conversations` are turnColumns' (SET_TURN_FROM_T), the follow-up's
  * finishing those of finishFollowUp (follow-ups.ts), the messages outboundRow's (messages.ts),
  * pending; keep them in step. The follow-up row is locked after its conversation's, like every
- * statement here that holds both (and, with SKIP LOCKED, never waiting for either).
+ * statement here that holds both (and, with SKIP LOCKED, never waiting for either). Both are
+ * named by arrays of ids as well as joined with `t`, for the reason given at saveTurnsAtVersion's
+ * statement: a look-up in the primary key rather than a read of the whole table.
  */
 const SAVE_STATEMENT = `
 with t as (
@@ -191,7 +197,8 @@ conv as (
   select c.id from conversations c
   join t on t.conversation_id = c.id
   join channel_identities ci on ci.id = c.identity_id
-  where c.xmin::text = t.version
+  where c.id = any(array(select t.conversation_id from t))
+    and c.xmin::text = t.version
     and c.mode <> 'closed'
     and ci.phone_e164 is not distinct from t.identity_phone
   order by c.id
@@ -201,7 +208,8 @@ due as (
   select f.id from follow_ups f
   join t on t.follow_up_id = f.id
   join conv on conv.id = t.conversation_id
-  where f.conversation_id = t.conversation_id and f.status = 'scheduled' and f.due_at <= t.at
+  where f.id = any(array(select t.follow_up_id from t))
+    and f.conversation_id = t.conversation_id and f.status = 'scheduled' and f.due_at <= t.at
   order by f.id
   for update of f skip locked
 ),

@@ -58,7 +58,11 @@ export type VersionedTurnResult =
  * Every turn travels in one JSON parameter, so the statement's text is the same whatever their
  * number and shape (one prepared statement, see statement-cache.ts), and each reply's
  * reply_to_id can name the inbound row the statement itself inserts. Rows are locked in id order,
- * so two such statements never wait on each other in a cycle.
+ * so two such statements never wait on each other in a cycle. The rows to lock are named by an
+ * array of ids (`c.id = any(…)`), not only by the join with `t`: PostgreSQL guesses 100 rows for
+ * any set-returning function, and against that guess the prepared statement's plan read the
+ * whole `conversations` table for every statement (a cost that grows with every beneficiary
+ * served); with the array it looks each row up in the primary key.
  *
  * The turns must be of different conversations: two turns of one conversation cannot both
  * follow from one version, and one statement cannot update a row twice.
@@ -73,10 +77,18 @@ export async function saveTurnsAtVersion(
   if (turns.some((turn) => turn.request && turn.request.request.conversationId !== turn.conversationId))
     throw new Error("saveTurnsAtVersion: a turn's request belongs to its own conversation");
   const sentAt = new Date();
-  const payload = `[${turns.map((turn, n) => turnJson(turn, n, sentAt)).join(',')}]`;
-  const { rows } = await db.executeQuery<StatementRow>(CompiledQuery.raw(STATEMENT, [payload]));
+  const { rows } = await db.executeQuery<StatementRow>(versionedTurnsQuery(turns, sentAt));
   const byTurn = new Map(rows.map((row) => [row.n, row]));
   return turns.map((turn, n) => resultOf(turn, byTurn.get(n)));
+}
+
+/** saveTurnsAtVersion's statement for `turns` (exported for the test that reads its plan). */
+export function versionedTurnsQuery(
+  turns: readonly VersionedTurn[],
+  sentAt: Date,
+): CompiledQuery<StatementRow> {
+  const payload = `[${turns.map((turn, n) => turnJson(turn, n, sentAt)).join(',')}]`;
+  return CompiledQuery.raw(STATEMENT, [payload]);
 }
 
 /** One turn as saveTurnsAtVersion's statement reads it (jsonb_to_recordset in `t`). */
@@ -148,7 +160,7 @@ function resultOf(input: VersionedTurn, row: StatementRow | undefined): Versione
   };
 }
 
-interface StatementRow {
+export interface StatementRow {
   /** The turn's index in the call. */
   n: number;
   inbound_id: string | null;
@@ -187,7 +199,8 @@ conv as (
   select c.id from conversations c
   join t on t.conversation_id = c.id
   join channel_identities ci on ci.id = c.identity_id
-  where c.xmin::text = t.version
+  where c.id = any(array(select t.conversation_id from t))
+    and c.xmin::text = t.version
     and c.mode <> 'closed'
     and ci.phone_e164 is not distinct from t.identity_phone
     and (t.request is null
