@@ -3,6 +3,7 @@ import { type CompiledQuery, type Kysely, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FollowUpTurn, followUpTurnsQuery } from '../../src/storage/repositories/follow-up-turns.js';
 import type { OutboundRecord } from '../../src/storage/repositories/messages.js';
+import { planSupportRequest } from '../../src/storage/repositories/requests.js';
 import {
   conversationVersion,
   type VersionedTurn,
@@ -13,7 +14,10 @@ import { createTestBot, type TestBot } from '../support/bot.js';
 import { DIALECTS } from '../support/databases.js';
 import { LookedOnly, type PlanNode, planOf, rowsRead } from '../support/query-plans.js';
 
-/** Beneficiaries already served: enough rows that reading a whole table costs more than a look-up. */
+/**
+ * Beneficiaries already served, each with a follow-up and a support request: enough rows that
+ * reading a whole table costs more than a look-up.
+ */
 const OTHER_CONVERSATIONS = 2_000;
 
 /**
@@ -72,9 +76,16 @@ describe.each(DIALECTS)('shared turn statements’ plans on %s', (dialect) => {
         insert into conversations (contact_id, identity_id, channel, mode, state)
         select contact_id, id, 'web', 'bot', '{}'::jsonb from identity
         returning id, contact_id
+      ),
+      follow_up as (
+        insert into follow_ups (kind, contact_id, conversation_id, due_at, status)
+        select 'intake_reminder', contact_id, id, now() - interval '1 minute', 'scheduled' from conversation
       )
-      insert into follow_ups (kind, contact_id, conversation_id, due_at, status)
-      select 'intake_reminder', contact_id, id, now() - interval '1 minute', 'scheduled' from conversation
+      insert into support_requests (reference, contact_id, conversation_id, full_name, national_id,
+        mobile_e164, city, support_type, family_size, monthly_income, description, status)
+      select 'seed-' || n, contact_id, id, 'seed', '1000000008', '+966551234567', 'الرياض',
+        'financial', 4, 3000, 'seed', 'submitted'
+      from (select row_number() over () as n, contact_id, id from conversation) numbered
     `.execute(db);
     await sql`analyze`.execute(db);
   });
@@ -116,6 +127,29 @@ describe.each(DIALECTS)('shared turn statements’ plans on %s', (dialect) => {
     inputHint: null,
   });
 
+  const plannedRequest = (contactId: string, conversationId: string) =>
+    planSupportRequest(
+      {
+        contactId,
+        conversationId,
+        fullName: 'سارة محمد',
+        nationalId: '1000000008',
+        mobileE164: '+966551234567',
+        city: 'جدة',
+        supportType: 'housing',
+        familySize: 4,
+        monthlyIncome: 2500,
+        description: 'إيجار متأخر',
+      },
+      [
+        {
+          kind: 'review_notice',
+          basis: { status: 'submitted' },
+          dueAt: new Date(Date.now() + 14 * 86_400_000),
+        },
+      ],
+    );
+
   const turnOf = (state: unknown) => ({
     mode: 'bot' as const,
     flowId: 'faq',
@@ -125,9 +159,9 @@ describe.each(DIALECTS)('shared turn statements’ plans on %s', (dialect) => {
     stateJson: JSON.stringify({ ...(state as object), flowId: 'faq', nodeId: 'about' }),
   });
 
-  it('an inbound turns’ statement looks up its conversations instead of reading them all', async () => {
+  it('an inbound turns’ statement looks up its conversations, follow-ups and references instead of reading them all', async () => {
     const conversations = await greeted();
-    const turns: VersionedTurn[] = conversations.map((conversation) => ({
+    const turns: VersionedTurn[] = conversations.map((conversation, n) => ({
       conversationId: conversation.conversationId,
       version: conversation.version,
       identityPhone: null,
@@ -139,9 +173,11 @@ describe.each(DIALECTS)('shared turn statements’ plans on %s', (dialect) => {
         conversationId: conversation.conversationId,
         dueAt: { intake_reminder: new Date(Date.now() + 3_600_000) },
       },
+      // The other confirms a support request: its reference is checked against those on file.
+      ...(n === 1 ? { request: plannedRequest(conversation.contact_id, conversation.conversationId) } : {}),
     }));
     const plan = await genericPlan(db, versionedTurnsQuery(turns, new Date()));
-    for (const table of ['conversations', 'follow_ups']) {
+    for (const table of ['conversations', 'follow_ups', 'support_requests']) {
       const scans = rowsRead(plan, table);
       expect(scans.length, table).toBeGreaterThan(0);
       for (const { scan, rows } of scans) expect(rows, `${table}: ${scan}`).toBeLessThanOrEqual(turns.length);

@@ -62,7 +62,10 @@ export type VersionedTurnResult =
  * array of ids (`c.id = any(…)`), not only by the join with `t`: PostgreSQL guesses 100 rows for
  * any set-returning function, and against that guess the prepared statement's plan read the
  * whole `conversations` table for every statement (a cost that grows with every beneficiary
- * served); with the array it looks each row up in the primary key.
+ * served); with the array it looks each row up in the primary key. For the same reason a
+ * confirmation's reference is looked up with a scalar sub-select: as `not exists` inside the
+ * `or`, PostgreSQL turned it into a hash of every reference on file, built whenever a statement
+ * carried a confirmation.
  *
  * The turns must be of different conversations: two turns of one conversation cannot both
  * follow from one version, and one statement cannot update a row twice.
@@ -204,7 +207,7 @@ conv as (
     and c.mode <> 'closed'
     and ci.phone_e164 is not distinct from t.identity_phone
     and (t.request is null
-      or not exists (select 1 from support_requests r where r.reference = t.request->>'reference'))
+      or (select r.id from support_requests r where r.reference = t.request->>'reference') is null)
   order by c.id
   for update of c skip locked
 ),
