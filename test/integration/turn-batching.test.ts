@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InboundMessage } from '../../src/channels/types.js';
 import type { Inbox } from '../../src/inbox/inbox.js';
 import { TurnBatcher } from '../../src/inbox/turn-batcher.js';
-import { createSupportRequest, planSupportRequest } from '../../src/storage/repositories/requests.js';
+import { createSupportRequest } from '../../src/storage/repositories/requests.js';
 import {
   conversationVersion,
   saveTurnsAtVersion,
@@ -13,6 +13,7 @@ import {
 import type { Database } from '../../src/storage/schema.js';
 import { anotherInbox, createTestBot, type TestBot } from '../support/bot.js';
 import { DIALECTS } from '../support/databases.js';
+import { plannedSampleRequest } from '../support/intake.js';
 
 /** Counts the statements that came back from the database. */
 class StatementCounter implements KyselyPlugin {
@@ -269,27 +270,7 @@ describe.each(DIALECTS)('turns written together on %s', (dialect) => {
       .select('contact_id')
       .where('id', '=', turn.conversationId)
       .executeTakeFirstOrThrow();
-    const planned = planSupportRequest(
-      {
-        contactId: contact_id,
-        conversationId: turn.conversationId,
-        fullName: 'سارة محمد',
-        nationalId: '1000000008',
-        mobileE164: '+966551234567',
-        city: 'جدة',
-        supportType: 'housing',
-        familySize: 4,
-        monthlyIncome: 2500,
-        description: 'إيجار متأخر',
-      },
-      [
-        {
-          kind: 'review_notice',
-          basis: { status: 'submitted' },
-          dueAt: new Date(Date.now() + 14 * 86_400_000),
-        },
-      ],
-    );
+    const planned = plannedSampleRequest(contact_id, turn.conversationId);
     return { ...turn, request: reference ? { ...planned, reference } : planned };
   }
 

@@ -3,7 +3,6 @@ import { type CompiledQuery, type Kysely, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FollowUpTurn, followUpTurnsQuery } from '../../src/storage/repositories/follow-up-turns.js';
 import type { OutboundRecord } from '../../src/storage/repositories/messages.js';
-import { planSupportRequest } from '../../src/storage/repositories/requests.js';
 import {
   conversationVersion,
   type VersionedTurn,
@@ -12,6 +11,7 @@ import {
 import type { Database } from '../../src/storage/schema.js';
 import { createTestBot, type TestBot } from '../support/bot.js';
 import { DIALECTS } from '../support/databases.js';
+import { plannedSampleRequest } from '../support/intake.js';
 import { LookedOnly, type PlanNode, planOf, rowsRead } from '../support/query-plans.js';
 
 /**
@@ -127,29 +127,6 @@ describe.each(DIALECTS)('shared turn statements’ plans on %s', (dialect) => {
     inputHint: null,
   });
 
-  const plannedRequest = (contactId: string, conversationId: string) =>
-    planSupportRequest(
-      {
-        contactId,
-        conversationId,
-        fullName: 'سارة محمد',
-        nationalId: '1000000008',
-        mobileE164: '+966551234567',
-        city: 'جدة',
-        supportType: 'housing',
-        familySize: 4,
-        monthlyIncome: 2500,
-        description: 'إيجار متأخر',
-      },
-      [
-        {
-          kind: 'review_notice',
-          basis: { status: 'submitted' },
-          dueAt: new Date(Date.now() + 14 * 86_400_000),
-        },
-      ],
-    );
-
   const turnOf = (state: unknown) => ({
     mode: 'bot' as const,
     flowId: 'faq',
@@ -174,7 +151,9 @@ describe.each(DIALECTS)('shared turn statements’ plans on %s', (dialect) => {
         dueAt: { intake_reminder: new Date(Date.now() + 3_600_000) },
       },
       // The other confirms a support request: its reference is checked against those on file.
-      ...(n === 1 ? { request: plannedRequest(conversation.contact_id, conversation.conversationId) } : {}),
+      ...(n === 1
+        ? { request: plannedSampleRequest(conversation.contact_id, conversation.conversationId) }
+        : {}),
     }));
     const plan = await genericPlan(db, versionedTurnsQuery(turns, new Date()));
     for (const table of ['conversations', 'follow_ups', 'support_requests']) {

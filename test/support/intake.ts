@@ -1,3 +1,5 @@
+import { type PlannedRequest, planSupportRequest } from '../../src/storage/repositories/requests.js';
+
 /** What an applicant answers, in the intake's order (the eight questions after «٢» at the menu). */
 export interface IntakeAnswers {
   name: string;
@@ -37,4 +39,32 @@ export async function submitIntake(
   const reference = /رقم الطلب: (\d{8})/.exec(replies.map((reply) => reply.text).join('\n'))?.[1];
   if (!reference) throw new Error('the intake did not end with a request reference');
   return reference;
+}
+
+/**
+ * A support request planned as the intake's confirmation plans it (its random reference and its
+ * review notice), for tests that hand it to a statement directly.
+ */
+export function plannedSampleRequest(contactId: string, conversationId: string): PlannedRequest {
+  return planSupportRequest(
+    {
+      contactId,
+      conversationId,
+      fullName: 'سارة محمد',
+      nationalId: '1000000008',
+      mobileE164: '+966551234567',
+      city: 'جدة',
+      supportType: 'housing',
+      familySize: 4,
+      monthlyIncome: 2500,
+      description: 'إيجار متأخر',
+    },
+    [
+      {
+        kind: 'review_notice',
+        basis: { status: 'submitted' },
+        dueAt: new Date(Date.now() + 14 * 86_400_000),
+      },
+    ],
+  );
 }
