@@ -184,8 +184,9 @@ export interface SaveRow {
  * finishing those of finishFollowUp (follow-ups.ts), the messages outboundRow's (messages.ts),
  * pending; keep them in step. The follow-up row is locked after its conversation's, like every
  * statement here that holds both (and, with SKIP LOCKED, never waiting for either). Both are
- * named by arrays of ids as well as joined with `t`, for the reason given at saveTurnsAtVersion's
- * statement: a look-up in the primary key rather than a read of the whole table.
+ * named by arrays of ids as well as joined with `t`, and the identity's phone is a scalar
+ * sub-select, for the reasons given at saveTurnsAtVersion's statement: look-ups in an index
+ * rather than reads of whole tables.
  */
 const SAVE_STATEMENT = `
 with t as (
@@ -196,11 +197,11 @@ with t as (
 conv as (
   select c.id from conversations c
   join t on t.conversation_id = c.id
-  join channel_identities ci on ci.id = c.identity_id
   where c.id = any(array(select t.conversation_id from t))
     and c.xmin::text = t.version
     and c.mode <> 'closed'
-    and ci.phone_e164 is not distinct from t.identity_phone
+    and (select ci.phone_e164 from channel_identities ci where ci.id = c.identity_id)
+      is not distinct from t.identity_phone
   order by c.id
   for update of c skip locked
 ),

@@ -62,10 +62,11 @@ export type VersionedTurnResult =
  * array of ids (`c.id = any(…)`), not only by the join with `t`: PostgreSQL guesses 100 rows for
  * any set-returning function, and against that guess the prepared statement's plan read the
  * whole `conversations` table for every statement (a cost that grows with every beneficiary
- * served); with the array it looks each row up in the primary key. For the same reason a
- * confirmation's reference is looked up with a scalar sub-select: as `not exists` inside the
- * `or`, PostgreSQL turned it into a hash of every reference on file, built whenever a statement
- * carried a confirmation.
+ * served); with the array it looks each row up in the primary key. The identity's phone and a
+ * confirmation's reference are scalar sub-selects, each a look-up in its own index, for the
+ * same reason: joined, the identities were read whole once per turn (the guess for `t` fell to
+ * one row and a nested loop over all of them looked cheap), and as `not exists` inside the `or`
+ * PostgreSQL hashed every reference on file whenever a statement carried a confirmation.
  *
  * The turns must be of different conversations: two turns of one conversation cannot both
  * follow from one version, and one statement cannot update a row twice.
@@ -201,11 +202,11 @@ with t as (
 conv as (
   select c.id from conversations c
   join t on t.conversation_id = c.id
-  join channel_identities ci on ci.id = c.identity_id
   where c.id = any(array(select t.conversation_id from t))
     and c.xmin::text = t.version
     and c.mode <> 'closed'
-    and ci.phone_e164 is not distinct from t.identity_phone
+    and (select ci.phone_e164 from channel_identities ci where ci.id = c.identity_id)
+      is not distinct from t.identity_phone
     and (t.request is null
       or (select r.id from support_requests r where r.reference = t.request->>'reference') is null)
   order by c.id
