@@ -12,7 +12,7 @@ import {
 import type { ChannelName, Database } from '../../src/storage/schema.js';
 import { createTestBot, type TestBot } from '../support/bot.js';
 import { DIALECTS } from '../support/databases.js';
-import { LookedOnly, type PlanNode, planOf, rowsRead } from '../support/query-plans.js';
+import { planRolledBack, rowsRead } from '../support/query-plans.js';
 
 const TTL_MS = 60_000;
 
@@ -212,21 +212,13 @@ describe.each(DIALECTS)('delivery leases on %s', (dialect) => {
       [{ conversationId: asked.conversationId, holder: randomUUID(), ttlMs: TTL_MS }],
       ['telegram'],
     );
-    let plan: PlanNode | undefined;
-    // EXPLAIN ANALYZE runs the statement (it takes the lease): looked at, then rolled back.
-    await db
-      .transaction()
-      .execute(async (trx) => {
-        const { rows } = await sql<{
-          'QUERY PLAN': unknown;
-        }>`explain (analyze, format json) ${query}`.execute(trx);
-        plan = planOf(rows);
-        throw new LookedOnly();
-      })
-      .catch((error: unknown) => {
-        if (!(error instanceof LookedOnly)) throw error;
-      });
-    const scans = rowsRead(plan as PlanNode, 'messages', true);
+    const plan = await planRolledBack(db, async (trx) => {
+      const { rows } = await sql<{ 'QUERY PLAN': unknown }>`explain (analyze, format json) ${query}`.execute(
+        trx,
+      );
+      return rows;
+    });
+    const scans = rowsRead(plan, 'messages', true);
     expect(scans.length).toBeGreaterThan(0);
     const waitingElsewhere = others.reduce((sum, other) => sum + other.replies.length, 0);
     expect(waitingElsewhere).toBeGreaterThanOrEqual(12);

@@ -12,7 +12,7 @@ import type { Database } from '../../src/storage/schema.js';
 import { createTestBot, type TestBot } from '../support/bot.js';
 import { DIALECTS } from '../support/databases.js';
 import { plannedSampleRequest } from '../support/intake.js';
-import { LookedOnly, type PlanNode, planOf, rowsRead } from '../support/query-plans.js';
+import { type PlanNode, planRolledBack, rowsRead } from '../support/query-plans.js';
 
 /**
  * Beneficiaries already served, each with a follow-up and a support request: enough rows that
@@ -25,28 +25,19 @@ const OTHER_CONVERSATIONS = 2_000;
  * after its first executions (statement-cache.ts), executed with the query's payload and rolled back.
  */
 async function genericPlan(db: Kysely<Database>, query: CompiledQuery): Promise<PlanNode> {
-  let plan: PlanNode | undefined;
-  await db
-    .transaction()
-    .execute(async (trx) => {
-      await sql`set local plan_cache_mode = force_generic_plan`.execute(trx);
-      await sql.raw(`prepare plan_probe(jsonb) as ${query.sql}`).execute(trx);
-      try {
-        const payload = sql.lit(query.parameters[0] as string);
-        const { rows } = await sql<{
-          'QUERY PLAN': unknown;
-        }>`explain (analyze, format json) execute plan_probe(${payload})`.execute(trx);
-        plan = planOf(rows);
-      } finally {
-        await sql`deallocate plan_probe`.execute(trx);
-      }
-      throw new LookedOnly();
-    })
-    .catch((error: unknown) => {
-      if (!(error instanceof LookedOnly)) throw error;
-    });
-  if (!plan) throw new Error('no plan');
-  return plan;
+  return planRolledBack(db, async (trx) => {
+    await sql`set local plan_cache_mode = force_generic_plan`.execute(trx);
+    await sql.raw(`prepare plan_probe(jsonb) as ${query.sql}`).execute(trx);
+    try {
+      const payload = sql.lit(query.parameters[0] as string);
+      const { rows } = await sql<{
+        'QUERY PLAN': unknown;
+      }>`explain (analyze, format json) execute plan_probe(${payload})`.execute(trx);
+      return rows;
+    } finally {
+      await sql`deallocate plan_probe`.execute(trx);
+    }
+  });
 }
 
 /**

@@ -1,3 +1,6 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { Database } from '../../src/storage/schema.js';
+
 /** A plan node of EXPLAIN (ANALYZE, FORMAT JSON), with the fields the plan tests read. */
 export interface PlanNode {
   'Node Type': string;
@@ -14,7 +17,7 @@ export interface PlanNode {
 export const planNodes = (node: PlanNode): PlanNode[] => [node, ...(node.Plans ?? []).flatMap(planNodes)];
 
 /** The plan out of EXPLAIN (FORMAT JSON)'s one row (text on some drivers, parsed on others). */
-export function planOf(rows: readonly { 'QUERY PLAN': unknown }[]): PlanNode | undefined {
+function planOf(rows: readonly { 'QUERY PLAN': unknown }[]): PlanNode | undefined {
   const raw = rows[0]?.['QUERY PLAN'];
   const parsed = (typeof raw === 'string' ? JSON.parse(raw) : raw) as { Plan: PlanNode }[];
   return parsed[0]?.Plan;
@@ -39,4 +42,26 @@ export function rowsRead(plan: PlanNode, table: string, perLoop = false): { scan
 }
 
 /** Raised to roll back a transaction a test only looked inside. */
-export class LookedOnly extends Error {}
+class LookedOnly extends Error {}
+
+/**
+ * The plan `explain` reads (its rows of EXPLAIN (ANALYZE, FORMAT JSON)), in a transaction rolled
+ * back afterwards: ANALYZE runs the statement, and what it wrote must not stay.
+ */
+export async function planRolledBack(
+  db: Kysely<Database>,
+  explain: (trx: Transaction<Database>) => Promise<readonly { 'QUERY PLAN': unknown }[]>,
+): Promise<PlanNode> {
+  let plan: PlanNode | undefined;
+  await db
+    .transaction()
+    .execute(async (trx) => {
+      plan = planOf(await explain(trx));
+      throw new LookedOnly();
+    })
+    .catch((error: unknown) => {
+      if (!(error instanceof LookedOnly)) throw error;
+    });
+  if (!plan) throw new Error('EXPLAIN gave no plan');
+  return plan;
+}

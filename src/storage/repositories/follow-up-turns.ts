@@ -5,7 +5,7 @@ import type { ConversationTurn } from './conversations.js';
 import { followUpFromJson } from './follow-ups.js';
 import type { OutboundRecord } from './messages.js';
 import type { StoredReply } from './turns.js';
-import { SET_TURN_FROM_T } from './versioned-turn.js';
+import { CONVERSATION_AT_VERSION, SET_TURN_FROM_T } from './versioned-turn.js';
 
 /** The fields of a follow-up's own conversation that running it reads. */
 export interface FollowUpConversation {
@@ -183,10 +183,10 @@ export interface SaveRow {
  * The columns written to `conversations` are turnColumns' (SET_TURN_FROM_T), the follow-up's
  * finishing those of finishFollowUp (follow-ups.ts), the messages outboundRow's (messages.ts),
  * pending; keep them in step. The follow-up row is locked after its conversation's, like every
- * statement here that holds both (and, with SKIP LOCKED, never waiting for either). Both are
- * named by arrays of ids as well as joined with `t`, and the identity's phone is a scalar
- * sub-select, for the reasons given at saveTurnsAtVersion's statement: look-ups in an index
- * rather than reads of whole tables.
+ * statement here that holds both (and, with SKIP LOCKED, never waiting for either). The
+ * conversation is checked as the inbound turns' is (CONVERSATION_AT_VERSION); the follow-up is
+ * named by the array of the batch's ids too, a look-up in its primary key for the reason given at
+ * saveTurnsAtVersion's statement.
  */
 const SAVE_STATEMENT = `
 with t as (
@@ -197,11 +197,7 @@ with t as (
 conv as (
   select c.id from conversations c
   join t on t.conversation_id = c.id
-  where c.id = any(array(select t.conversation_id from t))
-    and c.xmin::text = t.version
-    and c.mode <> 'closed'
-    and (select ci.phone_e164 from channel_identities ci where ci.id = c.identity_id)
-      is not distinct from t.identity_phone
+  where ${CONVERSATION_AT_VERSION}
   order by c.id
   for update of c skip locked
 ),

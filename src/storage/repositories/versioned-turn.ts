@@ -175,6 +175,18 @@ export interface StatementRow {
 }
 
 /**
+ * Whether a one-statement turn (inbound or follow-up) still applies to its conversation row `c`,
+ * from its row `t`: the row is still at the version the turn was computed from, open, and its
+ * identity's phone unchanged. Written so that every row is looked up in an index (see
+ * saveTurnsAtVersion): `c` by the array of the batch's ids, the identity by a scalar sub-select.
+ */
+export const CONVERSATION_AT_VERSION = `c.id = any(array(select t.conversation_id from t))
+    and c.xmin::text = t.version
+    and c.mode <> 'closed'
+    and (select ci.phone_e164 from channel_identities ci where ci.id = c.identity_id)
+      is not distinct from t.identity_phone`;
+
+/**
  * A turn's UPDATE of its conversation in the one-statement turns (inbound and follow-up), from
  * their row `t`: turnColumns' columns (conversations.ts); keep them in step.
  */
@@ -202,11 +214,7 @@ with t as (
 conv as (
   select c.id from conversations c
   join t on t.conversation_id = c.id
-  where c.id = any(array(select t.conversation_id from t))
-    and c.xmin::text = t.version
-    and c.mode <> 'closed'
-    and (select ci.phone_e164 from channel_identities ci where ci.id = c.identity_id)
-      is not distinct from t.identity_phone
+  where ${CONVERSATION_AT_VERSION}
     and (t.request is null
       or (select r.id from support_requests r where r.reference = t.request->>'reference') is null)
   order by c.id
