@@ -310,7 +310,6 @@ export class Inbox {
         },
         turn: { ...this.conversationTurn(turn, now), stateJson },
         replies,
-        move: followUpWrites.move,
         restart: followUpWrites.restart,
         request: writes.request,
       })
@@ -469,6 +468,7 @@ export class Inbox {
       state: turn.state,
       locale: turn.locale,
       at,
+      inbound: true,
     };
   }
 

@@ -5,7 +5,6 @@ import type { ConversationMode } from '../engine/actions.js';
 import type { FollowUpHooks } from '../inbox/turn-actions.js';
 import {
   cancelFollowUps,
-  type FollowUpMove,
   type FollowUpRestart,
   type FollowUpWrites,
   type NewFollowUp,
@@ -50,7 +49,6 @@ function intakeUnfinished(after: TurnChange['after']): boolean {
 
 /** What a turn's follow-ups need written, when no statement of their own is needed (inlineWrites). */
 export interface InlineFollowUpWrites {
-  move?: FollowUpMove | undefined;
   restart?: FollowUpRestart | undefined;
 }
 
@@ -87,13 +85,9 @@ export class FollowUpPolicy {
   }
 
   /**
-   * After an inbound turn: an unfinished support request gets a reminder and an expiry, moved
-   * on with every answer; a new wait for staff gets its service-level check.
-   *
-   * The move of the commonest turn (another answer in the intake) is not written here: it is
-   * returned, for the caller to hand to saveTurn, whose statement carries it as a data-modifying
-   * CTE — one round trip for the turn's end instead of two, in the same transaction. Everything
-   * else is written here, now.
+   * After an inbound turn: an unfinished support request gets a reminder and an expiry, which
+   * count from the last answer (see intakeDueAt: the answer itself writes nothing here); a new
+   * wait for staff gets its service-level check. Everything is written here, now.
    */
   async afterTurn(db: Kysely<Database>, change: TurnChange, scheduled: FollowUp[]): Promise<FollowUpWrites> {
     const { before, after, at } = change;
@@ -105,7 +99,7 @@ export class FollowUpPolicy {
       scheduled.push(
         ...(await restartFollowUps(db, change.conversationId, restart.kinds, restart.at, restart.fresh)),
       );
-    if (inline) return { move: inline.move };
+    if (inline) return {};
     if (before.mode !== 'waiting' && after.mode === 'waiting') {
       await this.add(db, scheduled, {
         kind: 'handoff_sla',
@@ -122,20 +116,19 @@ export class FollowUpPolicy {
   }
 
   /**
-   * The follow-up writes of a turn, as data to carry in the statement that saves it — most turns:
-   * another answer in the intake moves its reminder and expiry on (`move`); starting the intake
-   * afresh or leaving it cancels what is left over and, on a start, schedules both again
-   * (`restart`); any other turn writes nothing. Undefined when the wait for staff starts or ends:
-   * afterTurn writes those itself.
+   * The follow-up writes of a turn, as data to carry in the statement that saves it: starting
+   * the intake afresh or leaving it cancels what is left over and, on a start, schedules both
+   * again (`restart`); any other turn writes nothing — another answer in the intake included,
+   * whose reminder and expiry count from it when they wake (intakeDueAt). Undefined when the
+   * wait for staff starts or ends: afterTurn writes those itself.
    */
   inlineWrites(change: TurnChange): InlineFollowUpWrites | undefined {
     const { before, after } = change;
     const wasInIntake = before.flowId === INTAKE_FLOW && before.mode === 'bot';
     const inIntake = intakeUnfinished(after);
-    // Another answer: both move on. A reminder already sent stays sent — one reminder per
-    // request in progress — while the expiry keeps counting from now.
-    if (wasInIntake && inIntake)
-      return { move: { conversationId: change.conversationId, dueAt: this.intakeTimes(change.at) } };
+    // Another answer: nothing to write. Its conversation's last_inbound_at, which the turn sets,
+    // moves the reminder and the expiry on (intakeDueAt).
+    if (wasInIntake && inIntake) return {};
     if ((before.mode === 'waiting') !== (after.mode === 'waiting')) return undefined;
     // Leaving the intake, or starting it afresh: nothing left over keeps its old times.
     if (before.flowId === INTAKE_FLOW || after.flowId === INTAKE_FLOW)
@@ -160,6 +153,21 @@ export class FollowUpPolicy {
           }))
         : [],
     };
+  }
+
+  /**
+   * When an intake's reminder or expiry really falls due: its row's time, or its delay after the
+   * beneficiary's last message (`lastInboundAt`), whichever is later. Each answer moves both on,
+   * without a write: the row keeps the time it was scheduled for (the intake's start, or a time
+   * it was put back to), its queued job wakes then, and the runner puts it back to this time if
+   * an answer came since. A reminder already sent stays sent — one reminder per request in
+   * progress — while the expiry keeps counting from the last answer. Other kinds: the row's time.
+   */
+  intakeDueAt(followUp: Pick<FollowUp, 'kind' | 'due_at'>, lastInboundAt: Date | null | undefined): Date {
+    const { kind, due_at: scheduled } = followUp;
+    if (!lastInboundAt || (kind !== 'intake_reminder' && kind !== 'intake_expiry')) return scheduled;
+    const fromLastAnswer = this.intakeTimes(lastInboundAt)[kind];
+    return new Date(Math.max(fromLastAnswer.getTime(), scheduled.getTime()));
   }
 
   private intakeTimes(at: Date): Record<(typeof INTAKE_FOLLOW_UPS)[number], Date> {

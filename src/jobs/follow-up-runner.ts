@@ -174,6 +174,8 @@ export class FollowUpRunner {
       return { replies: [], postponed: followUp, outcome: 'not due yet' };
     const event = INTAKE_EVENTS[followUp.kind];
     if (!event || !conversation || this.intakeSkip(conversation)) return undefined;
+    // Answered since: put back to its time from the last answer, the locking way (intake).
+    if (this.options.policy.intakeDueAt(followUp, conversation.last_inbound_at) > now) return undefined;
     const planned = await planEvent(this.options.db, this.options, conversation, event, now, {
       actions: async () => {
         throw NEEDS_TRANSACTION;
@@ -251,6 +253,15 @@ export class FollowUpRunner {
   ): Promise<Decision> {
     const skip = this.intakeSkip(conversation);
     if (skip || !conversation) return { status: 'skipped', outcome: skip ?? 'conversation moved on' };
+    // Answered since the row's time was set: it counts from the last answer (intakeDueAt).
+    const dueAt = this.options.policy.intakeDueAt(followUp, conversation.last_inbound_at);
+    if (dueAt > now)
+      return {
+        status: 'postponed',
+        dueAt,
+        basis: followUp.basis as Record<string, unknown>,
+        outcome: 'not due yet',
+      };
     return this.send(trx, followUp, conversation, event, now);
   }
 

@@ -18,6 +18,7 @@ import * as erasure from './migrations/006-erasure.js';
 import * as webChatLimits from './migrations/007-web-chat-limits.js';
 import * as deliveryLeaseFlag from './migrations/008-delivery-lease-flag.js';
 import * as pendingByConversation from './migrations/009-pending-by-conversation.js';
+import * as lastInbound from './migrations/010-last-inbound.js';
 
 /**
  * Every migration, in order. A static list (not a folder scan) so that the built `dist/` and
@@ -33,6 +34,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '007-web-chat-limits': webChatLimits,
   '008-delivery-lease-flag': deliveryLeaseFlag,
   '009-pending-by-conversation': pendingByConversation,
+  '010-last-inbound': lastInbound,
 };
 
 export class MigrationError extends Error {

@@ -53,6 +53,11 @@ export interface ConversationsTable {
   created_at: CreatedAt;
   updated_at: UpdatedAt;
   last_message_at: UpdatedAt;
+  /**
+   * The last inbound message's turn time (null before the first, and on rows older than
+   * migration 010): what the intake's reminder and expiry count from.
+   */
+  last_inbound_at: Date | null;
   closed_at: Date | null;
 }
 

@@ -8,9 +8,10 @@ import { openTestDatabase, TEST_DATABASE_URL, type TestDatabase } from '../suppo
 
 /**
  * A turn PostgreSQL picks as a deadlock's victim is run again, not answered with the apology
- * (which would also throw the beneficiary out of the intake). The deadlock is the one a
- * follow-up run and an answer can make: the other side holds the conversation's follow-ups and
- * then wants the conversation the turn holds.
+ * (which would throw the beneficiary out of what they were doing). The deadlock is the one a
+ * follow-up run and a turn that leaves the intake (cancelling its reminder and expiry) can make:
+ * the other side holds the conversation's follow-ups and then wants the conversation the turn
+ * holds.
  */
 describe('a turn that loses a deadlock (PostgreSQL)', { timeout: 30_000 }, () => {
   let database: TestDatabase;
@@ -39,7 +40,7 @@ describe('a turn that loses a deadlock (PostgreSQL)', { timeout: 30_000 }, () =>
   const say = (user: string, text: string) =>
     bot.inbox.receive({ channel: 'web', externalUserId: user, externalMessageId: randomUUID(), text });
 
-  it('is run again once the other side is through, and asks the next question', async () => {
+  it('is run again once the other side is through, and does what was asked', async () => {
     const user = `u-${randomUUID()}`;
     await say(user, 'السلام عليكم');
     const started = await say(user, '٢');
@@ -49,8 +50,8 @@ describe('a turn that loses a deadlock (PostgreSQL)', { timeout: 30_000 }, () =>
     await other.query('select id from follow_ups where conversation_id = $1 for update', [
       started.conversationId,
     ]);
-    // The answer locks the conversation, then waits for the follow-ups it moves on.
-    const answer = say(user, 'محمد عبدالله القحطاني');
+    // Back to the menu: the turn locks the conversation, then waits for the follow-ups it cancels.
+    const answer = say(user, 'القائمة');
     await new Promise((resolve) => setTimeout(resolve, 300));
     // Now the other side wants the conversation: a cycle. The turn has waited longer, so its
     // deadlock check fires first and it is the one rolled back.
@@ -58,8 +59,18 @@ describe('a turn that loses a deadlock (PostgreSQL)', { timeout: 30_000 }, () =>
     await other.query('commit');
 
     const result = await answer;
-    expect(result.replies.map((reply) => reply.nodeId)).toContain('national_id');
+    expect(result.replies.at(-1)).toMatchObject({ flowId: 'main_menu', nodeId: 'menu' });
     expect(result.replies.some((reply) => reply.nodeId === 'error')).toBe(false);
+    const followUps = await bot.database.db
+      .selectFrom('follow_ups')
+      .select(['kind', 'status'])
+      .where('conversation_id', '=', started.conversationId)
+      .orderBy('kind')
+      .execute();
+    expect(followUps).toEqual([
+      { kind: 'intake_expiry', status: 'cancelled' },
+      { kind: 'intake_reminder', status: 'cancelled' },
+    ]);
     const stored = await bot.database.db
       .selectFrom('messages')
       .select('text')
@@ -67,6 +78,6 @@ describe('a turn that loses a deadlock (PostgreSQL)', { timeout: 30_000 }, () =>
       .where('direction', '=', 'in')
       .execute();
     // Stored once, though the turn ran twice.
-    expect(stored.filter((row) => row.text === 'محمد عبدالله القحطاني')).toHaveLength(1);
+    expect(stored.filter((row) => row.text === 'القائمة')).toHaveLength(1);
   });
 });

@@ -31,9 +31,10 @@ const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
 /**
- * The follow-up writes that travel inside the statement ending a turn: an intake answer moves the
- * reminder and the expiry on in saveTurn's statement (a sent reminder stays sent), and a follow-up
- * run marks its row done in the statement storing its messages — both or neither. The intake's
+ * The follow-up writes that travel inside the statement ending a turn: an intake answer writes
+ * none (its conversation's last answer time, in the same statement, moves the reminder and the
+ * expiry on when they wake; a sent reminder stays sent), and a follow-up run marks its row done
+ * in the statement storing its messages — both or neither. The intake's
  * reminder and expiry run without a transaction (read, then saved at the version read, several
  * runs per statement); the rest lock their row and conversation in one statement first.
  * Statement counts pin the round trips.
@@ -141,41 +142,64 @@ describe.each(DIALECTS)('follow-up writes folded into the turn on %s', (dialect)
     return { id: notice.id, conversationId: greeted.conversationId };
   }
 
-  it('an intake answer moves the reminder and the expiry on in the statement ending the turn, leaving a sent reminder as it was', async () => {
+  const lastInboundAt = async (conversationId: string) =>
+    (
+      await db
+        .selectFrom('conversations')
+        .select('last_inbound_at')
+        .where('id', '=', conversationId)
+        .executeTakeFirstOrThrow()
+    ).last_inbound_at;
+
+  it("an intake answer writes no follow-up, only its conversation's last answer time: the reminder and the expiry, woken at their rows' times, are put back to count from it, a sent reminder staying sent", async () => {
     const t0 = new Date('2026-03-01T09:00:00Z');
     const user = randomUUID();
     const conversationId = await startIntake(user, t0);
+    const started = new Date(t0.getTime() + 1000); // the «٢» that started the intake
     const bystander = await startIntake(randomUUID(), t0);
     const bystanderBefore = await followUpsOf(bystander);
+    const scheduled = await followUpsOf(conversationId);
+    expect(scheduled.map((row) => [row.kind, row.due_at])).toEqual([
+      ['intake_expiry', new Date(started.getTime() + 7 * DAY)],
+      ['intake_reminder', new Date(started.getTime() + DAY)],
+    ]);
 
     const t1 = new Date(t0.getTime() + 2 * HOUR);
     const answered = await statementsOf(() => say(user, 'محمد أحمد العتيبي', t1));
     expect(answered.result.replies.at(-1)?.nodeId).toBe('national_id');
     // ONE statement, outside any transaction: the conversation locked at the version the inbox's
-    // last turn left it, the inbound message, the turn's end and the move (saveTurnsAtVersion).
+    // last turn left it, the inbound message and the turn's end (saveTurnsAtVersion). The
+    // follow-up rows are as they were; the conversation holds the answer's time.
     expect(answered.statements).toBe(1);
+    expect(await followUpsOf(conversationId)).toEqual(scheduled);
+    expect(await lastInboundAt(conversationId)).toEqual(t1);
+
+    // The reminder's job wakes at its row's time: put back to a day after the answer, not sent.
+    const reminder = await intakeRow(conversationId, 'intake_reminder');
+    clockNow = reminder?.due_at as Date;
+    const early = await runner.run(reminder?.id as string);
+    expect(early).toMatchObject({ replies: [], outcome: 'not due yet' });
+    expect(early.postponed?.due_at).toEqual(new Date(t1.getTime() + DAY));
     expect((await intakeRow(conversationId, 'intake_reminder'))?.due_at).toEqual(
       new Date(t1.getTime() + DAY),
     );
-    expect((await intakeRow(conversationId, 'intake_expiry'))?.due_at).toEqual(
-      new Date(t1.getTime() + 7 * DAY),
-    );
+    clockNow = new Date(t1.getTime() + DAY);
+    expect((await runner.run(reminder?.id as string)).outcome).toBe('sent');
 
-    // The reminder goes out; the next answer moves the expiry only.
-    const reminder = await intakeRow(conversationId, 'intake_reminder');
-    await db
-      .updateTable('follow_ups')
-      .set({ status: 'done', outcome: 'sent', finished_at: t1 })
-      .where('id', '=', reminder?.id as string)
-      .execute();
-    const t2 = new Date(t1.getTime() + 3 * HOUR);
-    const next = await statementsOf(() => say(user, '1000000008', t2));
-    expect(next.result.replies.at(-1)?.nodeId).toBe('mobile');
-    expect(next.statements).toBe(1);
+    // The next answer leaves the sent reminder as it was; the expiry counts from the answer.
+    const t2 = new Date(clockNow.getTime() + 3 * HOUR);
+    const next = await say(user, '1000000008', t2);
+    expect(next.replies.at(-1)?.nodeId).toBe('mobile');
+    expect(await lastInboundAt(conversationId)).toEqual(t2);
+    const expiry = await intakeRow(conversationId, 'intake_expiry');
+    clockNow = new Date(started.getTime() + 7 * DAY);
+    const expiryEarly = await runner.run(expiry?.id as string);
+    expect(expiryEarly.outcome).toBe('not due yet');
+    expect(expiryEarly.postponed?.due_at).toEqual(new Date(t2.getTime() + 7 * DAY));
     const rows = await followUpsOf(conversationId);
-    expect(rows.filter((row) => row.kind === 'intake_reminder')).toEqual([
-      { ...reminder, status: 'done', outcome: 'sent', finished_at: t1 },
-    ]);
+    expect(
+      rows.filter((row) => row.kind === 'intake_reminder').map((row) => [row.status, row.outcome]),
+    ).toEqual([['done', 'sent']]);
     expect(rows.filter((row) => row.kind === 'intake_expiry').map((row) => [row.status, row.due_at])).toEqual(
       [['scheduled', new Date(t2.getTime() + 7 * DAY)]],
     );
@@ -337,44 +361,43 @@ describe.each(DIALECTS)('follow-up writes folded into the turn on %s', (dialect)
     );
   });
 
-  it('saveTurn with a move and no replies updates the conversation and moves the follow-ups, in one statement', async () => {
-    const { contact, conversation } = await newWebConversation(db);
-    const due = new Date('2026-04-01T10:00:00Z');
-    for (const kind of ['intake_reminder', 'intake_expiry', 'handoff_sla'] as const)
-      await scheduleFollowUp(db, {
-        kind,
-        contactId: contact.id,
-        conversationId: conversation.id,
-        dueAt: due,
-      });
-    const at = new Date('2026-04-02T10:00:00Z');
-    const reminderAt = new Date(at.getTime() + DAY);
-    const expiryAt = new Date(at.getTime() + 7 * DAY);
+  it("saveTurn with no replies updates the conversation in one statement; only a turn that answers the beneficiary stamps the last answer's time", async () => {
+    const { conversation } = await newWebConversation(db);
+    const turn = {
+      mode: 'bot',
+      flowId: 'intake',
+      nodeId: 'city',
+      state: { flowId: 'intake' },
+      locale: 'en',
+    } as const;
+    const answeredAt = new Date('2026-04-02T10:00:00Z');
     const saved = await statementsOf(() =>
-      saveTurn(
-        counted,
-        conversation.id,
-        { mode: 'waiting', flowId: 'intake', nodeId: 'city', state: { flowId: 'intake' }, locale: 'en', at },
-        [],
-        {
-          move: {
-            conversationId: conversation.id,
-            dueAt: { intake_reminder: reminderAt, intake_expiry: expiryAt },
-          },
-        },
-      ),
+      saveTurn(counted, conversation.id, { ...turn, at: answeredAt, inbound: true }, []),
     );
     expect(saved).toEqual({ result: { replies: [], version: expect.any(String) }, statements: 1 });
-    const stored = await db
-      .selectFrom('conversations')
-      .select(['mode', 'node_id', 'locale', 'updated_at'])
-      .where('id', '=', conversation.id)
-      .executeTakeFirstOrThrow();
-    expect(stored).toEqual({ mode: 'waiting', node_id: 'city', locale: 'en', updated_at: at });
-    const moved = Object.fromEntries(
-      (await followUpsOf(conversation.id)).map((row) => [row.kind, row.due_at]),
-    );
-    expect(moved).toEqual({ intake_reminder: reminderAt, intake_expiry: expiryAt, handoff_sla: due });
+    const stored = () =>
+      db
+        .selectFrom('conversations')
+        .select(['mode', 'node_id', 'locale', 'updated_at', 'last_inbound_at'])
+        .where('id', '=', conversation.id)
+        .executeTakeFirstOrThrow();
+    expect(await stored()).toEqual({
+      mode: 'bot',
+      node_id: 'city',
+      locale: 'en',
+      updated_at: answeredAt,
+      last_inbound_at: answeredAt,
+    });
+    // A follow-up's or staff's turn later: the last answer's time stays.
+    const eventAt = new Date('2026-04-03T10:00:00Z');
+    await saveTurn(db, conversation.id, { ...turn, mode: 'waiting', at: eventAt }, []);
+    expect(await stored()).toEqual({
+      mode: 'waiting',
+      node_id: 'city',
+      locale: 'en',
+      updated_at: eventAt,
+      last_inbound_at: answeredAt,
+    });
   });
 
   it('an intake reminder run is two statements: the row and its conversation read, then the turn saved with the row done at the version read', async () => {
@@ -383,7 +406,7 @@ describe.each(DIALECTS)('follow-up writes folded into the turn on %s', (dialect)
     const conversationId = await startIntake(user, t0);
     const reminder = await intakeRow(conversationId, 'intake_reminder');
 
-    // Woken before its time (moved on by an answer): one statement, nothing locked.
+    // Woken before its row's time (put back to a later one): one statement, nothing locked.
     clockNow = new Date(t0.getTime() + HOUR);
     const early = await statementsOf(() => runner.run(reminder?.id as string));
     expect(early.result.outcome).toBe('not due yet');
@@ -476,19 +499,21 @@ describe.each(DIALECTS)('follow-up writes folded into the turn on %s', (dialect)
     const t0 = new Date('2026-09-01T09:00:00Z');
     clockNow = new Date(t0.getTime() + 25 * HOUR);
 
-    // An answer moved the reminder on while the run waited: not due yet.
+    // An answer came while the run waited: not due yet, put back to a day after the answer.
     const answering = await startIntake(randomUUID(), t0);
     const moved = await intakeRow(answering, 'intake_reminder');
-    const later = new Date(clockNow.getTime() + DAY);
     const movedOutcome = await runWhileHeld(moved?.id as string, async (trx) => {
       await trx
-        .updateTable('follow_ups')
-        .set({ due_at: later })
-        .where('id', '=', moved?.id as string)
+        .updateTable('conversations')
+        .set({ last_inbound_at: clockNow, node_id: 'national_id' })
+        .where('id', '=', answering)
         .execute();
     });
     expect(movedOutcome).toBe('not due yet');
-    expect(await intakeRow(answering, 'intake_reminder')).toEqual({ ...moved, due_at: later });
+    expect(await intakeRow(answering, 'intake_reminder')).toEqual({
+      ...moved,
+      due_at: new Date(clockNow.getTime() + DAY),
+    });
 
     // Staff took the conversation while the run waited: its latest version is what the run sees.
     const takenOver = await startIntake(randomUUID(), t0);
@@ -558,14 +583,10 @@ describe.each(DIALECTS)('follow-up writes folded into the turn on %s', (dialect)
       outcome: 'not due yet',
       status: 'scheduled',
       write: async (trx: Kysely<Database>, ids: { conversation: string; reminder: string }) => {
-        await trx
-          .updateTable('follow_ups')
-          .set({ due_at: new Date(clockNow.getTime() + DAY) })
-          .where('id', '=', ids.reminder)
-          .execute();
+        // What an answer writes: the conversation's turn, with its time.
         await trx
           .updateTable('conversations')
-          .set({ node_id: 'national_id' })
+          .set({ node_id: 'national_id', last_inbound_at: clockNow })
           .where('id', '=', ids.conversation)
           .execute();
       },

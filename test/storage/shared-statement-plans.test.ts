@@ -155,11 +155,8 @@ describe.each(DIALECTS)('shared turn statements’ plans on %s', (dialect) => {
       inbound: { channel: 'web', externalId: randomUUID(), text: 'من أنتم؟', mediaKind: null },
       turn: turnOf(conversation.state),
       replies: [reply(conversation.conversationId, 'sent')],
-      // An answer in the intake moves its reminder on: the follow-ups are looked up too.
-      move: {
-        conversationId: conversation.conversationId,
-        dueAt: { intake_reminder: new Date(Date.now() + 3_600_000) },
-      },
+      // Leaving the intake cancels its reminder and expiry: the follow-ups are looked up too.
+      restart: { kinds: ['intake_reminder', 'intake_expiry'], at: new Date(), fresh: [] },
       // The other confirms a support request: its reference is checked against those on file.
       ...(n === 1
         ? { request: plannedSampleRequest(conversation.contact_id, conversation.conversationId) }

@@ -145,6 +145,8 @@ export interface ConversationTurn {
   state: unknown;
   locale: string;
   at: Date;
+  /** The turn answers the beneficiary's message (not a follow-up's or staff's event). */
+  inbound?: boolean;
 }
 
 /** The columns a turn writes on its conversation, the state given as JSON text. */
@@ -157,6 +159,7 @@ export function turnColumns(turn: Omit<ConversationTurn, 'state'>, stateJson: st
     locale: turn.locale,
     updated_at: turn.at,
     last_message_at: turn.at,
+    ...(turn.inbound ? { last_inbound_at: turn.at } : {}),
   };
 }
 

@@ -16,6 +16,8 @@ export interface FollowUpConversation {
   locale: string;
   state: unknown;
   identity_phone: string | null;
+  /** See ConversationsTable.last_inbound_at. */
+  last_inbound_at: Date | null;
   /** See conversationVersion (versioned-turn.ts). */
   version: string;
 }
@@ -59,6 +61,7 @@ export async function readFollowUpsForRun(
             locale: row.locale as string,
             state: row.state,
             identity_phone: row.identity_phone,
+            last_inbound_at: row.last_inbound_at,
             version: row.version as string,
           }
         : undefined,
@@ -75,12 +78,13 @@ interface SnapshotRow {
   locale: string | null;
   state: unknown;
   identity_phone: string | null;
+  last_inbound_at: Date | null;
   version: string | null;
 }
 
 const READ_STATEMENT = `
 select to_jsonb(f) as follow_up, c.id as conversation_id, c.contact_id, c.channel, c.mode, c.locale,
-  c.state, ci.phone_e164 as identity_phone, c.xmin::text as version
+  c.state, ci.phone_e164 as identity_phone, c.last_inbound_at, c.xmin::text as version
 from follow_ups f
 left join conversations c
   on c.id = f.conversation_id and f.kind = any(string_to_array($2, ','))

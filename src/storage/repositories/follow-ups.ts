@@ -101,17 +101,6 @@ export async function cancelFollowUps(
   await cancellingFollowUps(db, target, kinds, at).execute();
 }
 
-/**
- * A move of a conversation's still-scheduled follow-ups of some kinds to new times (written by
- * saveTurn, see withFollowUpWrites). Their queued jobs stay as they are: a job that wakes before
- * its row's time puts the row back in the queue for then (see the runner), so moving costs no
- * queue traffic.
- */
-export interface FollowUpMove {
-  conversationId: string;
-  dueAt: Partial<Record<FollowUpKind, Date>>;
-}
-
 /** The end of running one follow-up: its status, what it did, and when. */
 export interface FollowUpFinish {
   id: string;
@@ -121,35 +110,13 @@ export interface FollowUpFinish {
 }
 
 /**
- * Follow-up writes that travel inside the statement ending a turn (saveTurn) as data-modifying
- * CTEs, instead of a round trip each: an intake answer moving the reminder and expiry on, a
- * follow-up run marking its row done together with the messages it sent.
+ * Follow-up writes that travel inside the statement ending a turn (saveTurn) as a data-modifying
+ * CTE, instead of a round trip: a follow-up run marking its row done together with the messages
+ * it sent. (An intake answer writes no follow-up at all: its reminder and expiry work out their
+ * time from the conversation when they wake, see FollowUpPolicy.intakeDueAt.)
  */
 export interface FollowUpWrites {
-  move?: FollowUpMove | undefined;
   finish?: FollowUpFinish | undefined;
-}
-
-/**
- * The UPDATE moving a conversation's still-scheduled follow-ups of the given kinds (at least one)
- * to new times. Only status 'scheduled' moves: a reminder already sent stays sent.
- */
-export function movingFollowUps(
-  db: QueryCreator<Database>,
-  kinds: readonly FollowUpKind[],
-  move: FollowUpMove,
-) {
-  const { conversationId, dueAt } = move;
-  const cases = sql.join(
-    kinds.map((kind) => sql`when ${kind} then ${dueAt[kind]}::timestamptz`),
-    sql` `,
-  );
-  return db
-    .updateTable('follow_ups')
-    .set({ due_at: sql<Date>`case kind ${cases} end` })
-    .where('conversation_id', '=', conversationId)
-    .where('kind', 'in', kinds)
-    .where('status', '=', 'scheduled');
 }
 
 /** The UPDATE finishing one follow-up. */
@@ -158,31 +125,21 @@ function finishing(db: QueryCreator<Database>, { id, status, outcome, at }: Foll
 }
 
 /**
- * Prefixes the statement built on the returned query creator with `writes`, as data-modifying
- * CTEs (`with moved_follow_ups as (update …), finished_follow_up as (update …) <statement>`).
- * PostgreSQL runs every data-modifying CTE to completion whether or not the statement reads it,
- * all in the statement's one snapshot, so they must not touch the rows the statement changes.
+ * Prefixes the statement built on the returned query creator with `writes`, as a data-modifying
+ * CTE (`with finished_follow_up as (update …) <statement>`). PostgreSQL runs a data-modifying
+ * CTE to completion whether or not the statement reads it, in the statement's one snapshot, so
+ * it must not touch the rows the statement changes.
  * With no writes, `db` itself is returned: the statement is unchanged.
  */
 export function withFollowUpWrites(
   db: QueryCreator<Database>,
   writes: FollowUpWrites = {},
 ): QueryCreator<Database> {
-  let creator = db;
-  const move = writes.move;
-  const kinds = move ? (Object.keys(move.dueAt) as FollowUpKind[]) : [];
-  if (move && kinds.length > 0) {
-    creator = creator.with('moved_follow_ups', (qb) =>
-      movingFollowUps(qb as QueryCreator<Database>, kinds, move).returning('id'),
-    ) as unknown as QueryCreator<Database>;
-  }
   const finish = writes.finish;
-  if (finish) {
-    creator = creator.with('finished_follow_up', (qb) =>
-      finishing(qb as QueryCreator<Database>, finish).returning('id'),
-    ) as unknown as QueryCreator<Database>;
-  }
-  return creator;
+  if (!finish) return db;
+  return db.with('finished_follow_up', (qb) =>
+    finishing(qb as QueryCreator<Database>, finish).returning('id'),
+  ) as unknown as QueryCreator<Database>;
 }
 
 /** Which columns a follow-up row has (the compiler checks the list is complete). */

@@ -1,7 +1,7 @@
 import { CompiledQuery, type Kysely, sql } from 'kysely';
 import type { ChannelName, Database, FollowUp } from '../schema.js';
 import type { ConversationTurn } from './conversations.js';
-import { type FollowUpMove, type FollowUpRestart, followUpFromJson } from './follow-ups.js';
+import { type FollowUpRestart, followUpFromJson } from './follow-ups.js';
 import type { OutboundRecord } from './messages.js';
 import { newRequestColumns, newRequestFollowUpsJson, type PlannedRequest } from './requests.js';
 import type { StoredReply } from './turns.js';
@@ -24,8 +24,6 @@ export interface VersionedTurn {
   turn: Omit<ConversationTurn, 'state'> & { stateJson: string };
   /** The bot's replies; their reply_to_id is the inbound message stored by the same statement. */
   replies: OutboundRecord[];
-  /** The intake's reminder and expiry moved on by this answer. */
-  move?: FollowUpMove | undefined;
   /** The intake's follow-ups started afresh (it starts or ends). */
   restart?: FollowUpRestart | undefined;
   /** The support request the turn confirmed, created with it (or, its reference taken, neither). */
@@ -49,7 +47,8 @@ export type VersionedTurnResult =
  * at the version the turn was computed from. Each conversation row is locked FOR UPDATE (SKIP
  * LOCKED: one held by a transaction elsewhere is not waited for, its turn just does not apply)
  * and re-checked; then, for each turn whose row passed, the inbound message is stored, the state
- * saved, the follow-ups moved or started afresh, the request it confirmed created (with its first
+ * saved (with the time of the beneficiary's last message, which the intake's reminder and expiry
+ * count from: see FollowUpPolicy.intakeDueAt), the intake's follow-ups started afresh, the request it confirmed created (with its first
  * history entry and follow-ups) and the replies stored, each step conditional on the one before.
  * A turn whose conversation moved on (another process or staff changed it), was closed, whose
  * message is a redelivery, or whose request's reference is taken writes nothing at all, and the
@@ -97,7 +96,7 @@ export function versionedTurnsQuery(
 
 /** One turn as saveTurnsAtVersion's statement reads it (jsonb_to_recordset in `t`). */
 function turnJson(input: VersionedTurn, n: number, sentAt: Date): string {
-  const { turn, move, restart, request } = input;
+  const { turn, restart, request } = input;
   const fields = {
     n,
     conversation_id: input.conversationId,
@@ -123,7 +122,6 @@ function turnJson(input: VersionedTurn, n: number, sentAt: Date): string {
       input_hint: reply.inputHint ?? null,
       delivery_status: reply.deliveryStatus,
     })),
-    moves: move ? Object.entries(move.dueAt).map(([kind, dueAt]) => ({ kind, due_at: dueAt })) : null,
     restart_kinds: restart ? restart.kinds : null,
     restart_at: restart ? restart.at : null,
     fresh: restart
@@ -188,7 +186,8 @@ export const CONVERSATION_AT_VERSION = `c.id = any(array(select t.conversation_i
 
 /**
  * A turn's UPDATE of its conversation in the one-statement turns (inbound and follow-up), from
- * their row `t`: turnColumns' columns (conversations.ts); keep them in step.
+ * their row `t`: turnColumns' columns (conversations.ts); keep them in step. An inbound turn
+ * also sets last_inbound_at, as turnColumns does for a turn marked `inbound`.
  */
 export const SET_TURN_FROM_T = `set mode = t.mode, flow_id = t.flow_id, node_id = t.node_id, state = t.state,
     locale = t.locale, updated_at = t.at, last_message_at = t.at`;
@@ -197,7 +196,7 @@ export const SET_TURN_FROM_T = `set mode = t.mode, flow_id = t.flow_id, node_id 
  * Raw SQL rather than Kysely's builder: it has no builder for a table function with a column
  * list, which every step here reads from, and the text never changes. The columns written to
  * `conversations` are turnColumns' (conversations.ts), the follow-up writes those of
- * movingFollowUps and restartFollowUps (follow-ups.ts), the inbound row insertInbound's
+ * restartFollowUps (follow-ups.ts), the inbound row insertInbound's
  * (messages.ts), the request createSupportRequestWithFollowUps' (requests.ts); keep them in step.
  *
  * A restart's new follow-ups are a conversation's own (the intake's): they are returned with
@@ -209,7 +208,7 @@ with t as (
     n integer, conversation_id uuid, version text, identity_phone text,
     channel text, external_id text, text text, media_kind text,
     mode text, flow_id text, node_id text, state jsonb, locale text, at timestamptz, sent_at timestamptz,
-    replies jsonb, moves jsonb, restart_kinds text[], restart_at timestamptz, fresh jsonb, request jsonb)
+    replies jsonb, restart_kinds text[], restart_at timestamptz, fresh jsonb, request jsonb)
 ),
 conv as (
   select c.id from conversations c
@@ -230,17 +229,10 @@ ins as (
 ),
 saved as (
   update conversations c
-  ${SET_TURN_FROM_T}
+  ${SET_TURN_FROM_T}, last_inbound_at = t.at
   from t join ins on ins.conversation_id = t.conversation_id
   where c.id = t.conversation_id
   returning c.id, c.xmin::text as version
-),
-moved as (
-  update follow_ups f set due_at = m.due_at
-  from saved join t on t.conversation_id = saved.id
-  cross join lateral jsonb_to_recordset(t.moves) as m(kind text, due_at timestamptz)
-  where f.conversation_id = saved.id and f.kind = m.kind and f.status = 'scheduled'
-  returning f.id
 ),
 cancelled as (
   update follow_ups f set status = 'cancelled', finished_at = t.restart_at, outcome = 'no longer relevant'
