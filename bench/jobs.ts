@@ -154,6 +154,8 @@ interface Run {
   channel: StandInChannel;
   deliveryConcurrency: number;
   followUpConcurrency: number;
+  /** INTAKE_REMINDER_AFTER: how long after the last answer a reminder falls due. */
+  reminderAfterMs: number;
 }
 
 /** Polls `remaining` until it reaches 0; returns the seconds since `since`, or throws when stuck. */
@@ -501,6 +503,17 @@ async function benchFollowUps(run: Run): Promise<WorkloadResult> {
       rows.map((row) => row.id),
     )
     .execute();
+  // And their last answers as long before as a reminder waits: a reminder counts from the last
+  // answer (FollowUpPolicy.intakeDueAt), which otherwise puts every one back by a day.
+  await db
+    .updateTable('conversations')
+    .set({ last_inbound_at: new Date(due.getTime() - run.reminderAfterMs) })
+    .where(
+      'id',
+      'in',
+      rows.map((row) => row.conversation_id as string),
+    )
+    .execute();
   await jobs.followUps.enqueue(rows.map((row) => ({ ...row, due_at: due })));
   // As in the app, the outbound worker runs too: a reminder counts once it has been sent.
   const sendsBefore = run.channel.sends;
@@ -638,6 +651,7 @@ async function benchBackend(kind: JobBackendKind, config: Config): Promise<Workl
       channel: new StandInChannel(),
       deliveryConcurrency: config.DELIVERY_CONCURRENCY,
       followUpConcurrency: config.FOLLOW_UP_CONCURRENCY,
+      reminderAfterMs: config.INTAKE_REMINDER_AFTER,
     };
     run.jobs.outbound.register(run.channel);
     const deliveries = await benchDeliveries(run, batches);
