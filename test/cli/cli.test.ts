@@ -104,6 +104,44 @@ describe('simulator (npm run --silent simulate)', { timeout: 120_000 }, () => {
     ]);
   });
 
+  it('counts the reminder and the expiry from the last answer, not from the start of the intake', async () => {
+    const input = [
+      { user: 'u1', text: 'السلام عليكم' },
+      { user: 'u1', text: '٢' },
+      { user: 'u1', advance: '20h' },
+      { user: 'u1', text: 'محمد أحمد العتيبي' },
+      { user: 'u1', advance: '5h' },
+      { user: 'u1', advance: '20h' },
+      { user: 'u1', text: '1000000008' },
+      { user: 'u1', advance: '6d' },
+      { user: 'u1', advance: '2d' },
+    ]
+      .map((line) => JSON.stringify(line))
+      .join('\n');
+    const { code, stdout } = await run('src/cli/simulate.ts', `${input}\n`);
+    expect(code).toBe(0);
+    const nodes = stdout
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { flow: string; node: string })
+      .map((l) => `${l.flow}/${l.node}`);
+    expect(nodes).toEqual([
+      'main_menu/welcome',
+      'main_menu/menu',
+      'intake/intro',
+      'intake/name',
+      // 20h after the start: nothing. The answer, then 25h after the start but 5h after it:
+      // nothing either. 25h after the answer: the reminder and the question.
+      'intake/national_id',
+      'intake/intake_reminder',
+      'intake/national_id',
+      'intake/mobile',
+      // 6 days after the last answer (over 7 after the start): still open. 8 days: expired.
+      'main_menu/intake_expired',
+      'main_menu/menu',
+    ]);
+  });
+
   it('starts every run on a fresh database', async () => {
     const line = `${JSON.stringify({ user: 'u1', text: 'حالة طلبي' })}\n`;
     const first = await run('src/cli/simulate.ts', line);
