@@ -71,24 +71,27 @@ describe('simulator (npm run --silent simulate)', { timeout: 120_000 }, () => {
     expect(stderr).not.toContain('محمد');
   });
 
+  /** Runs the simulator on `lines`; resolves with «user flow/node» of each bot message. */
+  async function simulatedNodes(lines: readonly object[]): Promise<string[]> {
+    const input = lines.map((line) => JSON.stringify(line)).join('\n');
+    const { code, stdout } = await run('src/cli/simulate.ts', `${input}\n`);
+    expect(code).toBe(0);
+    return stdout
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { user: string; flow: string; node: string })
+      .map((l) => `${l.user} ${l.flow}/${l.node}`);
+  }
+
   it('advances the simulated clock and writes the follow-ups that came due, at their time only', async () => {
-    const input = [
+    const nodes = await simulatedNodes([
       { user: 'u1', text: 'السلام عليكم' },
       { user: 'u1', text: '2' },
       { user: 'u1', text: 'محمد عبدالله القحطاني' },
       { user: 'u1', advance: '23h' },
       { user: 'u1', advance: '2h' },
       { user: 'u1', advance: '7d' },
-    ]
-      .map((line) => JSON.stringify(line))
-      .join('\n');
-    const { code, stdout } = await run('src/cli/simulate.ts', `${input}\n`);
-    expect(code).toBe(0);
-    const nodes = stdout
-      .trimEnd()
-      .split('\n')
-      .map((line) => JSON.parse(line) as { user: string; flow: string; node: string; text: string })
-      .map((l) => `${l.user} ${l.flow}/${l.node}`);
+    ]);
     expect(nodes).toEqual([
       'u1 main_menu/welcome',
       'u1 main_menu/menu',
@@ -105,7 +108,7 @@ describe('simulator (npm run --silent simulate)', { timeout: 120_000 }, () => {
   });
 
   it('counts the reminder and the expiry from the last answer, not from the start of the intake', async () => {
-    const input = [
+    const nodes = await simulatedNodes([
       { user: 'u1', text: 'السلام عليكم' },
       { user: 'u1', text: '٢' },
       { user: 'u1', advance: '20h' },
@@ -115,30 +118,21 @@ describe('simulator (npm run --silent simulate)', { timeout: 120_000 }, () => {
       { user: 'u1', text: '1000000008' },
       { user: 'u1', advance: '6d' },
       { user: 'u1', advance: '2d' },
-    ]
-      .map((line) => JSON.stringify(line))
-      .join('\n');
-    const { code, stdout } = await run('src/cli/simulate.ts', `${input}\n`);
-    expect(code).toBe(0);
-    const nodes = stdout
-      .trimEnd()
-      .split('\n')
-      .map((line) => JSON.parse(line) as { flow: string; node: string })
-      .map((l) => `${l.flow}/${l.node}`);
+    ]);
     expect(nodes).toEqual([
-      'main_menu/welcome',
-      'main_menu/menu',
-      'intake/intro',
-      'intake/name',
+      'u1 main_menu/welcome',
+      'u1 main_menu/menu',
+      'u1 intake/intro',
+      'u1 intake/name',
       // 20h after the start: nothing. The answer, then 25h after the start but 5h after it:
       // nothing either. 25h after the answer: the reminder and the question.
-      'intake/national_id',
-      'intake/intake_reminder',
-      'intake/national_id',
-      'intake/mobile',
+      'u1 intake/national_id',
+      'u1 intake/intake_reminder',
+      'u1 intake/national_id',
+      'u1 intake/mobile',
       // 6 days after the last answer (over 7 after the start): still open. 8 days: expired.
-      'main_menu/intake_expired',
-      'main_menu/menu',
+      'u1 main_menu/intake_expired',
+      'u1 main_menu/menu',
     ]);
   });
 
