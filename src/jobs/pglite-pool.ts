@@ -44,6 +44,19 @@ async function run<R>(db: PGlite, text: string, params?: readonly unknown[]): Pr
 }
 
 const LISTEN = /^\s*(UN)?LISTEN\s+(.+?)\s*;?\s*$/i;
+const SQL_COMMENTS = /--[^\n]*|\/\*[\s\S]*?\*\//g;
+
+/**
+ * The channel of a (UN)LISTEN statement, or undefined for any other. BullMQ sends its LISTEN
+ * from a command file that opens with comments: unrecognised, it ran on PGlite itself, whose
+ * notifications then reached no one, and every worker slept its full drainDelay (5 s) before it
+ * looked for a job queued or promoted meanwhile.
+ */
+export function listenStatement(text: string): { channel: string; stop: boolean } | undefined {
+  if (!/listen/i.test(text)) return undefined;
+  const match = LISTEN.exec(text.replace(SQL_COMMENTS, ''));
+  return match ? { channel: match[2] as string, stop: Boolean(match[1]) } : undefined;
+}
 const BEGIN = /^\s*(BEGIN|START TRANSACTION)\b/i;
 const END = /^\s*(COMMIT|ROLLBACK|END)\b/i;
 
@@ -65,8 +78,8 @@ class PGlitePoolClient extends EventEmitter {
   }
 
   async query<R = unknown>(text: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
-    const listen = LISTEN.exec(text);
-    if (listen) return this.listen<R>(listen[2] as string, Boolean(listen[1]));
+    const listen = listenStatement(text);
+    if (listen) return this.listen<R>(listen.channel, listen.stop);
     if (this.releaseLock) {
       try {
         return await run<R>(this.db, text, params);
