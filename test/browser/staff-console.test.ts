@@ -230,7 +230,9 @@ describe('staff console in a real browser', () => {
     await row.click();
     await staff.getByTestId('takeover').click();
     await expect.poll(() => staff.getByTestId('conv-notice').textContent()).toContain('توليتم المحادثة');
-    expect(await isFocused(staff, 'reply-input')).toBe(true);
+    // The notice shows as soon as the server agrees; the reply box gets the focus once the
+    // conversation is drawn again with the reply enabled, a moment later.
+    await expect.poll(() => isFocused(staff, 'reply-input')).toBe(true);
 
     await staff.getByTestId('reply-input').fill(STAFF_REPLY);
     await staff.getByTestId('reply-send').click();
