@@ -13,6 +13,7 @@ import { recordRating } from '../storage/repositories/ratings.js';
 import {
   createSupportRequestWithFollowUps,
   findRequestOfContact,
+  latestRequestsOfContact,
   type NewRequestFollowUp,
   type NewSupportRequest,
   type PlannedRequest,
@@ -21,6 +22,9 @@ import {
 } from '../storage/repositories/requests.js';
 import type { Database, FollowUp, SupportRequest } from '../storage/schema.js';
 import { formatSaudiDate } from '../text/dates.js';
+
+/** Requests a status look-up lists, newest first (a long list is hard to read in a chat). */
+const LISTED_REQUESTS = 10;
 
 /** Follow-ups the domain asks for while a turn runs (written in the turn's transaction). */
 export interface FollowUpHooks {
@@ -112,12 +116,21 @@ export function createTurnActions(context: TurnContext): ActionHandler {
     },
 
     async lookup_requests({ locale }): Promise<ActionOutcome> {
-      const requests = await requestsOfContact(db, contactId);
+      const { requests, total } = await latestRequestsOfContact(db, contactId, LISTED_REQUESTS);
       if (requests.length === 0) return { result: 'none', vars: { count: 0 } };
       const lines = requests.map((request) =>
         catalog.format(locale, 'request.list_item', describeRequest(request, catalog, locale)),
       );
-      return { result: 'some', vars: { count: requests.length, requests: lines.join('\n') } };
+      // `older`: requests not listed; the text then says the list is the latest `shown`.
+      return {
+        result: 'some',
+        vars: {
+          count: total,
+          shown: requests.length,
+          older: total - requests.length,
+          requests: lines.join('\n'),
+        },
+      };
     },
 
     async find_request({ vars, locale, now }) {

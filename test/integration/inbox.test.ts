@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InboundMessage } from '../../src/channels/types.js';
 import { hasValidLuhn } from '../../src/domain/luhn.js';
 import { displayPhone } from '../../src/domain/phone.js';
+import { createSupportRequest } from '../../src/storage/repositories/requests.js';
 import { createTestBot, type TestBot } from '../support/bot.js';
 import { DIALECTS } from '../support/databases.js';
 
@@ -209,6 +211,40 @@ describe.each(DIALECTS)('inbox on %s', (dialect) => {
     const list = await telegram('حالة طلبي');
     expect(list.replies.at(-1)?.nodeId).toBe('list');
     expect(list.replies.at(-1)?.text).toContain(reference);
+  });
+
+  it('names how many requests a beneficiary has and lists the latest ten, newest first', async () => {
+    const person = beneficiary();
+    const { conversationId } = await person.send('السلام عليكم');
+    const { contact_id } = await bot.database.db
+      .selectFrom('conversations')
+      .select('contact_id')
+      .where('id', '=', conversationId)
+      .executeTakeFirstOrThrow();
+    const references: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      const request = await createSupportRequest(bot.database.db, {
+        contactId: contact_id,
+        conversationId: null,
+        fullName: 'اسم تجريبي كامل',
+        nationalId: '1000000008',
+        mobileE164: '+966551234567',
+        city: 'الرياض',
+        supportType: 'food',
+        familySize: 4,
+        monthlyIncome: 1500,
+        description: 'وصف الاحتياج للاختبار',
+      });
+      // One hour apart, the first the oldest.
+      await sql`update support_requests set created_at = ${new Date(Date.UTC(2026, 0, 1, i))}
+        where id = ${request.id}`.execute(bot.database.db);
+      references.push(request.reference);
+    }
+    const list = (await person.send('حالة طلبي')).replies.at(-1);
+    expect(list?.nodeId).toBe('list');
+    expect(list?.text).toContain('لديكم ١٢ طلبًا، وهذه أحدث ١٠ طلبات منها:');
+    const listed = [...(list?.text ?? '').matchAll(/\d{8}/g)].map((match) => match[0]);
+    expect(listed).toEqual(references.slice(2).reverse());
   });
 
   it('flags ratings of 1–2 for a supervisor and keeps the comment', async () => {

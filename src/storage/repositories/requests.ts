@@ -151,18 +151,33 @@ export async function createSupportRequest(
 }
 
 /** A contact's own requests, newest first. */
+/** A contact's latest requests, newest first, with how many they have in all. */
+export async function latestRequestsOfContact(
+  db: Kysely<Database>,
+  contactId: string,
+  limit: number,
+): Promise<{ requests: SupportRequest[]; total: number }> {
+  const rows = await db
+    .selectFrom('support_requests')
+    .selectAll()
+    // Counted in the same read: the list names the total even when it shows only the latest.
+    .select(sql<number>`(count(*) over ())::int`.as('total'))
+    .where('contact_id', '=', contactId)
+    .orderBy('created_at', 'desc')
+    .limit(limit)
+    .execute();
+  return {
+    requests: rows.map(({ total: _total, ...request }) => request),
+    total: rows[0]?.total ?? 0,
+  };
+}
+
 export async function requestsOfContact(
   db: Kysely<Database>,
   contactId: string,
   limit = 10,
 ): Promise<SupportRequest[]> {
-  return db
-    .selectFrom('support_requests')
-    .selectAll()
-    .where('contact_id', '=', contactId)
-    .orderBy('created_at', 'desc')
-    .limit(limit)
-    .execute();
+  return (await latestRequestsOfContact(db, contactId, limit)).requests;
 }
 
 /** A request by reference, only if it belongs to the contact: others' requests are invisible. */
