@@ -7,6 +7,7 @@ import { displayPhone } from '../../src/domain/phone.js';
 import { createSupportRequest } from '../../src/storage/repositories/requests.js';
 import { createTestBot, type TestBot } from '../support/bot.js';
 import { DIALECTS } from '../support/databases.js';
+import { sampleRequest } from '../support/intake.js';
 
 describe.each(DIALECTS)('inbox on %s', (dialect) => {
   let bot: TestBot;
@@ -223,18 +224,7 @@ describe.each(DIALECTS)('inbox on %s', (dialect) => {
       .executeTakeFirstOrThrow();
     const references: string[] = [];
     for (let i = 0; i < 12; i++) {
-      const request = await createSupportRequest(bot.database.db, {
-        contactId: contact_id,
-        conversationId: null,
-        fullName: 'اسم تجريبي كامل',
-        nationalId: '1000000008',
-        mobileE164: '+966551234567',
-        city: 'الرياض',
-        supportType: 'food',
-        familySize: 4,
-        monthlyIncome: 1500,
-        description: 'وصف الاحتياج للاختبار',
-      });
+      const request = await createSupportRequest(bot.database.db, sampleRequest(contact_id));
       // One hour apart, the first the oldest.
       await sql`update support_requests set created_at = ${new Date(Date.UTC(2026, 0, 1, i))}
         where id = ${request.id}`.execute(bot.database.db);

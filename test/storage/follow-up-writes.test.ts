@@ -12,6 +12,7 @@ import type { Database, FollowUpKind } from '../../src/storage/schema.js';
 import { anotherInbox, silentLogger } from '../support/bot.js';
 import { newWebConversation } from '../support/conversations.js';
 import { DIALECTS, openTestDatabase, type TestDatabase } from '../support/databases.js';
+import { sampleRequest } from '../support/intake.js';
 
 /**
  * Counts the statements that reached the database and came back. Counted on the result, not on
@@ -118,18 +119,7 @@ describe.each(DIALECTS)('follow-up writes folded into the turn on %s', (dialect)
       .select('contact_id')
       .where('id', '=', greeted.conversationId)
       .executeTakeFirstOrThrow();
-    const request = await createSupportRequest(db, {
-      contactId: contact_id,
-      conversationId: null,
-      fullName: 'اسم تجريبي كامل',
-      nationalId: '1000000008',
-      mobileE164: '+966551234567',
-      city: 'الرياض',
-      supportType: 'food',
-      familySize: 4,
-      monthlyIncome: 1500,
-      description: 'وصف الاحتياج للاختبار',
-    });
+    const request = await createSupportRequest(db, sampleRequest(contact_id));
     await changeRequestStatus(db, request.id, { status: 'approved', changedBy: 'test' });
     const notice = await scheduleFollowUp(db, {
       kind: 'status_notice',

@@ -23,6 +23,7 @@ import type { Database } from '../../src/storage/schema.js';
 import { silentLogger } from '../support/bot.js';
 import { newWebConversation } from '../support/conversations.js';
 import { DIALECTS, openTestDatabase, type TestDatabase } from '../support/databases.js';
+import { sampleRequest } from '../support/intake.js';
 
 describe.each(DIALECTS)('repositories on %s', (dialect) => {
   let database: TestDatabase;
@@ -42,18 +43,7 @@ describe.each(DIALECTS)('repositories on %s', (dialect) => {
     await database.drop();
   });
 
-  const newRequest = (contactId: string) => ({
-    contactId,
-    conversationId: null,
-    fullName: 'اسم تجريبي كامل',
-    nationalId: '1000000008',
-    mobileE164: '+966551234567',
-    city: 'الرياض',
-    supportType: 'food' as const,
-    familySize: 4,
-    monthlyIncome: 1500.5,
-    description: 'وصف الاحتياج للاختبار',
-  });
+  const newRequest = (contactId: string) => ({ ...sampleRequest(contactId), monthlyIncome: 1500.5 });
 
   it('migrations are recorded and running them again changes nothing', async () => {
     const again = await migrateToLatest(db as Kysely<unknown>, database.schema);

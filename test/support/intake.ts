@@ -1,4 +1,8 @@
-import { type PlannedRequest, planSupportRequest } from '../../src/storage/repositories/requests.js';
+import {
+  type NewSupportRequest,
+  type PlannedRequest,
+  planSupportRequest,
+} from '../../src/storage/repositories/requests.js';
 
 /** What an applicant answers, in the intake's order (the eight questions after «٢» at the menu). */
 export interface IntakeAnswers {
@@ -39,6 +43,22 @@ export async function submitIntake(
   const reference = /رقم الطلب: (\d{8})/.exec(replies.map((reply) => reply.text).join('\n'))?.[1];
   if (!reference) throw new Error('the intake did not end with a request reference');
   return reference;
+}
+
+/** A support request of `contactId`'s, as a test writes it straight to the database. */
+export function sampleRequest(contactId: string): NewSupportRequest {
+  return {
+    contactId,
+    conversationId: null,
+    fullName: 'اسم تجريبي كامل',
+    nationalId: '1000000008',
+    mobileE164: '+966551234567',
+    city: 'الرياض',
+    supportType: 'food',
+    familySize: 4,
+    monthlyIncome: 1500,
+    description: 'وصف الاحتياج للاختبار',
+  };
 }
 
 /**
