@@ -151,7 +151,14 @@ async function drive(
   budget = Number.POSITIVE_INFINITY,
 ): Promise<void> {
   let left = budget;
-  const next = () => (left-- > 0 ? queue.shift() : undefined);
+  // Budget is spent only on a message sent: at the end of the plan the queue can be empty while
+  // the last users are in flight, and a worker that finds it so stops without using any.
+  const next = () => {
+    if (left <= 0) return undefined;
+    const user = queue.shift();
+    if (user) left--;
+    return user;
+  };
   let firstError: unknown;
   let failures = 0;
   const worker = async () => {
