@@ -264,7 +264,7 @@ export class Inbox {
    * left it is run through the engine first, then ONE statement stores the message, the new
    * state and the replies — if the conversation is still at that version (see
    * saveTurnsAtVersion, which may write other conversations' turns in the same statement), with
-   * the follow-ups it moves or starts afresh, and the request it confirmed (UNLOCKED_ACTIONS: a
+   * the intake's follow-ups it starts afresh, and the request it confirmed (UNLOCKED_ACTIONS: a
    * look-up of the beneficiary's requests runs as part of it too). Undefined when it cannot be
    * done that way, with nothing written: nothing remembered, an action that writes in the turn's
    * transaction, a wait for staff starting or ending, a new language, a new phone from the
@@ -386,12 +386,7 @@ export class Inbox {
     const scheduled: FollowUp[] = [];
     const actions = (state: ConversationState) => this.turnActions(trx, conversation, state, scheduled);
     const { state, turn } = await this.planTurn(conversation, message, now, actions, recovering);
-    // The intake's move of an answer comes back to travel in saveTurn's statement.
-    const followUpWrites = await this.options.followUps?.afterTurn(
-      trx,
-      this.turnChange(conversation, state, turn, now),
-      scheduled,
-    );
+    await this.options.followUps?.afterTurn(trx, this.turnChange(conversation, state, turn, now), scheduled);
 
     // The contact's language follows the conversation's: a new conversation starts in it.
     if (turn.locale !== conversation.locale)
@@ -401,7 +396,7 @@ export class Inbox {
       conversation.id,
       this.conversationTurn(turn, now),
       this.outboundRecords(conversation, message.channel, inbound.id, turn.replies),
-      followUpWrites,
+      {},
       // The transaction's last statement (process runs nothing after handle): COMMIT goes with it.
       { endsTransaction: true },
     );

@@ -6,7 +6,6 @@ import type { FollowUpHooks } from '../inbox/turn-actions.js';
 import {
   cancelFollowUps,
   type FollowUpRestart,
-  type FollowUpWrites,
   type NewFollowUp,
   restartFollowUps,
   scheduleFollowUp,
@@ -89,7 +88,7 @@ export class FollowUpPolicy {
    * count from the last answer (see intakeDueAt: the answer itself writes nothing here); a new
    * wait for staff gets its service-level check. Everything is written here, now.
    */
-  async afterTurn(db: Kysely<Database>, change: TurnChange, scheduled: FollowUp[]): Promise<FollowUpWrites> {
+  async afterTurn(db: Kysely<Database>, change: TurnChange, scheduled: FollowUp[]): Promise<void> {
     const { before, after, at } = change;
     const inline = this.inlineWrites(change);
     // Inline or not, leaving the intake or starting it afresh restarts its follow-ups here.
@@ -99,7 +98,7 @@ export class FollowUpPolicy {
       scheduled.push(
         ...(await restartFollowUps(db, change.conversationId, restart.kinds, restart.at, restart.fresh)),
       );
-    if (inline) return {};
+    if (inline) return;
     if (before.mode !== 'waiting' && after.mode === 'waiting') {
       await this.add(db, scheduled, {
         kind: 'handoff_sla',
@@ -112,7 +111,6 @@ export class FollowUpPolicy {
     if (before.mode === 'waiting' && after.mode !== 'waiting') {
       await cancelFollowUps(db, { conversationId: change.conversationId }, ['handoff_sla'], at);
     }
-    return {};
   }
 
   /**

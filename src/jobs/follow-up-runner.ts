@@ -203,8 +203,8 @@ export class FollowUpRunner {
       const locked = await lockFollowUpForRun(trx, id, now, IN_OWN_CONVERSATION);
       if (locked?.followUp.status !== 'scheduled') return { replies: [], outcome: 'already handled' };
       const { followUp } = locked;
-      // Moved later since this job was queued (an answer moves the intake's reminder on): the
-      // queue looks again at the row's new time.
+      // Put back to a later time since this job was queued (see intake): the queue looks again
+      // at the row's new time.
       if (followUp.due_at.getTime() > now.getTime())
         return { replies: [], postponed: followUp, outcome: 'not due yet' };
       const decision = await this.decide(trx, followUp, now, locked.conversation);

@@ -120,8 +120,9 @@ export type FollowUpTurnResult = { applied: true; replies: StoredReply[] } | { a
  * transaction and never takes part in a deadlock; a row updated since the snapshot fails the
  * re-check (PostgreSQL re-evaluates the condition on the latest version of a row it locks).
  *
- * An answer that moves an intake's reminder updates the conversation too, so a reminder moved
- * since the snapshot never applies here. Results come back in the order of `turns`.
+ * An answer since the snapshot updates the conversation (and its last_inbound_at, which the
+ * intake's reminder counts from), so such a run never applies here. Results come back in the
+ * order of `turns`.
  */
 export async function saveFollowUpTurnsAtVersion(
   db: Kysely<Database>,

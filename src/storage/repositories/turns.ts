@@ -21,8 +21,8 @@ export interface SavedTurn {
 
 /**
  * The end of a turn in ONE statement: the conversation's new state (a data-modifying CTE) and
- * the bot's replies, plus the follow-up writes the turn called for (more data-modifying CTEs:
- * the intake's reminder and expiry moved on by an answer, the follow-up a run finished). Fewer
+ * the bot's replies, plus the follow-up write the turn called for (another data-modifying CTE:
+ * the follow-up a run finished). Fewer
  * round trips per message is most of the inbox's throughput. Returns the stored replies, in order,
  * and the conversation's new version.
  *
